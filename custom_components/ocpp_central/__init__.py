@@ -1,0 +1,63 @@
+"""OCPP Central: an OCPP central system inside Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
+
+from .central import CentralSystem
+from .const import CONF_PORT, DOMAIN
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+type OcppConfigEntry = ConfigEntry[CentralSystem]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up the integration (actions are registered here in later releases)."""
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> bool:
+    """Start the central system of this entry."""
+    central = CentralSystem(hass, entry)
+    try:
+        await central.async_start()
+    except OSError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_listen",
+            translation_placeholders={"port": str(entry.data[CONF_PORT]), "error": str(err)},
+        ) from err
+    entry.runtime_data = central
+    entry.async_on_unload(central.async_stop)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: OcppConfigEntry) -> None:
+    """Apply new options to connected chargers without reloading anything."""
+    entry.runtime_data.async_options_updated()
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> bool:
+    """Unload platforms; the server stops through async_on_unload."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: OcppConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Let the user remove a charger; it is forgotten and must be accepted again."""
+    central = entry.runtime_data
+    for domain, identifier in device_entry.identifiers:
+        if domain == DOMAIN and identifier in central.chargers:
+            await central.async_forget(identifier)
+    return True

@@ -1,0 +1,211 @@
+"""The central system of one config entry: server, chargers, approvals and persistence."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import discovery_flow
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from websockets.asyncio.server import ServerConnection
+
+from .const import (
+    CONF_AUTO_ACCEPT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_HOST,
+    CONF_MEASURANDS,
+    CONF_METER_INTERVAL,
+    CONF_PORT,
+    DEFAULT_AUTO_ACCEPT,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_MEASURANDS,
+    DEFAULT_METER_INTERVAL,
+    DOMAIN,
+    EVENT_DATA_TRANSFER,
+    LOGGER,
+)
+from .model import Charger, ChargerInfo, DataTransferRecord
+from .protocol import preload_schemas
+from .protocol.base import BootDecision, BootStatus, ChargerSettings
+from .server import CentralServer
+from .session import ChargerSession
+from .store import CentralStore
+
+if TYPE_CHECKING:
+    from . import OcppConfigEntry
+
+# A Pending charger boots again after this many seconds (unless we trigger it sooner); short
+# enough that accepting feels immediate even for chargers without TriggerMessage.
+PENDING_RETRY_INTERVAL: Final = 60
+# A Rejected charger is told to stay away this long.
+REJECTED_RETRY_INTERVAL: Final = 3600
+
+
+def signal_new_entities(entry_id: str) -> str:
+    """Dispatcher signal: a charger may need new entities (new charger, connector, measurand)."""
+    return f"{DOMAIN}_{entry_id}_new_entities"
+
+
+def signal_charger_removed(entry_id: str) -> str:
+    """Dispatcher signal: a charger was forgotten."""
+    return f"{DOMAIN}_{entry_id}_charger_removed"
+
+
+class CentralSystem:
+    """Runtime object of a config entry (`entry.runtime_data`)."""
+
+    def __init__(self, hass: HomeAssistant, entry: OcppConfigEntry) -> None:
+        """Create the central system; `async_start` brings it up."""
+        self.hass = hass
+        self.entry = entry
+        self.store = CentralStore(hass, entry.entry_id)
+        # Approved chargers, connected or not. Chargers waiting for approval live only in
+        # their session until the user accepts them.
+        self.chargers: dict[str, Charger] = {}
+        self.sessions: dict[str, ChargerSession] = {}
+        self._discovered: set[str] = set()
+        self._server = CentralServer(entry.data[CONF_HOST], entry.data[CONF_PORT], self._serve)
+
+    @property
+    def settings(self) -> ChargerSettings:
+        """What chargers should be configured to, from the entry options."""
+        options = self.entry.options
+        return ChargerSettings(
+            heartbeat_interval=int(options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)),
+            meter_interval=int(options.get(CONF_METER_INTERVAL, DEFAULT_METER_INTERVAL)),
+            measurands=tuple(options.get(CONF_MEASURANDS, DEFAULT_MEASURANDS)),
+        )
+
+    @property
+    def auto_accept(self) -> bool:
+        """Whether unknown chargers are accepted without asking."""
+        return bool(self.entry.options.get(CONF_AUTO_ACCEPT, DEFAULT_AUTO_ACCEPT))
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return self._server.port
+
+    async def async_start(self) -> None:
+        """Load stored chargers and start listening (OSError if the port is taken)."""
+        self.chargers = await self.store.async_load()
+        await self.hass.async_add_executor_job(preload_schemas)
+        await self._server.start()
+        LOGGER.debug("OCPP central system listening on port %s", self._server.port)
+
+    async def async_stop(self) -> None:
+        """Close every charger connection, release the port and write the store."""
+        await self._server.stop()
+        # Closing the server closed the sockets; let the sessions finish their cleanup.
+        await asyncio.sleep(0)
+        self.sessions.clear()
+        await self.store.async_save_now()
+
+    async def _serve(self, websocket: ServerConnection, charge_point_id: str, version: str) -> None:
+        """Serve one charger connection; a newer connection with the same id replaces it."""
+        if (previous := self.sessions.get(charge_point_id)) is not None:
+            LOGGER.info("Charger %s reconnected; closing its previous connection", charge_point_id)
+            del self.sessions[charge_point_id]
+            await previous.close("replaced by a new connection")
+        charger = self.chargers.get(charge_point_id) or Charger(charge_point_id)
+        session = ChargerSession(self, charger, websocket, version)
+        self.sessions[charge_point_id] = session
+        try:
+            await session.run()
+        finally:
+            if self.sessions.get(charge_point_id) is session:
+                del self.sessions[charge_point_id]
+
+    # --- approval --------------------------------------------------------------------------
+
+    async def async_boot_decision(self, session: ChargerSession) -> BootDecision:
+        """Accept known chargers, accept or ask about new ones."""
+        charger = session.charger
+        charge_point_id = charger.charge_point_id
+        if charge_point_id in self.chargers:
+            self.store.schedule_save()
+            return BootDecision(BootStatus.ACCEPTED, self.settings.heartbeat_interval)
+        if self.auto_accept:
+            await self.async_approve(charger)
+            return BootDecision(BootStatus.ACCEPTED, self.settings.heartbeat_interval)
+        self._start_discovery(session)
+        return BootDecision(BootStatus.PENDING, PENDING_RETRY_INTERVAL)
+
+    def _start_discovery(self, session: ChargerSession) -> None:
+        charger = session.charger
+        if charger.charge_point_id in self._discovered:
+            return
+        self._discovered.add(charger.charge_point_id)
+        info = charger.info
+        discovery_flow.async_create_flow(
+            self.hass,
+            DOMAIN,
+            context={"source": SOURCE_INTEGRATION_DISCOVERY},
+            data={
+                "entry_id": self.entry.entry_id,
+                "charge_point_id": charger.charge_point_id,
+                "vendor": info.vendor or "",
+                "model": info.model or "",
+                "serial_number": info.serial_number or "",
+                "firmware_version": info.firmware_version or "",
+                "remote_address": charger.remote_address or "",
+                "ocpp_version": charger.ocpp_version or "",
+            },
+        )
+
+    async def async_approve(self, charger: Charger) -> None:
+        """Make a charger a device of this central system (and persist that)."""
+        self.chargers[charger.charge_point_id] = charger
+        self.store.track(charger)
+        await self.store.async_save_now()
+        self._discovered.discard(charger.charge_point_id)
+        self.structure_changed(charger)
+
+    async def async_accept(self, charge_point_id: str, info: ChargerInfo) -> None:
+        """Accept a charger from its discovery card, connected or not.
+
+        A connected charger is asked to boot again so it becomes Accepted at once; one that
+        went away is accepted when it next boots (`info` is what its card showed).
+        """
+        session = self.sessions.get(charge_point_id)
+        charger = session.charger if session else Charger(charge_point_id, info=info)
+        await self.async_approve(charger)
+        if session is not None and not session.accepted:
+            session.request_boot()
+
+    async def async_forget(self, charge_point_id: str) -> None:
+        """Forget a charger whose device the user removed; it must be accepted again."""
+        self.store.forget(charge_point_id)
+        self.chargers.pop(charge_point_id, None)
+        await self.store.async_save_now()
+        async_dispatcher_send(self.hass, signal_charger_removed(self.entry.entry_id), charge_point_id)
+        if (session := self.sessions.pop(charge_point_id, None)) is not None:
+            await session.close("charger removed")
+
+    # --- notifications -----------------------------------------------------------------------
+
+    @callback
+    def structure_changed(self, charger: Charger) -> None:
+        """Let the platforms add entities an approved charger now needs."""
+        if charger.charge_point_id in self.chargers:
+            self.store.schedule_save()
+            async_dispatcher_send(
+                self.hass, signal_new_entities(self.entry.entry_id), charger.charge_point_id
+            )
+
+    @callback
+    def fire_data_transfer(self, charger: Charger, record: DataTransferRecord) -> None:
+        """Fire an HA event for a charger's DataTransfer so automations can react."""
+        data = asdict(record)
+        data["timestamp"] = record.timestamp.isoformat()
+        data["charge_point_id"] = charger.charge_point_id
+        self.hass.bus.async_fire(EVENT_DATA_TRANSFER, data)
+
+    @callback
+    def async_options_updated(self) -> None:
+        """Push changed options to every accepted, connected charger (no reload)."""
+        for session in self.sessions.values():
+            session.apply_settings()

@@ -1,0 +1,229 @@
+"""Config flow: the central system (user, reconfigure, options) and new-charger discovery."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any, override
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+from homeassistant.helpers.typing import DiscoveryInfoType
+
+from . import OcppConfigEntry
+from .const import (
+    ALL_MEASURANDS,
+    CONF_AUTO_ACCEPT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_HOST,
+    CONF_MEASURANDS,
+    CONF_METER_INTERVAL,
+    CONF_PORT,
+    DEFAULT_AUTO_ACCEPT,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_HOST,
+    DEFAULT_MEASURANDS,
+    DEFAULT_METER_INTERVAL,
+    DEFAULT_PORT,
+    DOMAIN,
+)
+from .model import ChargerInfo
+
+SERVER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_HOST, default=DEFAULT_HOST): TextSelector(),
+        vol.Required(CONF_PORT, default=DEFAULT_PORT): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
+            ),
+            vol.Coerce(int),
+        ),
+    }
+)
+
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_AUTO_ACCEPT, default=DEFAULT_AUTO_ACCEPT): BooleanSelector(),
+        vol.Required(CONF_HEARTBEAT_INTERVAL, default=DEFAULT_HEARTBEAT_INTERVAL): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=10, max=86400, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Coerce(int),
+        ),
+        vol.Required(CONF_METER_INTERVAL, default=DEFAULT_METER_INTERVAL): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=1, max=3600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Coerce(int),
+        ),
+        vol.Required(CONF_MEASURANDS, default=list(DEFAULT_MEASURANDS)): SelectSelector(
+            SelectSelectorConfig(
+                options=list(ALL_MEASURANDS), multiple=True, mode=SelectSelectorMode.DROPDOWN
+            )
+        ),
+    }
+)
+
+
+def _bind_error(host: str, port: int) -> str | None:
+    """Try to bind host:port the way the server will; return an error key or None."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            return "port_in_use" if err.errno == errno.EADDRINUSE else "cannot_bind"
+        except (socket.gaierror, UnicodeError):
+            return "cannot_bind"
+    return None
+
+
+async def _async_validate_server(hass: HomeAssistant, user_input: dict[str, Any]) -> str | None:
+    return await hass.async_add_executor_job(
+        _bind_error, user_input[CONF_HOST], user_input[CONF_PORT]
+    )
+
+
+class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a central system, or accept a charger that asked to join one."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start a flow."""
+        self._discovery: dict[str, str] = {}
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(config_entry: OcppConfigEntry) -> OptionsFlow:
+        return OcppCentralOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose the address and port chargers connect to."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            await self.async_set_unique_id(f"{user_input[CONF_HOST]}:{user_input[CONF_PORT]}")
+            self._abort_if_unique_id_configured()
+            if (error := await _async_validate_server(self.hass, user_input)) is None:
+                return self.async_create_entry(
+                    title=f"OCPP Central (port {user_input[CONF_PORT]})", data=user_input
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(SERVER_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Move the central system to another address or port."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            await self.async_set_unique_id(f"{user_input[CONF_HOST]}:{user_input[CONF_PORT]}")
+            unchanged = entry.unique_id == self.unique_id
+            if not unchanged:
+                self._abort_if_unique_id_configured()
+            # Our own server holds the current port, so only a new address needs checking.
+            error = None if unchanged else await _async_validate_server(self.hass, user_input)
+            if error is None:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=self.unique_id,
+                    title=f"OCPP Central (port {user_input[CONF_PORT]})",
+                    data_updates=user_input,
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                SERVER_SCHEMA, user_input or dict(entry.data)
+            ),
+            errors=errors,
+        )
+
+    async def async_step_integration_discovery(
+        self, discovery_info: DiscoveryInfoType
+    ) -> ConfigFlowResult:
+        """A charger nobody accepted yet booted: show it as a discovered device."""
+        charge_point_id = discovery_info["charge_point_id"]
+        await self.async_set_unique_id(f"charger:{discovery_info['entry_id']}:{charge_point_id}")
+        self._abort_if_unique_id_configured()
+        self._discovery = dict(discovery_info)
+        self.context["title_placeholders"] = {"name": charge_point_id}
+        return await self.async_step_accept_charger()
+
+    async def async_step_accept_charger(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask the user whether this charger may use the central system."""
+        discovery = self._discovery
+        if user_input is not None:
+            entry = self.hass.config_entries.async_get_entry(discovery["entry_id"])
+            if entry is None or entry.state is not ConfigEntryState.LOADED:
+                return self.async_abort(reason="central_not_loaded")
+            central = entry.runtime_data
+            await central.async_accept(
+                discovery["charge_point_id"],
+                ChargerInfo(
+                    vendor=discovery["vendor"] or None,
+                    model=discovery["model"] or None,
+                    serial_number=discovery["serial_number"] or None,
+                    firmware_version=discovery["firmware_version"] or None,
+                ),
+            )
+            return self.async_abort(
+                reason="charger_accepted",
+                description_placeholders={"name": discovery["charge_point_id"]},
+            )
+        return self.async_show_form(
+            step_id="accept_charger",
+            description_placeholders={
+                "charge_point_id": discovery["charge_point_id"],
+                "vendor": discovery["vendor"] or "-",
+                "model": discovery["model"] or "-",
+                "serial_number": discovery["serial_number"] or "-",
+                "firmware_version": discovery["firmware_version"] or "-",
+                "remote_address": discovery["remote_address"] or "-",
+                "ocpp_version": discovery["ocpp_version"] or "-",
+            },
+        )
+
+
+class OcppCentralOptionsFlow(OptionsFlow):
+    """Settings applied to every charger of a central system, without a reload."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Edit acceptance, intervals and measurands."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                OPTIONS_SCHEMA, dict(self.config_entry.options)
+            ),
+        )

@@ -1,0 +1,76 @@
+"""Constants for OCPP Central."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "ocpp_central"
+LOGGER: Final = logging.getLogger(__package__)
+
+# Config entry data (the central system's listening socket).
+CONF_HOST: Final = "host"
+CONF_PORT: Final = "port"
+DEFAULT_HOST: Final = "0.0.0.0"
+DEFAULT_PORT: Final = 9000
+
+# Options.
+CONF_AUTO_ACCEPT: Final = "auto_accept"
+CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
+CONF_METER_INTERVAL: Final = "meter_interval"
+CONF_MEASURANDS: Final = "measurands"
+
+# A charger's heartbeat is its only proof of life when idle; 5 minutes is what most vendors
+# ship and keeps idle traffic negligible.
+DEFAULT_HEARTBEAT_INTERVAL: Final = 300
+# 60 s sampled data gives a smooth power graph without flooding the recorder.
+DEFAULT_METER_INTERVAL: Final = 60
+DEFAULT_AUTO_ACCEPT: Final = False
+DEFAULT_MEASURANDS: Final = (
+    "Energy.Active.Import.Register",
+    "Power.Active.Import",
+    "Current.Import",
+    "Current.Offered",
+    "Voltage",
+    "SoC",
+    "Temperature",
+)
+# Every measurand OCPP 1.6 defines; the options form offers these.
+ALL_MEASURANDS: Final = (
+    "Energy.Active.Import.Register",
+    "Energy.Active.Export.Register",
+    "Energy.Reactive.Import.Register",
+    "Energy.Reactive.Export.Register",
+    "Energy.Active.Import.Interval",
+    "Energy.Active.Export.Interval",
+    "Energy.Reactive.Import.Interval",
+    "Energy.Reactive.Export.Interval",
+    "Power.Active.Import",
+    "Power.Active.Export",
+    "Power.Reactive.Import",
+    "Power.Reactive.Export",
+    "Power.Offered",
+    "Power.Factor",
+    "Current.Import",
+    "Current.Export",
+    "Current.Offered",
+    "Voltage",
+    "Frequency",
+    "Temperature",
+    "SoC",
+    "RPM",
+)
+
+# Charger ids are the last URL path segment; OCPP 1.6 caps chargeBoxIdentity at 48 characters
+# (CiString48), and 2.0.1 station ids likewise.
+MAX_CHARGE_POINT_ID_LENGTH: Final = 48
+# OCPP frames from real chargers are a few KiB at most; larger ones are refused with a CALLERROR
+# so a hostile or broken client cannot make us parse megabytes.
+MAX_FRAME_BYTES: Final = 65536
+# Hard websocket limit: above this the socket is closed (1009) without reading the frame.
+MAX_WEBSOCKET_MESSAGE_BYTES: Final = 1024 * 1024
+# How long an outgoing call waits for the charger's answer.
+CALL_TIMEOUT: Final = 30.0
+
+# Event fired for every DataTransfer a charger sends.
+EVENT_DATA_TRANSFER: Final = f"{DOMAIN}_data_transfer"

@@ -1,0 +1,199 @@
+"""Base entity and dynamic entity creation shared by all platforms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, override
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity, EntityDescription
+
+from . import OcppConfigEntry
+from .central import CentralSystem, signal_charger_removed, signal_new_entities
+from .const import DOMAIN
+from .model import Charger, Connector
+
+# Sentinel for "no state written yet", distinct from any real value including None.
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppEntityDescription(EntityDescription):
+    """Fields every platform's descriptions share."""
+
+    # True: one entity per charger (connector 0); False: one per connector 1..N.
+    charger_wide: bool = False
+    exists_fn: Callable[[Connector], bool] = lambda _connector: True
+
+
+def charger_device_info(charger: Charger) -> DeviceInfo:
+    """The device of a charger."""
+    info = charger.info
+    return DeviceInfo(
+        identifiers={(DOMAIN, charger.charge_point_id)},
+        name=charger.charge_point_id,
+        manufacturer=info.vendor,
+        model=info.model,
+        serial_number=info.serial_number,
+        sw_version=info.firmware_version,
+    )
+
+
+def _connector_identifier(charger: Charger, connector_id: int) -> str:
+    return f"{charger.charge_point_id}-{connector_id}"
+
+
+def connector_device_info(charger: Charger, connector_id: int) -> DeviceInfo:
+    """The device of a connector: the charger itself when it has only one."""
+    if connector_id == 0 or len(charger.outlet_ids) <= 1:
+        return charger_device_info(charger)
+    return DeviceInfo(
+        identifiers={(DOMAIN, _connector_identifier(charger, connector_id))},
+        translation_key="connector",
+        translation_placeholders={
+            "charger": charger.charge_point_id,
+            "connector": str(connector_id),
+        },
+        via_device=(DOMAIN, charger.charge_point_id),
+    )
+
+
+def unique_id_for(charger: Charger, connector_id: int, key: str) -> str:
+    """Stable unique id: charger id, connector (when not charger-wide) and entity key."""
+    if connector_id == 0:
+        return f"{charger.charge_point_id}_{key}"
+    return f"{charger.charge_point_id}_{connector_id}_{key}"
+
+
+class OcppEntity(Entity):
+    """An entity that reads one charger or connector of the model and writes only changes."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description: OcppEntityDescription
+
+    def __init__(
+        self,
+        central: CentralSystem,
+        charger: Charger,
+        connector_id: int,
+        description: OcppEntityDescription,
+    ) -> None:
+        """Bind the entity to one charger and connector."""
+        self.central = central
+        self.charger = charger
+        self.connector_id = connector_id
+        self.entity_description = description
+        self._attr_unique_id = unique_id_for(charger, connector_id, description.key)
+        self._attr_device_info = connector_device_info(charger, connector_id)
+        self._written: Any = _UNSET
+
+    @property
+    def connector(self) -> Connector:
+        """The connector (0 = charger) this entity shows."""
+        return self.charger.connector(self.connector_id)
+
+    @property
+    @override
+    def available(self) -> bool:
+        return self.charger.connected
+
+    def state_fingerprint(self) -> Any:
+        """What the written state depends on; subclasses add their value."""
+        return self.available
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        self._written = self.state_fingerprint()
+        self.async_on_remove(self.charger.add_listener(self.connector_id, self._model_changed))
+        if self.connector_id != 0:
+            # Availability follows the charger's connection, announced on connector 0.
+            self.async_on_remove(self.charger.add_listener(0, self._model_changed))
+
+    @callback
+    def _model_changed(self) -> None:
+        """Write state only when what it shows changed: one meter frame, few writes."""
+        fingerprint = self.state_fingerprint()
+        if fingerprint != self._written:
+            self._written = fingerprint
+            self.async_write_ha_state()
+
+
+type EntityFactory = Callable[[CentralSystem, Charger, int, Any], OcppEntity]
+
+
+@callback
+def async_setup_dynamic_entities(
+    hass: HomeAssistant,
+    entry: OcppConfigEntry,
+    descriptions: Iterable[OcppEntityDescription],
+    factory: EntityFactory,
+    add_entities: Callable[[list[OcppEntity]], None],
+) -> None:
+    """Add entities for every approved charger now and whenever a charger needs more.
+
+    Entities appear when what they show exists: connectors once reported, temperature or SoC
+    once measured. A charger that turns out to have several connectors gets a child device per
+    connector; entities created before that are moved onto connector 1's device.
+    """
+    central = entry.runtime_data
+    descriptions = tuple(descriptions)
+    added: set[str] = set()
+
+    @callback
+    def add_for(charge_point_id: str) -> None:
+        charger = central.chargers.get(charge_point_id)
+        if charger is None:
+            return
+        _async_move_to_connector_devices(hass, entry, charger)
+        new: list[OcppEntity] = []
+        for description in descriptions:
+            connector_ids = [0] if description.charger_wide else charger.outlet_ids
+            for connector_id in connector_ids:
+                unique_id = unique_id_for(charger, connector_id, description.key)
+                if unique_id in added or not description.exists_fn(charger.connector(connector_id)):
+                    continue
+                added.add(unique_id)
+                new.append(factory(central, charger, connector_id, description))
+        if new:
+            add_entities(new)
+
+    @callback
+    def forget(charge_point_id: str) -> None:
+        prefix = f"{charge_point_id}_"
+        added.difference_update({uid for uid in added if uid.startswith(prefix)})
+
+    for charge_point_id in list(central.chargers):
+        add_for(charge_point_id)
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_new_entities(entry.entry_id), add_for)
+    )
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_charger_removed(entry.entry_id), forget)
+    )
+
+
+@callback
+def _async_move_to_connector_devices(
+    hass: HomeAssistant, entry: OcppConfigEntry, charger: Charger
+) -> None:
+    """Move connector 1's entities off the charger device once a second connector shows up."""
+    if len(charger.outlet_ids) <= 1:
+        return
+    device_registry = dr.async_get(hass)
+    charger_device = device_registry.async_get_device({(DOMAIN, charger.charge_point_id)})
+    if charger_device is None:
+        return
+    entity_registry = er.async_get(hass)
+    first = charger.outlet_ids[0]
+    prefix = f"{charger.charge_point_id}_{first}_"
+    for entity_entry in er.async_entries_for_device(entity_registry, charger_device.id):
+        if entity_entry.unique_id.startswith(prefix):
+            device = device_registry.async_get_or_create(
+                config_entry_id=entry.entry_id, **connector_device_info(charger, first)
+            )
+            entity_registry.async_update_entity(entity_entry.entity_id, device_id=device.id)

@@ -1,0 +1,289 @@
+"""Version-neutral state of chargers, connectors, transactions and meter readings.
+
+Protocol adapters translate OCPP messages into these types; entities read only these types.
+Nothing in this module knows which OCPP version a charger speaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from .const import LOGGER
+
+
+class ConnectorStatus(StrEnum):
+    """Operational status of a charger or connector (HA enum sensor states)."""
+
+    AVAILABLE = "available"
+    PREPARING = "preparing"
+    CHARGING = "charging"
+    SUSPENDED_EV = "suspended_ev"
+    SUSPENDED_EVSE = "suspended_evse"
+    FINISHING = "finishing"
+    RESERVED = "reserved"
+    UNAVAILABLE = "unavailable"
+    FAULTED = "faulted"
+    OCCUPIED = "occupied"
+
+
+# States in which a vehicle is connected to the connector (OCPP 1.6 section 4.9; 2.x "Occupied").
+PLUGGED_IN_STATUSES = frozenset(
+    {
+        ConnectorStatus.PREPARING,
+        ConnectorStatus.CHARGING,
+        ConnectorStatus.SUSPENDED_EV,
+        ConnectorStatus.SUSPENDED_EVSE,
+        ConnectorStatus.FINISHING,
+        ConnectorStatus.OCCUPIED,
+    }
+)
+
+
+class ErrorCode(StrEnum):
+    """Error a charger reports with its status (HA enum sensor states)."""
+
+    NO_ERROR = "no_error"
+    CONNECTOR_LOCK_FAILURE = "connector_lock_failure"
+    EV_COMMUNICATION_ERROR = "ev_communication_error"
+    GROUND_FAILURE = "ground_failure"
+    HIGH_TEMPERATURE = "high_temperature"
+    INTERNAL_ERROR = "internal_error"
+    LOCAL_LIST_CONFLICT = "local_list_conflict"
+    OTHER_ERROR = "other_error"
+    OVER_CURRENT_FAILURE = "over_current_failure"
+    OVER_VOLTAGE = "over_voltage"
+    POWER_METER_FAILURE = "power_meter_failure"
+    POWER_SWITCH_FAILURE = "power_switch_failure"
+    READER_FAILURE = "reader_failure"
+    RESET_FAILURE = "reset_failure"
+    UNDER_VOLTAGE = "under_voltage"
+    WEAK_SIGNAL = "weak_signal"
+
+
+class Measurand(StrEnum):
+    """Quantities a charger can measure (the OCPP measurand names, shared by 1.6 and 2.x)."""
+
+    ENERGY_ACTIVE_IMPORT_REGISTER = "Energy.Active.Import.Register"
+    ENERGY_ACTIVE_EXPORT_REGISTER = "Energy.Active.Export.Register"
+    ENERGY_REACTIVE_IMPORT_REGISTER = "Energy.Reactive.Import.Register"
+    ENERGY_REACTIVE_EXPORT_REGISTER = "Energy.Reactive.Export.Register"
+    ENERGY_ACTIVE_IMPORT_INTERVAL = "Energy.Active.Import.Interval"
+    ENERGY_ACTIVE_EXPORT_INTERVAL = "Energy.Active.Export.Interval"
+    ENERGY_REACTIVE_IMPORT_INTERVAL = "Energy.Reactive.Import.Interval"
+    ENERGY_REACTIVE_EXPORT_INTERVAL = "Energy.Reactive.Export.Interval"
+    POWER_ACTIVE_IMPORT = "Power.Active.Import"
+    POWER_ACTIVE_EXPORT = "Power.Active.Export"
+    POWER_REACTIVE_IMPORT = "Power.Reactive.Import"
+    POWER_REACTIVE_EXPORT = "Power.Reactive.Export"
+    POWER_OFFERED = "Power.Offered"
+    POWER_FACTOR = "Power.Factor"
+    CURRENT_IMPORT = "Current.Import"
+    CURRENT_EXPORT = "Current.Export"
+    CURRENT_OFFERED = "Current.Offered"
+    VOLTAGE = "Voltage"
+    FREQUENCY = "Frequency"
+    TEMPERATURE = "Temperature"
+    SOC = "SoC"
+    RPM = "RPM"
+
+
+@dataclass(frozen=True, slots=True)
+class SampledValue:
+    """One measured value, normalised to W, Wh, A, V, var, varh, VA, °C, %, Hz."""
+
+    measurand: Measurand
+    value: float
+    unit: str
+    timestamp: datetime
+    phase: str | None = None
+    context: str | None = None
+    location: str | None = None
+
+
+type ReadingKey = tuple[Measurand, str | None, str | None]
+"""Latest readings are kept per (measurand, phase, location)."""
+
+
+@dataclass(slots=True)
+class Transaction:
+    """A charging session, as far as the central system knows it."""
+
+    transaction_id: str
+    connector_id: int
+    id_tag: str | None
+    started_at: datetime
+    meter_start_wh: float
+    meter_last_wh: float
+    stopped_at: datetime | None = None
+    meter_stop_wh: float | None = None
+    stop_reason: str | None = None
+
+    @property
+    def energy_wh(self) -> float:
+        """Energy delivered in this session so far (never negative)."""
+        end = self.meter_stop_wh if self.meter_stop_wh is not None else self.meter_last_wh
+        return max(0.0, end - self.meter_start_wh)
+
+    def duration_seconds(self, now: datetime) -> float:
+        """Seconds from start to stop (or to now while running)."""
+        end = self.stopped_at or now
+        return max(0.0, (end - self.started_at).total_seconds())
+
+
+@dataclass(slots=True)
+class EnergyRegister:
+    """A lifetime energy register that never goes backwards.
+
+    Some chargers' registers drop to 0 or jump back after a firmware restart or meter swap.
+    Home Assistant's energy dashboard treats any decrease of a total_increasing sensor as a
+    meter reset and would count the whole register again, so decreases are ignored (and
+    logged once per episode) instead.
+    """
+
+    value_wh: float | None = None
+    _rejecting: bool = False
+
+    def update(self, reading_wh: float, source: str) -> bool:
+        """Accept a new register reading; return True when the total changed."""
+        if self.value_wh is not None and reading_wh < self.value_wh:
+            if not self._rejecting:
+                LOGGER.warning(
+                    "%s: energy register went back from %.0f Wh to %.0f Wh; ignoring"
+                    " readings below the last total",
+                    source,
+                    self.value_wh,
+                    reading_wh,
+                )
+                self._rejecting = True
+            return False
+        self._rejecting = False
+        if reading_wh == self.value_wh:
+            return False
+        self.value_wh = reading_wh
+        return True
+
+
+@dataclass(slots=True)
+class Connector:
+    """A connector (1.6) or EVSE (2.x); id 0 is the charger as a whole."""
+
+    connector_id: int
+    status: ConnectorStatus | None = None
+    error_code: ErrorCode | None = None
+    vendor_error_code: str | None = None
+    info: str | None = None
+    status_timestamp: datetime | None = None
+    readings: dict[ReadingKey, SampledValue] = field(default_factory=dict)
+    energy: EnergyRegister = field(default_factory=EnergyRegister)
+    transaction: Transaction | None = None
+    last_transaction: Transaction | None = None
+
+    def reading(
+        self, measurand: Measurand, phase: str | None = None, location: str | None = None
+    ) -> float | None:
+        """Return the latest value of a measurand for one phase, any location if not given."""
+        if location is not None:
+            sample = self.readings.get((measurand, phase, location))
+            return sample.value if sample else None
+        for (m, p, _loc), sample in self.readings.items():
+            if m is measurand and p == phase:
+                return sample.value
+        return None
+
+    def phase_values(self, measurand: Measurand) -> dict[str, float]:
+        """Return the latest per-phase values of a measurand (phase -> value)."""
+        return {
+            p: sample.value
+            for (m, p, _loc), sample in self.readings.items()
+            if m is measurand and p is not None
+        }
+
+    @property
+    def session(self) -> Transaction | None:
+        """The running session, else the last finished one."""
+        return self.transaction or self.last_transaction
+
+
+@dataclass(slots=True)
+class ChargerInfo:
+    """What a charger tells about itself at boot."""
+
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+
+
+@dataclass(slots=True)
+class ConfigurationValue:
+    """One configuration key (1.6) or variable (2.x) as the charger reported it."""
+
+    value: str | None
+    readonly: bool
+
+
+@dataclass(slots=True)
+class Charger:
+    """A charger known to the central system, connected or not."""
+
+    charge_point_id: str
+    info: ChargerInfo = field(default_factory=ChargerInfo)
+    ocpp_version: str | None = None
+    connected: bool = False
+    remote_address: str | None = None
+    last_heartbeat: datetime | None = None
+    last_boot: datetime | None = None
+    boot_reason: str | None = None
+    connectors: dict[int, Connector] = field(default_factory=dict)
+    feature_profiles: frozenset[str] = frozenset()
+    configuration: dict[str, ConfigurationValue] = field(default_factory=dict)
+    data_transfers: list[DataTransferRecord] = field(default_factory=list)
+    _listeners: dict[int, list[Callable[[], None]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def main(self) -> Connector:
+        """The charger-wide pseudo connector (id 0)."""
+        return self.connector(0)
+
+    def connector(self, connector_id: int) -> Connector:
+        """Return a connector, creating it on first mention."""
+        if (found := self.connectors.get(connector_id)) is None:
+            found = self.connectors[connector_id] = Connector(connector_id)
+        return found
+
+    @property
+    def outlet_ids(self) -> list[int]:
+        """Ids of the real connectors (1..N), sorted."""
+        return sorted(cid for cid in self.connectors if cid > 0)
+
+    def add_listener(self, connector_id: int, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call listener when the given connector (0 = charger) changes; returns remover."""
+        listeners = self._listeners.setdefault(connector_id, [])
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
+
+    def notify(self, connector_id: int | None = None) -> None:
+        """Tell listeners that state changed: one connector's, or everything (None)."""
+        if connector_id is None:
+            targets = [cb for group in self._listeners.values() for cb in group]
+        else:
+            targets = list(self._listeners.get(connector_id, ()))
+        for listener in targets:
+            listener()
+
+
+@dataclass(frozen=True, slots=True)
+class DataTransferRecord:
+    """A DataTransfer a charger sent, kept for diagnostics."""
+
+    vendor_id: str
+    message_id: str | None
+    data: str | None
+    timestamp: datetime

@@ -1,0 +1,166 @@
+"""The version-neutral contract between protocol adapters and the rest of the integration.
+
+An adapter turns incoming OCPP calls into calls on `ChargerEvents` and implements the command
+methods of `ProtocolAdapter` with its version's messages. Nothing outside `protocol/` imports
+an `ocpp.vXX` module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from ..model import ChargerInfo, ConfigurationValue, ConnectorStatus, ErrorCode, SampledValue
+
+
+class BootStatus(StrEnum):
+    """Answer to a charger's boot."""
+
+    ACCEPTED = "accepted"
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class BootDecision:
+    """How to answer a boot and when the charger should next contact us (seconds)."""
+
+    status: BootStatus
+    interval: int
+
+
+class AuthorizationStatus(StrEnum):
+    """Whether an id tag may charge."""
+
+    ACCEPTED = "accepted"
+    BLOCKED = "blocked"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+    CONCURRENT_TX = "concurrent_tx"
+
+
+class CommandStatus(StrEnum):
+    """Outcome of a command the charger answered."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    REBOOT_REQUIRED = "reboot_required"
+    NOT_SUPPORTED = "not_supported"
+
+
+class TriggerKind(StrEnum):
+    """Messages the central system can ask a charger to send now."""
+
+    BOOT_NOTIFICATION = "boot_notification"
+    HEARTBEAT = "heartbeat"
+    METER_VALUES = "meter_values"
+    STATUS_NOTIFICATION = "status_notification"
+    FIRMWARE_STATUS = "firmware_status"
+    DIAGNOSTICS_STATUS = "diagnostics_status"
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerSettings:
+    """What the user asked chargers to do, from the config entry options."""
+
+    heartbeat_interval: int
+    meter_interval: int
+    measurands: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigurationReport:
+    """Result of reading configuration: known keys and the names the charger did not know."""
+
+    values: dict[str, ConfigurationValue]
+    unknown: tuple[str, ...]
+
+
+class ChargerEvents(Protocol):
+    """What adapters tell the version-neutral side; implemented by the charger session."""
+
+    async def boot(self, info: ChargerInfo, reason: str | None) -> BootDecision:
+        """A charger booted; decide how to answer."""
+
+    def boot_answered(self) -> None:
+        """The answer to a boot went out; follow-up calls may start now."""
+
+    def configuration_learned(
+        self,
+        report: ConfigurationReport,
+        *,
+        connector_count: int | None,
+        feature_profiles: frozenset[str],
+    ) -> None:
+        """The charger's configuration, number of connectors and feature profiles."""
+
+    def heartbeat(self) -> None:
+        """The charger is alive."""
+
+    def status(
+        self,
+        connector_id: int,
+        status: ConnectorStatus | None,
+        error_code: ErrorCode | None,
+        *,
+        info: str | None,
+        vendor_error_code: str | None,
+        timestamp: datetime,
+    ) -> None:
+        """A connector (0 = charger) changed status."""
+
+    def authorize(self, id_tag: str) -> AuthorizationStatus:
+        """May this id tag charge?"""
+
+    async def start_transaction(
+        self,
+        connector_id: int,
+        id_tag: str | None,
+        meter_start_wh: float,
+        timestamp: datetime,
+    ) -> tuple[str, AuthorizationStatus]:
+        """A session started; return its new transaction id and the tag's status."""
+
+    async def stop_transaction(
+        self,
+        transaction_id: str,
+        meter_stop_wh: float | None,
+        timestamp: datetime,
+        reason: str | None,
+        id_tag: str | None,
+        samples: list[SampledValue],
+    ) -> AuthorizationStatus | None:
+        """A session ended; return the stopping tag's status if a tag was given."""
+
+    def meter_values(
+        self, connector_id: int, transaction_id: str | None, samples: list[SampledValue]
+    ) -> None:
+        """New readings for a connector (0 = charger main meter)."""
+
+    def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> bool:
+        """A vendor message; return whether we know the vendor."""
+
+
+class ProtocolAdapter(Protocol):
+    """Commands every version implements; raise `ChargerCommandError` subclasses on failure."""
+
+    ocpp_version: str
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        """Handle one frame from the charger."""
+
+    async def get_configuration(self, keys: list[str] | None = None) -> ConfigurationReport:
+        """Read configuration keys / variables (all when keys is None)."""
+
+    async def change_configuration(self, key: str, value: str) -> CommandStatus:
+        """Write one configuration key / variable."""
+
+    async def trigger_message(
+        self, kind: TriggerKind, connector_id: int | None = None
+    ) -> CommandStatus:
+        """Ask the charger to send a message now."""
+
+    async def apply_settings(self, settings: ChargerSettings) -> None:
+        """Learn the charger's capabilities and apply the user's settings after a boot."""

@@ -1,0 +1,264 @@
+"""OCPP-J framing: parse frames, validate payloads and answer bad input with the right CALLERROR.
+
+The `ocpp` library's own receive path drops unparseable frames silently, swaps the meaning of
+NotImplemented and NotSupported, leaves OCPP 2.1 calls without a handler unanswered and hops to
+a thread for every schema validation. `RobustRouting` replaces that path for every protocol
+version; the adapters only add their `@on` handlers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from jsonschema.exceptions import ValidationError as SchemaValidationError
+from ocpp.charge_point import (
+    camel_to_snake_case,
+    remove_nones,
+    serialize_as_dict,
+    snake_to_camel_case,
+)
+from ocpp.exceptions import OCPPError
+from ocpp.messages import Call, CallError, CallResult, get_validator
+
+from ..const import LOGGER, MAX_FRAME_BYTES
+
+# OCPP-J limits message ids to 36 characters (a UUID).
+_MAX_UNIQUE_ID_LENGTH: Final = 36
+# How many bad frames per connection are logged before the rest are only counted; a flood of
+# garbage must not flood the log.
+_MAX_LOGGED_BAD_FRAMES: Final = 5
+# Finds the message id of a frame too large or too broken to parse as a whole.
+_UNIQUE_ID_PATTERN: Final = re.compile(r'^\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
+
+
+class RpcError(OCPPError):
+    """An OCPP CALLERROR with a code chosen at run time (the library's classes fix it)."""
+
+    def __init__(self, code: str, description: str, details: dict[str, Any] | None = None) -> None:
+        """Create an error answered to the charger as `code`."""
+        super().__init__(description=description, details=details or {})
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCodes:
+    """CALLERROR codes whose names differ between OCPP versions."""
+
+    format_violation: str
+    occurrence_violation: str
+    message_type_not_supported: str
+    rpc_framework: str
+
+
+# OCPP-J 1.6 spells these "FormationViolation" and "OccurenceConstraintViolation" (errata 5.1,
+# 5.2: kept as is) and has no dedicated framework or message-type codes.
+ERROR_CODES_16: Final = ErrorCodes(
+    format_violation="FormationViolation",
+    occurrence_violation="OccurenceConstraintViolation",
+    message_type_not_supported="FormationViolation",
+    rpc_framework="FormationViolation",
+)
+ERROR_CODES_201: Final = ErrorCodes(
+    format_violation="FormatViolation",
+    occurrence_violation="OccurenceConstraintViolation",
+    message_type_not_supported="MessageTypeNotSupported",
+    rpc_framework="RpcFrameworkError",
+)
+ERROR_CODES_21: Final = ErrorCodes(
+    format_violation="FormatViolation",
+    occurrence_violation="OccurrenceConstraintViolation",
+    message_type_not_supported="MessageTypeNotSupported",
+    rpc_framework="RpcFrameworkError",
+)
+
+
+class FrameError(Exception):
+    """A frame that cannot be routed; answered with a CALLERROR when it has a message id."""
+
+    def __init__(self, code: str, description: str, unique_id: str | None) -> None:
+        """Describe why the frame was refused."""
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.unique_id = unique_id
+
+
+def _guess_unique_id(raw: str) -> str:
+    """Message id of a CALL too broken to parse; "-1" when none can be found (OCPP-J 2.0.1)."""
+    match = _UNIQUE_ID_PATTERN.match(raw[:200])
+    return match.group(1) if match else "-1"
+
+
+def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | CallError:
+    """Parse one OCPP-J frame or raise FrameError saying what is wrong with it."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode()
+        except UnicodeDecodeError:
+            raise FrameError(codes.rpc_framework, "Frame is not UTF-8 text", "-1") from None
+    if len(raw) > MAX_FRAME_BYTES or len(raw.encode()) > MAX_FRAME_BYTES:
+        raise FrameError(
+            codes.format_violation,
+            f"Frame exceeds {MAX_FRAME_BYTES} bytes",
+            _guess_unique_id(raw),
+        )
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        raise FrameError(codes.rpc_framework, "Frame is not valid JSON", "-1") from None
+    if not isinstance(frame, list) or len(frame) < 3:
+        raise FrameError(codes.rpc_framework, "Frame is not an OCPP-J message array", "-1")
+    message_type, unique_id = frame[0], frame[1]
+    if not isinstance(unique_id, str) or not 0 < len(unique_id) <= _MAX_UNIQUE_ID_LENGTH:
+        raise FrameError(codes.rpc_framework, "Message id must be a string of 1-36 characters", "-1")
+    if message_type == Call.message_type_id:
+        if len(frame) != 4 or not isinstance(frame[2], str) or not isinstance(frame[3], dict):
+            raise FrameError(
+                codes.format_violation,
+                "A CALL is [2, messageId, action, {payload}]",
+                unique_id,
+            )
+        return Call(unique_id, frame[2], frame[3])
+    if message_type == CallResult.message_type_id:
+        if len(frame) != 3 or not isinstance(frame[2], dict):
+            raise FrameError(codes.format_violation, "Malformed CALLRESULT", None)
+        return CallResult(unique_id, frame[2])
+    if message_type == CallError.message_type_id:
+        if len(frame) != 5:
+            raise FrameError(codes.format_violation, "Malformed CALLERROR", None)
+        return CallError(unique_id, frame[2], frame[3], frame[4])
+    raise FrameError(
+        codes.message_type_not_supported,
+        f"Message type {message_type!r} is not supported",
+        unique_id,
+    )
+
+
+def schema_error(error: SchemaValidationError, codes: ErrorCodes) -> RpcError:
+    """Map a JSON-schema violation onto the CALLERROR code the OCPP-J specification names."""
+    path = "/".join(str(part) for part in error.absolute_path) or "payload"
+    description = f"{path}: {error.message}"[:255]
+    match error.validator:
+        case "required":
+            # 1.6: "ProtocolError: Payload for Action is incomplete".
+            return RpcError(
+                "ProtocolError" if codes is ERROR_CODES_16 else codes.occurrence_violation,
+                description,
+            )
+        case "type" | "maxLength":
+            # CiStringNType and numeric types are data types: a too-long string violates its type.
+            return RpcError("TypeConstraintViolation", description)
+        case "enum" | "minimum" | "maximum" | "minLength" | "pattern" | "format":
+            return RpcError("PropertyConstraintViolation", description)
+        case "minItems" | "maxItems":
+            return RpcError(codes.occurrence_violation, description)
+        case _:
+            return RpcError(codes.format_violation, description)
+
+
+class BadInputLog:
+    """Logs bad input once per frame, and stops logging a connection that floods garbage."""
+
+    def __init__(self, charge_point_id: str) -> None:
+        """Start counting for one connection."""
+        self._charge_point_id = charge_point_id
+        self.count = 0
+
+    def log(self, what: str, detail: str) -> None:
+        """Log one line for this bad frame unless the connection already sent too many."""
+        self.count += 1
+        if self.count <= _MAX_LOGGED_BAD_FRAMES:
+            LOGGER.warning("Charger %s sent %s: %s", self._charge_point_id, what, detail[:200])
+        elif self.count == _MAX_LOGGED_BAD_FRAMES + 1:
+            LOGGER.warning(
+                "Charger %s keeps sending bad frames; not logging further ones",
+                self._charge_point_id,
+            )
+
+
+class RobustRouting:
+    """Mixin placed before an `ocpp` ChargePoint class: our receive path for every version.
+
+    Subclasses set `error_codes` and `known_actions` (every action name of their version, so an
+    action we have no handler for is told apart from a name that does not exist).
+    """
+
+    error_codes: ClassVar[ErrorCodes]
+    known_actions: ClassVar[frozenset[str]]
+    # Set by the library's ChargePoint.__init__; declared here for the type checker.
+    id: str
+    route_map: dict[str, dict[str, Any]]
+    logger: logging.Logger
+    _ocpp_version: str
+    _response_queue: Any
+    _call_lock: Any
+    validate_schemas: bool = True
+    bad_input: BadInputLog
+
+    if TYPE_CHECKING:
+
+        async def _send(self, message: str) -> None:
+            """Provided by the `ocpp` library's ChargePoint."""
+
+    async def route_message(self, raw_msg: str | bytes) -> None:
+        """Route one incoming frame; never raises for anything the charger sent."""
+        try:
+            message = parse_frame(raw_msg, self.error_codes)
+        except FrameError as err:
+            self.bad_input.log("a malformed frame", err.description)
+            if err.unique_id is not None:
+                reply = CallError(err.unique_id, err.code, err.description, {})
+                await self._send(reply.to_json())
+            return
+        if isinstance(message, Call):
+            try:
+                await self._handle_call(message)
+            except OCPPError as err:
+                self.bad_input.log(f"a {message.action} we refused", f"{err.code}: {err.description}")
+                await self._send(message.create_call_error(err).to_json())
+        elif self._call_lock.locked():
+            self._response_queue.put_nowait(message)
+        else:
+            # Nobody is waiting: queueing it would hand a stale answer to our next call.
+            self.bad_input.log("an answer to no pending call", str(message.unique_id))
+
+    def validate(self, message: Call) -> None:
+        """Validate a CALL's payload against the version's JSON schema."""
+        try:
+            validator = get_validator(message.message_type_id, message.action, self._ocpp_version)
+        except OSError:
+            # Every known action has a schema; a missing one means the action is unknown.
+            raise RpcError("NotImplemented", f"Unknown action {message.action}") from None
+        error = next(iter(validator.iter_errors(message.payload)), None)
+        if error is not None:
+            raise schema_error(error, self.error_codes)
+
+    async def _handle_call(self, msg: Call) -> None:
+        """Run the handler for a CALL and send its answer, then the `@after` hook."""
+        handlers = self.route_map.get(msg.action, {})
+        handler = handlers.get("_on_action")
+        if handler is None:
+            if msg.action in self.known_actions:
+                raise RpcError("NotSupported", f"{msg.action} is not supported by this CSMS")
+            raise RpcError("NotImplemented", f"Unknown action {msg.action!r}")
+        if self.validate_schemas and not handlers.get("_skip_schema_validation", False):
+            self.validate(msg)
+        kwargs = camel_to_snake_case(msg.payload)
+        try:
+            response = handler(**kwargs)
+            if inspect.isawaitable(response):
+                response = await response
+        except OCPPError:
+            raise
+        except Exception as err:
+            LOGGER.exception("Error handling %s from charger %s", msg.action, self.id)
+            raise RpcError("InternalError", f"{msg.action} could not be processed") from err
+        payload = snake_to_camel_case(remove_nones(serialize_as_dict(response)))
+        await self._send(msg.create_call_result(payload).to_json())
+        if (after := handlers.get("_after_action")) is not None:
+            after(**kwargs)

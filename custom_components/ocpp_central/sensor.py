@@ -1,0 +1,278 @@
+"""Sensors: status, errors, meter readings and session figures of chargers and connectors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, override
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfTemperature,
+    UnitOfTime,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from . import OcppConfigEntry
+from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
+from .model import Charger, Connector, ConnectorStatus, ErrorCode, Measurand
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppSensorEntityDescription(SensorEntityDescription, OcppEntityDescription):
+    """A sensor reading one value of a charger or connector."""
+
+    value_fn: Callable[[Charger, Connector], StateType | datetime]
+
+
+def _measured(measurand: Measurand, phase: str | None = None) -> Callable[[Connector], bool]:
+    """exists_fn: the connector has reported this measurand (for this phase)."""
+    return lambda connector: any(
+        m is measurand and (phase is None or p == phase) for m, p, _loc in connector.readings
+    )
+
+
+def _power(connector: Connector) -> float | None:
+    """Active import power in W: the total if reported, else the sum of the phases."""
+    total = connector.reading(Measurand.POWER_ACTIVE_IMPORT)
+    if total is not None:
+        return round(total, 1)
+    phases = connector.phase_values(Measurand.POWER_ACTIVE_IMPORT)
+    return round(sum(phases.values()), 1) if phases else None
+
+
+def _voltage(connector: Connector) -> float | None:
+    """Voltage in V: the unphased value, else the mean of the phase-to-neutral values."""
+    value = connector.reading(Measurand.VOLTAGE)
+    if value is not None:
+        return round(value, 1)
+    phases = [
+        v
+        for p, v in connector.phase_values(Measurand.VOLTAGE).items()
+        if p in ("L1-N", "L2-N", "L3-N", "L1", "L2", "L3")
+    ]
+    return round(sum(phases) / len(phases), 1) if phases else None
+
+
+def _rounded(measurand: Measurand, phase: str | None = None, digits: int = 1) -> Any:
+    def value(_charger: Charger, connector: Connector) -> float | None:
+        reading = connector.reading(measurand, phase)
+        return None if reading is None else round(reading, digits)
+
+    return value
+
+
+def _energy_kwh(_charger: Charger, connector: Connector) -> float | None:
+    value = connector.energy.value_wh
+    return None if value is None else round(value / 1000.0, 3)
+
+
+def _session_energy_kwh(_charger: Charger, connector: Connector) -> float | None:
+    session = connector.session
+    return None if session is None else round(session.energy_wh / 1000.0, 3)
+
+
+def _session_duration(_charger: Charger, connector: Connector) -> int | None:
+    session = connector.session
+    return None if session is None else int(session.duration_seconds(dt_util.utcnow()))
+
+
+def _status(connector: Connector) -> str | None:
+    return None if connector.status is None else connector.status.value
+
+
+def _error(connector: Connector) -> str | None:
+    return None if connector.error_code is None else connector.error_code.value
+
+
+SENSORS: tuple[OcppSensorEntityDescription, ...] = (
+    OcppSensorEntityDescription(
+        key="charger_status",
+        translation_key="charger_status",
+        charger_wide=True,
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in ConnectorStatus],
+        value_fn=lambda charger, _c: _status(charger.main),
+    ),
+    OcppSensorEntityDescription(
+        key="charger_error_code",
+        translation_key="charger_error_code",
+        charger_wide=True,
+        device_class=SensorDeviceClass.ENUM,
+        options=[code.value for code in ErrorCode],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda charger, _c: _error(charger.main),
+    ),
+    OcppSensorEntityDescription(
+        key="last_heartbeat",
+        translation_key="last_heartbeat",
+        charger_wide=True,
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda charger, _c: charger.last_heartbeat,
+    ),
+    OcppSensorEntityDescription(
+        key="firmware_version",
+        translation_key="firmware_version",
+        charger_wide=True,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda charger, _c: charger.info.firmware_version,
+    ),
+    OcppSensorEntityDescription(
+        key="status",
+        translation_key="status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in ConnectorStatus],
+        value_fn=lambda _charger, connector: _status(connector),
+    ),
+    OcppSensorEntityDescription(
+        key="error_code",
+        translation_key="error_code",
+        device_class=SensorDeviceClass.ENUM,
+        options=[code.value for code in ErrorCode],
+        value_fn=lambda _charger, connector: _error(connector),
+    ),
+    OcppSensorEntityDescription(
+        key="power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=lambda _charger, connector: _power(connector),
+    ),
+    OcppSensorEntityDescription(
+        key="energy",
+        translation_key="energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_energy_kwh,
+    ),
+    *(
+        OcppSensorEntityDescription(
+            key=f"current_{phase.lower()}",
+            translation_key="current_phase",
+            translation_placeholders={"phase": phase},
+            device_class=SensorDeviceClass.CURRENT,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            suggested_display_precision=1,
+            exists_fn=_measured(Measurand.CURRENT_IMPORT, phase),
+            value_fn=_rounded(Measurand.CURRENT_IMPORT, phase, 2),
+        )
+        for phase in ("L1", "L2", "L3")
+    ),
+    OcppSensorEntityDescription(
+        key="current",
+        translation_key="current",
+        device_class=SensorDeviceClass.CURRENT,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        suggested_display_precision=1,
+        exists_fn=lambda connector: connector.reading(Measurand.CURRENT_IMPORT) is not None,
+        value_fn=_rounded(Measurand.CURRENT_IMPORT, None, 2),
+    ),
+    OcppSensorEntityDescription(
+        key="voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        suggested_display_precision=0,
+        exists_fn=_measured(Measurand.VOLTAGE),
+        value_fn=lambda _charger, connector: _voltage(connector),
+    ),
+    OcppSensorEntityDescription(
+        key="current_offered",
+        translation_key="current_offered",
+        device_class=SensorDeviceClass.CURRENT,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        suggested_display_precision=1,
+        exists_fn=_measured(Measurand.CURRENT_OFFERED),
+        value_fn=_rounded(Measurand.CURRENT_OFFERED, None, 1),
+    ),
+    OcppSensorEntityDescription(
+        key="session_energy",
+        translation_key="session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_session_energy_kwh,
+    ),
+    OcppSensorEntityDescription(
+        key="session_duration",
+        translation_key="session_duration",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        value_fn=_session_duration,
+    ),
+    OcppSensorEntityDescription(
+        key="id_tag",
+        translation_key="id_tag",
+        value_fn=lambda _charger, connector: connector.session.id_tag if connector.session else None,
+    ),
+    OcppSensorEntityDescription(
+        key="temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+        exists_fn=_measured(Measurand.TEMPERATURE),
+        value_fn=_rounded(Measurand.TEMPERATURE),
+    ),
+    OcppSensorEntityDescription(
+        key="soc",
+        translation_key="soc",
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        exists_fn=_measured(Measurand.SOC),
+        value_fn=_rounded(Measurand.SOC, None, 0),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OcppConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up sensors for every approved charger, now and as chargers appear."""
+    async_setup_dynamic_entities(hass, entry, SENSORS, OcppSensor, async_add_entities)
+
+
+class OcppSensor(OcppEntity, SensorEntity):
+    """A sensor of one charger or connector."""
+
+    entity_description: OcppSensorEntityDescription
+
+    @property
+    @override
+    def native_value(self) -> StateType | datetime:
+        return self.entity_description.value_fn(self.charger, self.connector)
+
+    @override
+    def state_fingerprint(self) -> Any:
+        return (self.available, self.native_value)

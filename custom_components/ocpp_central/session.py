@@ -1,0 +1,328 @@
+"""One charger's connection: runs its adapter and turns what it reports into model state."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.util import dt as dt_util
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from .const import LOGGER
+from .errors import ChargerCommandError
+from .model import (
+    Charger,
+    ChargerInfo,
+    ConnectorStatus,
+    DataTransferRecord,
+    ErrorCode,
+    Measurand,
+    SampledValue,
+    Transaction,
+)
+from .protocol import create_adapter
+from .protocol.base import (
+    AuthorizationStatus,
+    BootDecision,
+    BootStatus,
+    ConfigurationReport,
+    ProtocolAdapter,
+    TriggerKind,
+)
+
+if TYPE_CHECKING:
+    from .central import CentralSystem
+
+# Diagnostics keep the last few vendor messages, not an unbounded history.
+_MAX_DATA_TRANSFERS: Final = 20
+
+
+class ChargerSession:
+    """A live connection of one charger; implements the adapters' `ChargerEvents`."""
+
+    def __init__(
+        self,
+        central: CentralSystem,
+        charger: Charger,
+        websocket: ServerConnection,
+        ocpp_version: str,
+    ) -> None:
+        """Bind a charger's model to its websocket and the adapter for its OCPP version."""
+        self.central = central
+        self.charger = charger
+        self._websocket = websocket
+        self.adapter: ProtocolAdapter = create_adapter(
+            ocpp_version, charger.charge_point_id, websocket, self
+        )
+        self._boot_status: BootStatus | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def accepted(self) -> bool:
+        """Whether this connection's boot was accepted."""
+        return self._boot_status is BootStatus.ACCEPTED
+
+    async def run(self) -> None:
+        """Serve the connection until it closes; nothing the charger sends ends it early."""
+        charger = self.charger
+        charger.connected = True
+        charger.ocpp_version = self.adapter.ocpp_version
+        remote = self._websocket.remote_address
+        charger.remote_address = str(remote[0]) if remote else None
+        charger.notify()
+        try:
+            async for message in self._websocket:
+                try:
+                    await self.adapter.route_message(message)
+                except ConnectionClosed:
+                    raise
+                except Exception:
+                    LOGGER.exception("Unexpected error serving charger %s", charger.charge_point_id)
+        except ConnectionClosed as err:
+            LOGGER.debug("Charger %s disconnected: %s", charger.charge_point_id, err)
+        finally:
+            self._connection_ended()
+
+    def _connection_ended(self) -> None:
+        self.adapter.connection_lost.set()  # type: ignore[attr-defined]
+        for task in self._tasks:
+            task.cancel()
+        if self.central.sessions.get(self.charger.charge_point_id) is self:
+            self.charger.connected = False
+            self.charger.notify()
+
+    async def close(self, reason: str) -> None:
+        """Close the connection (replaced by a newer one, charger removed, or unloading)."""
+        await self._websocket.close(code=1000, reason=reason)
+
+    def _start_task(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run follow-up work outside the receive loop (a call awaited there would deadlock)."""
+        task = self.central.entry.async_create_background_task(
+            self.central.hass, coro, f"ocpp_central {self.charger.charge_point_id} {name}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def request_boot(self) -> None:
+        """Ask a charger that was Pending to boot again now that it is accepted."""
+        self._start_task(self._trigger_boot(), "trigger boot")
+
+    async def _trigger_boot(self) -> None:
+        try:
+            await self.adapter.trigger_message(TriggerKind.BOOT_NOTIFICATION)
+        except ChargerCommandError as err:
+            # It will boot again by itself after the Pending interval.
+            LOGGER.info("Charger %s did not take TriggerMessage: %s", self.charger.charge_point_id, err)
+
+    def apply_settings(self) -> None:
+        """Push the current options to the charger (after boot or when options change)."""
+        if self.accepted:
+            self._start_task(self._apply_settings(), "apply settings")
+
+    async def _apply_settings(self) -> None:
+        try:
+            await self.adapter.apply_settings(self.central.settings)
+        except ChargerCommandError as err:
+            LOGGER.warning(
+                "Could not read or apply configuration of charger %s: %s",
+                self.charger.charge_point_id,
+                err,
+            )
+
+    # --- ChargerEvents ---------------------------------------------------------------------
+
+    async def boot(self, info: ChargerInfo, reason: str | None) -> BootDecision:
+        """Record who the charger is and decide whether it may operate."""
+        self.charger.info = info
+        self.charger.boot_reason = reason
+        self.charger.last_boot = dt_util.utcnow()
+        decision = await self.central.async_boot_decision(self)
+        self._boot_status = decision.status
+        self.charger.notify(0)
+        return decision
+
+    def boot_answered(self) -> None:
+        """Start learning and configuring the charger once it knows it is accepted."""
+        self.apply_settings()
+
+    def configuration_learned(
+        self,
+        report: ConfigurationReport,
+        *,
+        connector_count: int | None,
+        feature_profiles: frozenset[str],
+    ) -> None:
+        """Store the charger's configuration and create the connectors it has."""
+        charger = self.charger
+        charger.configuration = dict(report.values)
+        charger.feature_profiles = feature_profiles
+        if connector_count is not None:
+            before = set(charger.connectors)
+            for connector_id in range(1, connector_count + 1):
+                charger.connector(connector_id)
+            if set(charger.connectors) != before:
+                self.central.structure_changed(charger)
+        charger.notify(0)
+
+    def heartbeat(self) -> None:
+        """Record the heartbeat."""
+        self.charger.last_heartbeat = dt_util.utcnow()
+        self.charger.notify(0)
+
+    def status(
+        self,
+        connector_id: int,
+        status: ConnectorStatus | None,
+        error_code: ErrorCode | None,
+        *,
+        info: str | None,
+        vendor_error_code: str | None,
+        timestamp: datetime,
+    ) -> None:
+        """Record a status notification."""
+        is_new = connector_id not in self.charger.connectors
+        connector = self.charger.connector(connector_id)
+        connector.status = status
+        connector.error_code = error_code
+        connector.info = info
+        connector.vendor_error_code = vendor_error_code
+        connector.status_timestamp = timestamp
+        if is_new:
+            self.central.structure_changed(self.charger)
+        self.charger.notify(connector_id)
+
+    def authorize(self, id_tag: str) -> AuthorizationStatus:
+        """Accepted chargers may charge with any tag (tag management comes later)."""
+        return AuthorizationStatus.ACCEPTED if self.accepted else AuthorizationStatus.INVALID
+
+    async def start_transaction(
+        self,
+        connector_id: int,
+        id_tag: str | None,
+        meter_start_wh: float,
+        timestamp: datetime,
+    ) -> tuple[str, AuthorizationStatus]:
+        """Open a transaction with an id that was never used before, persisted first."""
+        store = self.central.store
+        transaction_id = str(store.next_transaction_id())
+        connector = self.charger.connector(connector_id)
+        if connector.transaction is not None:
+            # The charger lost track of its previous session (power loss): close ours too.
+            self._finish(connector.transaction, None, timestamp, "Other")
+        connector.transaction = Transaction(
+            transaction_id=transaction_id,
+            connector_id=connector_id,
+            id_tag=id_tag,
+            started_at=timestamp,
+            meter_start_wh=meter_start_wh,
+            meter_last_wh=meter_start_wh,
+        )
+        connector.energy.update(meter_start_wh, self._source(connector_id))
+        await self._save_now()
+        self.charger.notify(connector_id)
+        return transaction_id, self.authorize(id_tag or "")
+
+    async def stop_transaction(
+        self,
+        transaction_id: str,
+        meter_stop_wh: float | None,
+        timestamp: datetime,
+        reason: str | None,
+        id_tag: str | None,
+        samples: list[SampledValue],
+    ) -> AuthorizationStatus | None:
+        """Close a transaction, also one replayed after a reconnect or an HA restart."""
+        transaction = next(
+            (
+                connector.transaction
+                for connector in self.charger.connectors.values()
+                if connector.transaction is not None
+                and connector.transaction.transaction_id == transaction_id
+            ),
+            None,
+        )
+        if transaction is None:
+            LOGGER.info(
+                "Charger %s stopped transaction %s, which is not running here; accepted",
+                self.charger.charge_point_id,
+                transaction_id,
+            )
+        else:
+            if samples:
+                self._record_samples(transaction.connector_id, samples, transaction)
+            self._finish(transaction, meter_stop_wh, timestamp, reason)
+            await self._save_now()
+            self.charger.notify(transaction.connector_id)
+        return None if id_tag is None else self.authorize(id_tag)
+
+    def _finish(
+        self,
+        transaction: Transaction,
+        meter_stop_wh: float | None,
+        timestamp: datetime,
+        reason: str | None,
+    ) -> None:
+        connector = self.charger.connector(transaction.connector_id)
+        if meter_stop_wh is not None:
+            transaction.meter_last_wh = max(transaction.meter_last_wh, meter_stop_wh)
+            connector.energy.update(meter_stop_wh, self._source(transaction.connector_id))
+        transaction.meter_stop_wh = transaction.meter_last_wh
+        transaction.stopped_at = timestamp
+        transaction.stop_reason = reason
+        connector.transaction = None
+        connector.last_transaction = transaction
+
+    def meter_values(
+        self, connector_id: int, transaction_id: str | None, samples: list[SampledValue]
+    ) -> None:
+        """Record readings; in or outside a transaction, never lowering the energy total."""
+        connector = self.charger.connector(connector_id)
+        transaction = connector.transaction
+        if transaction is not None and transaction_id not in (None, transaction.transaction_id):
+            # Late readings of an earlier session still move the register, not this session.
+            transaction = None
+        self._record_samples(connector_id, samples, transaction)
+        self.charger.notify(connector_id)
+
+    def _record_samples(
+        self, connector_id: int, samples: list[SampledValue], transaction: Transaction | None
+    ) -> None:
+        connector = self.charger.connector(connector_id)
+        new_kind = False
+        energy_changed = False
+        for sample in samples:
+            key = (sample.measurand, sample.phase, sample.location)
+            previous = connector.readings.get(key)
+            if previous is None:
+                new_kind = True
+            elif previous.timestamp > sample.timestamp:
+                # Replayed offline data is older than what we show: account it, do not show it.
+                continue
+            connector.readings[key] = sample
+            if sample.measurand is Measurand.ENERGY_ACTIVE_IMPORT_REGISTER and sample.phase is None:
+                energy_changed |= connector.energy.update(sample.value, self._source(connector_id))
+                if transaction is not None and sample.value > transaction.meter_last_wh:
+                    transaction.meter_last_wh = sample.value
+        if energy_changed:
+            self.central.store.schedule_save()
+        if new_kind:
+            self.central.structure_changed(self.charger)
+
+    def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> bool:
+        """Record the message and fire an HA event; no vendor handlers exist yet."""
+        record = DataTransferRecord(vendor_id, message_id, data, dt_util.utcnow())
+        transfers = self.charger.data_transfers
+        transfers.append(record)
+        del transfers[:-_MAX_DATA_TRANSFERS]
+        self.central.fire_data_transfer(self.charger, record)
+        return False
+
+    def _source(self, connector_id: int) -> str:
+        return f"{self.charger.charge_point_id} connector {connector_id}"
+
+    async def _save_now(self) -> None:
+        # Also for chargers not yet approved: the transaction id counter must never repeat.
+        await self.central.store.async_save_now()

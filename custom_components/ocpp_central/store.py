@@ -1,0 +1,157 @@
+"""What must survive a Home Assistant restart, kept in an HA Store (not in entity state)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, Final, TypedDict
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .model import Charger, ChargerInfo, Transaction
+
+STORAGE_VERSION: Final = 1
+# Meter baselines change with every frame; writing them at most every 30 s bounds disk writes
+# while an HA crash loses at most 30 s of register history (the register itself is on the
+# charger, so nothing is lost for the energy total).
+METER_SAVE_DELAY: Final = 30
+
+
+class StoredTransaction(TypedDict):
+    """A running transaction as stored."""
+
+    transaction_id: str
+    connector_id: int
+    id_tag: str | None
+    started_at: str
+    meter_start_wh: float
+    meter_last_wh: float
+
+
+class StoredCharger(TypedDict):
+    """An approved charger as stored."""
+
+    info: dict[str, str | None]
+    ocpp_version: str | None
+    connector_ids: list[int]
+    energy_wh: dict[str, float]
+    transactions: list[StoredTransaction]
+
+
+class StoredData(TypedDict):
+    """The whole stored document of one central system."""
+
+    last_transaction_id: int
+    chargers: dict[str, StoredCharger]
+
+
+def _transaction_to_store(transaction: Transaction) -> StoredTransaction:
+    return StoredTransaction(
+        transaction_id=transaction.transaction_id,
+        connector_id=transaction.connector_id,
+        id_tag=transaction.id_tag,
+        started_at=transaction.started_at.isoformat(),
+        meter_start_wh=transaction.meter_start_wh,
+        meter_last_wh=transaction.meter_last_wh,
+    )
+
+
+def _transaction_from_store(stored: StoredTransaction) -> Transaction:
+    started: datetime = dt_util.parse_datetime(stored["started_at"]) or dt_util.utcnow()
+    return Transaction(
+        transaction_id=stored["transaction_id"],
+        connector_id=stored["connector_id"],
+        id_tag=stored["id_tag"],
+        started_at=started,
+        meter_start_wh=stored["meter_start_wh"],
+        meter_last_wh=stored["meter_last_wh"],
+    )
+
+
+class CentralStore:
+    """Persists approved chargers, running transactions, meter baselines and transaction ids."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Create the store of one central system (config entry)."""
+        self._store: Store[StoredData] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
+        )
+        self._chargers: dict[str, Charger] = {}
+        self.approved: set[str] = set()
+        self.last_transaction_id = 0
+
+    async def async_load(self) -> dict[str, Charger]:
+        """Load stored state; returns the approved chargers rebuilt as model objects."""
+        data = await self._store.async_load()
+        if data is None:
+            return {}
+        self.last_transaction_id = data["last_transaction_id"]
+        chargers: dict[str, Charger] = {}
+        for charge_point_id, stored in data["chargers"].items():
+            charger = Charger(
+                charge_point_id,
+                info=ChargerInfo(**stored["info"]),
+                ocpp_version=stored["ocpp_version"],
+            )
+            for connector_id in stored["connector_ids"]:
+                charger.connector(connector_id)
+            for connector_id, energy in stored["energy_wh"].items():
+                charger.connector(int(connector_id)).energy.value_wh = energy
+            for stored_transaction in stored["transactions"]:
+                transaction = _transaction_from_store(stored_transaction)
+                charger.connector(transaction.connector_id).transaction = transaction
+            chargers[charge_point_id] = charger
+        self.approved = set(chargers)
+        self._chargers = chargers
+        return chargers
+
+    def track(self, charger: Charger) -> None:
+        """Remember an approved charger and save soon."""
+        self.approved.add(charger.charge_point_id)
+        self._chargers[charger.charge_point_id] = charger
+
+    def forget(self, charge_point_id: str) -> None:
+        """Drop a charger (device removed by the user)."""
+        self.approved.discard(charge_point_id)
+        self._chargers.pop(charge_point_id, None)
+
+    def next_transaction_id(self) -> int:
+        """Allocate a transaction id never handed out before (save before answering)."""
+        self.last_transaction_id += 1
+        return self.last_transaction_id
+
+    async def async_save_now(self) -> None:
+        """Write immediately: after approvals, transaction starts and stops."""
+        await self._store.async_save(self._data())
+
+    def schedule_save(self) -> None:
+        """Write soon: after meter readings."""
+        self._store.async_delay_save(self._data, METER_SAVE_DELAY)
+
+    def _data(self) -> StoredData:
+        chargers: dict[str, StoredCharger] = {}
+        for charge_point_id in sorted(self.approved):
+            charger = self._chargers[charge_point_id]
+            chargers[charge_point_id] = StoredCharger(
+                info=asdict(charger.info),
+                ocpp_version=charger.ocpp_version,
+                connector_ids=sorted(charger.connectors),
+                energy_wh={
+                    str(connector_id): connector.energy.value_wh
+                    for connector_id, connector in charger.connectors.items()
+                    if connector.energy.value_wh is not None
+                },
+                transactions=[
+                    _transaction_to_store(connector.transaction)
+                    for connector in charger.connectors.values()
+                    if connector.transaction is not None
+                ],
+            )
+        return StoredData(last_transaction_id=self.last_transaction_id, chargers=chargers)
+
+    def as_diagnostics(self) -> dict[str, Any]:
+        """What the store would write now (for diagnostics)."""
+        return dict(self._data())
