@@ -91,3 +91,23 @@ async def central(
 def url(port: int) -> str:
     """Base URL chargers connect to."""
     return f"ws://127.0.0.1:{port}/ocpp"
+
+
+@pytest.fixture
+async def make_simulator(url: str) -> AsyncGenerator[Any]:
+    """Factory for connected charger simulators, all closed after the test."""
+    from simulator import ChargerSimulator, SimulatorConfig  # noqa: PLC0415
+
+    created: list[ChargerSimulator] = []
+
+    async def factory(charge_point_id: str = "CP1", **config: Any) -> ChargerSimulator:
+        sim = ChargerSimulator(
+            url, SimulatorConfig(charge_point_id=charge_point_id, auto_heartbeat=False, **config)
+        )
+        await sim.connect()
+        created.append(sim)
+        return sim
+
+    yield factory
+    for sim in created:
+        await sim.close()

@@ -1,0 +1,37 @@
+"""Test helpers: find entities of a charger and wait for the central system."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
+
+from custom_components.ocpp_central.const import DOMAIN
+
+
+def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
+    """Entity id of one of our entities by its unique id (fails if it does not exist)."""
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    assert found is not None, f"no {platform} entity with unique id {unique_id}"
+    return found
+
+
+def state(hass: HomeAssistant, platform: str, unique_id: str) -> State:
+    """Current state of one of our entities by its unique id."""
+    found = hass.states.get(entity_id(hass, platform, unique_id))
+    assert found is not None
+    return found
+
+
+async def wait_until(
+    hass: HomeAssistant, predicate: Callable[[], bool], timeout: float = 5.0
+) -> None:
+    """Let the loop run until predicate() holds (things arriving over the network)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            await hass.async_block_till_done()
+            if predicate():
+                return
+            await asyncio.sleep(0.01)

@@ -1,0 +1,393 @@
+"""A simulated charger over real websockets: boot, sessions, meters, devices and persistence."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.ocpp_central.const import (
+    CONF_AUTO_ACCEPT,
+    CONF_METER_INTERVAL,
+    DOMAIN,
+    EVENT_DATA_TRANSFER,
+)
+
+from simulator import ConfigKey
+
+from .helpers import state, wait_until
+
+
+async def test_boot_creates_device_and_entities(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """An auto-accepted charger becomes a device whose entities follow the connection."""
+    sim = await make_simulator("CP1", vendor="Acme", model="Wallbox 11", serial_number="SN42")
+    result = await sim.boot()
+    assert result.status == "Accepted"
+    assert result.interval == 300
+    await hass.async_block_till_done()
+
+    device = dr.async_get(hass).async_get_device({(DOMAIN, "CP1")})
+    assert device is not None
+    assert (device.manufacturer, device.model, device.serial_number, device.sw_version) == (
+        "Acme",
+        "Wallbox 11",
+        "SN42",
+        "1.0.0",
+    )
+    assert state(hass, "binary_sensor", "CP1_connected").state == "on"
+    assert state(hass, "sensor", "CP1_firmware_version").state == "1.0.0"
+
+    await sim.status(0, "Available")
+    await sim.status(1, "Available")
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "CP1_charger_status").state == "available"
+    assert state(hass, "sensor", "CP1_1_status").state == "available"
+    assert state(hass, "binary_sensor", "CP1_1_plugged_in").state == "off"
+
+    await sim.close()
+    await wait_until(hass, lambda: state(hass, "binary_sensor", "CP1_connected").state == "off")
+    assert state(hass, "sensor", "CP1_1_status").state == STATE_UNAVAILABLE
+
+
+async def test_charging_session(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """A full session shows status, power, energy, session energy, duration and id tag."""
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    await sim.status(1, "Preparing")
+    assert (await sim.authorize("TAG1")).id_tag_info["status"] == "Accepted"
+    start = dt_util.utcnow() - timedelta(minutes=10)
+    transaction_id = await sim.start_transaction(1, "TAG1", meter_start_wh=5000, timestamp=start)
+    assert sim.last_result["StartTransaction"].id_tag_info["status"] == "Accepted"
+    await sim.status(1, "Charging")
+    await sim.meter_values(
+        1,
+        [
+            {"value": "5.75", "measurand": "Energy.Active.Import.Register", "unit": "kWh"},
+            {"value": "7.2", "measurand": "Power.Active.Import", "unit": "kW"},
+            {"value": "10.5", "measurand": "Current.Import", "unit": "A", "phase": "L1"},
+            {"value": "10.4", "measurand": "Current.Import", "unit": "A", "phase": "L2"},
+            {"value": "10.3", "measurand": "Current.Import", "unit": "A", "phase": "L3"},
+            {"value": "231", "measurand": "Voltage", "unit": "V", "phase": "L1-N"},
+            {"value": "229", "measurand": "Voltage", "unit": "V", "phase": "L2-N"},
+            {"value": "16", "measurand": "Current.Offered", "unit": "A"},
+            {"value": "55", "measurand": "SoC", "unit": "Percent", "location": "EV"},
+            {"value": "308.15", "measurand": "Temperature", "unit": "K", "location": "Body"},
+        ],
+        transaction_id=transaction_id,
+    )
+    await hass.async_block_till_done()
+
+    assert state(hass, "sensor", "CP1_1_status").state == "charging"
+    assert state(hass, "binary_sensor", "CP1_1_charging").state == "on"
+    assert state(hass, "binary_sensor", "CP1_1_plugged_in").state == "on"
+    assert float(state(hass, "sensor", "CP1_1_power").state) == 7200.0
+    assert float(state(hass, "sensor", "CP1_1_energy").state) == 5.75
+    assert float(state(hass, "sensor", "CP1_1_session_energy").state) == 0.75
+    assert float(state(hass, "sensor", "CP1_1_current_l1").state) == 10.5
+    assert float(state(hass, "sensor", "CP1_1_current_l3").state) == 10.3
+    assert float(state(hass, "sensor", "CP1_1_voltage").state) == 230.0
+    assert float(state(hass, "sensor", "CP1_1_current_offered").state) == 16.0
+    assert float(state(hass, "sensor", "CP1_1_soc").state) == 55
+    assert float(state(hass, "sensor", "CP1_1_temperature").state) == 35.0
+    assert state(hass, "sensor", "CP1_1_id_tag").state == "TAG1"
+    duration = float(state(hass, "sensor", "CP1_1_session_duration").state)
+    assert 9.5 <= duration <= 11  # minutes (suggested unit)
+
+    result = await sim.stop_transaction(
+        1,
+        meter_stop_wh=6250,
+        reason="EVDisconnected",
+        transaction_data=[
+            {
+                "timestamp": dt_util.utcnow().isoformat(),
+                "sampledValue": [
+                    {"value": "6200", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}
+                ],
+            }
+        ],
+    )
+    assert result.id_tag_info["status"] == "Accepted"
+    await sim.status(1, "Finishing")
+    await hass.async_block_till_done()
+    assert float(state(hass, "sensor", "CP1_1_energy").state) == 6.25
+    assert float(state(hass, "sensor", "CP1_1_session_energy").state) == 1.25
+    assert state(hass, "binary_sensor", "CP1_1_charging").state == "off"
+    transaction = central.runtime_data.chargers["CP1"].connector(1).last_transaction
+    assert transaction is not None
+    assert transaction.stop_reason == "EVDisconnected"
+    assert transaction.transaction_id == str(transaction_id)
+
+
+async def test_energy_total_never_goes_backwards(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A register glitching to 0 or jumping back is ignored (and logged once)."""
+    sim = await make_simulator("CP1")
+    await sim.boot()
+
+    async def register(wh: str) -> float:
+        await sim.meter_values(1, [{"value": wh, "unit": "Wh"}])
+        await hass.async_block_till_done()
+        return float(state(hass, "sensor", "CP1_1_energy").state)
+
+    assert await register("12000") == 12.0
+    assert await register("0") == 12.0
+    assert await register("11000") == 12.0
+    assert await register("12500") == 12.5
+    assert caplog.text.count("energy register went back") == 1
+
+
+async def test_meter_values_outside_transaction_and_odd_values(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """Values without a transaction count; signed and unparsable values are skipped."""
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    await sim.meter_values(
+        1,
+        [
+            {"value": "1.5", "measurand": "Energy.Active.Import.Register", "unit": "kWh"},
+            {"value": "abc", "measurand": "Power.Active.Import", "unit": "W"},
+            {"value": "ZmFrZQ==", "format": "SignedData", "measurand": "Voltage"},
+            {"value": "2300", "measurand": "Power.Active.Import", "unit": "W", "phase": "L1"},
+            {"value": "2200", "measurand": "Power.Active.Import", "unit": "W", "phase": "L2"},
+            {"value": "50", "measurand": "Frequency", "unit": "Hertz"},
+        ],
+    )
+    await hass.async_block_till_done()
+    assert float(state(hass, "sensor", "CP1_1_energy").state) == 1.5
+    assert float(state(hass, "sensor", "CP1_1_power").state) == 4500.0
+    assert state(hass, "sensor", "CP1_1_session_energy").state == "unknown"
+
+
+async def test_multi_connector_charger_gets_child_devices(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """Each connector of a multi-connector charger is a child device of the charger."""
+    sim = await make_simulator("DUO", connectors=2)
+    await sim.boot()
+    await sim.status(1, "Available")
+    # GetConfiguration (NumberOfConnectors = 2) runs after the boot answer.
+    await sim.wait_for_call("GetConfiguration")
+    await wait_until(hass, lambda: len(central.runtime_data.chargers["DUO"].outlet_ids) == 2)
+    await sim.status(2, "Preparing")
+    await hass.async_block_till_done()
+
+    registry = dr.async_get(hass)
+    charger = registry.async_get_device({(DOMAIN, "DUO")})
+    assert charger is not None
+    for connector_id in (1, 2):
+        device = registry.async_get_device({(DOMAIN, f"DUO-{connector_id}")})
+        assert device is not None
+        assert device.via_device_id == charger.id
+    assert state(hass, "sensor", "DUO_2_status").state == "preparing"
+    # Connector 1's entities were created before the second connector was known and moved.
+    connector_1 = registry.async_get_device({(DOMAIN, "DUO-1")})
+    assert connector_1 is not None
+    from homeassistant.helpers import entity_registry as er  # noqa: PLC0415
+
+    entry = er.async_get(hass).async_get(state(hass, "sensor", "DUO_1_status").entity_id)
+    assert entry is not None
+    assert entry.device_id == connector_1.id
+
+
+async def test_configuration_learned_and_applied(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """After boot the charger is asked for its configuration and given the user's settings."""
+    sim = await make_simulator("CP1", meter_interval=60)
+    sim.configuration["MeterValuesSampledData"] = ConfigKey("Energy.Active.Import.Register")
+    sim.reject_keys.add("MeterValuesSampledData")
+    await sim.boot()
+    await sim.wait_for_call("GetConfiguration")
+    changes = {}
+    for _ in range(2):
+        payload = await sim.wait_for_call("ChangeConfiguration")
+        changes[payload["key"]] = payload["value"]
+    assert changes["MeterValueSampleInterval"] == "10"
+    assert changes["MeterValuesSampledData"].startswith("Energy.Active.Import.Register")
+    charger = central.runtime_data.chargers["CP1"]
+    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    assert charger.configuration["NumberOfConnectors"].value == "1"
+    # The rejection is accepted as the charger's decision: nothing is retried.
+    await hass.async_block_till_done()
+    assert sum(1 for action, _ in sim.received if action == "ChangeConfiguration") == 2
+    assert not any(action == "Reset" for action, _ in sim.received)
+
+
+async def test_options_apply_without_reload(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """Changing options pushes the new interval to connected chargers; nothing reloads."""
+    sim = await make_simulator("CP1", meter_interval=60)
+    await sim.boot()
+    assert (await sim.wait_for_call("ChangeConfiguration"))["value"] == "10"
+    runtime = central.runtime_data
+
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, CONF_METER_INTERVAL: 30}
+    )
+    await hass.async_block_till_done()
+    payload = await sim.wait_for_call("ChangeConfiguration")
+    assert payload == {"key": "MeterValueSampleInterval", "value": "30"}
+    assert central.runtime_data is runtime
+    assert sim.connected
+
+
+async def test_pending_charger_accepted_from_discovery(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """Without auto-accept a new charger waits (Pending) until the user accepts its card."""
+    hass.config_entries.async_update_entry(central, options={**central.options, CONF_AUTO_ACCEPT: False})
+    sim = await make_simulator("NEW1", vendor="Acme")
+    result = await sim.boot()
+    assert result.status == "Pending"
+    await hass.async_block_till_done()
+
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert len(flows) == 1
+    flow = flows[0]
+    assert flow["context"]["source"] == SOURCE_INTEGRATION_DISCOVERY
+    assert flow["step_id"] == "accept_charger"
+    assert flow["context"]["title_placeholders"] == {"name": "NEW1"}
+    assert dr.async_get(hass).async_get_device({(DOMAIN, "NEW1")}) is None
+    # Booting again while waiting does not create a second card.
+    await sim.boot()
+    await hass.async_block_till_done()
+    assert len(hass.config_entries.flow.async_progress_by_handler(DOMAIN)) == 1
+
+    done = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+    assert done["type"] is FlowResultType.ABORT
+    assert done["reason"] == "charger_accepted"
+    # Accepted without a power cycle: the central system triggers a new boot.
+    assert (await sim.wait_for_call("TriggerMessage"))["requestedMessage"] == "BootNotification"
+    assert await sim.wait_accepted()
+    await hass.async_block_till_done()
+    assert dr.async_get(hass).async_get_device({(DOMAIN, "NEW1")}) is not None
+    assert state(hass, "binary_sensor", "NEW1_connected").state == "on"
+
+
+async def test_second_connection_replaces_first(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """A charger reconnecting with the same id replaces its old connection."""
+    first = await make_simulator("CP1")
+    await first.boot()
+    second = await make_simulator("CP1")
+    assert await first.wait_disconnected(5)
+    await second.boot()
+    await second.status(1, "Available")
+    await hass.async_block_till_done()
+    assert state(hass, "binary_sensor", "CP1_connected").state == "on"
+    assert state(hass, "sensor", "CP1_1_status").state == "available"
+
+
+async def test_session_survives_restart(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """A session running across an HA restart continues without jumps; ids never repeat."""
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    transaction_id = await sim.start_transaction(1, meter_start_wh=1000)
+    await sim.meter_values(1, [{"value": "1500", "unit": "Wh"}])
+    await sim.close()
+
+    assert await hass.config_entries.async_unload(central.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(central.entry_id)
+    await hass.async_block_till_done()
+    # Before the charger is back, its entities exist (unavailable) with their last values.
+    assert state(hass, "sensor", "CP1_1_energy").state == STATE_UNAVAILABLE
+
+    sim = await make_simulator("CP1", meter_start_wh=1500)
+    await sim.boot()
+    await sim.meter_values(1, [{"value": "1800", "unit": "Wh"}], transaction_id=transaction_id)
+    await hass.async_block_till_done()
+    assert float(state(hass, "sensor", "CP1_1_session_energy").state) == 0.8
+    assert float(state(hass, "sensor", "CP1_1_energy").state) == 1.8
+    await sim.stop_transaction(1, meter_stop_wh=2000, transaction_id=transaction_id)
+    await hass.async_block_till_done()
+    assert float(state(hass, "sensor", "CP1_1_session_energy").state) == 1.0
+
+    next_id = await sim.start_transaction(1)
+    assert next_id > transaction_id
+
+
+async def test_stop_of_unknown_transaction_is_accepted(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """A replayed stop for a session we never saw is accepted, not refused."""
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    result = await sim.stop_transaction(1, meter_stop_wh=3000, transaction_id=987654)
+    assert result.id_tag_info is None or result.id_tag_info["status"] == "Accepted"
+
+
+async def test_data_transfer_fires_event(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """DataTransfer is recorded, fired as an event and answered UnknownVendorId."""
+    events = async_capture_events(hass, EVENT_DATA_TRANSFER)
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    result = await sim.data_transfer("com.acme", "Ping", '{"a": 1}')
+    assert result.status == "UnknownVendorId"
+    await hass.async_block_till_done()
+    assert len(events) == 1
+    assert events[0].data["vendor_id"] == "com.acme"
+    assert events[0].data["message_id"] == "Ping"
+    assert events[0].data["data"] == '{"a": 1}'
+    assert events[0].data["charge_point_id"] == "CP1"
+
+
+async def test_heartbeat_recorded(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """Heartbeats update the charger's last-heartbeat time."""
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    await sim.heartbeat()
+    assert central.runtime_data.chargers["CP1"].last_heartbeat is not None
+
+
+async def test_removed_device_is_forgotten(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Removing a charger's device forgets it: it must be accepted again next time."""
+    assert await async_setup_component(hass, "config", {})
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device({(DOMAIN, "CP1")})
+    assert device is not None
+
+    client = await hass_ws_client(hass)
+    response = await client.remove_device(device.id, central.entry_id)
+    assert response["success"]
+    await hass.async_block_till_done()
+    assert "CP1" not in central.runtime_data.chargers
+    assert await sim.wait_disconnected(5)
+
+    hass.config_entries.async_update_entry(central, options={**central.options, CONF_AUTO_ACCEPT: False})
+    again = await make_simulator("CP1")
+    assert (await again.boot()).status == "Pending"
