@@ -112,7 +112,11 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
     except ValueError:
         raise FrameError(codes.rpc_framework, "Frame is not valid JSON", "-1") from None
     if not isinstance(frame, list) or len(frame) < 3:
-        raise FrameError(codes.rpc_framework, "Frame is not an OCPP-J message array", "-1")
+        # Answers are never answered, not even broken ones: only a CALL may get a CALLERROR.
+        is_answer = isinstance(frame, list) and frame[:1] in ([3], [4])
+        raise FrameError(
+            codes.rpc_framework, "Frame is not an OCPP-J message array", None if is_answer else "-1"
+        )
     message_type, unique_id = frame[0], frame[1]
     if not isinstance(unique_id, str) or not 0 < len(unique_id) <= _MAX_UNIQUE_ID_LENGTH:
         raise FrameError(codes.rpc_framework, "Message id must be a string of 1-36 characters", "-1")
