@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -16,6 +17,7 @@ from .errors import ChargerCommandError
 from .model import (
     Charger,
     ChargerInfo,
+    Connector,
     ConnectorStatus,
     DataTransferRecord,
     ErrorCode,
@@ -38,6 +40,27 @@ if TYPE_CHECKING:
 
 # Diagnostics keep the last few vendor messages, not an unbounded history.
 _MAX_DATA_TRANSFERS: Final = 20
+
+
+# Readings of energy flowing right now. Many chargers send no MeterValues while idle, so once
+# a connector stops charging these are set to 0 instead of showing the last session's power.
+_FLOW_MEASURANDS: Final = frozenset(
+    {
+        Measurand.POWER_ACTIVE_IMPORT,
+        Measurand.POWER_ACTIVE_EXPORT,
+        Measurand.POWER_REACTIVE_IMPORT,
+        Measurand.POWER_REACTIVE_EXPORT,
+        Measurand.CURRENT_IMPORT,
+        Measurand.CURRENT_EXPORT,
+    }
+)
+
+
+def _zero_flow_readings(connector: Connector) -> None:
+    # The sample keeps its timestamp so that the charger's next reading always replaces it.
+    for key, sample in connector.readings.items():
+        if sample.measurand in _FLOW_MEASURANDS and sample.value != 0:
+            connector.readings[key] = replace(sample, value=0.0)
 
 
 class ChargerSession:
@@ -73,6 +96,12 @@ class ChargerSession:
         remote = self._websocket.remote_address
         charger.remote_address = str(remote[0]) if remote else None
         charger.notify()
+        LOGGER.info(
+            "Charger %s connected from %s (OCPP %s)",
+            charger.charge_point_id,
+            charger.remote_address,
+            charger.ocpp_version,
+        )
         try:
             async for message in self._websocket:
                 try:
@@ -81,8 +110,8 @@ class ChargerSession:
                     raise
                 except Exception:
                     LOGGER.exception("Unexpected error serving charger %s", charger.charge_point_id)
-        except ConnectionClosed as err:
-            LOGGER.debug("Charger %s disconnected: %s", charger.charge_point_id, err)
+        except ConnectionClosed:
+            pass
         finally:
             self._connection_ended()
 
@@ -91,6 +120,7 @@ class ChargerSession:
         for task in self._tasks:
             task.cancel()
         if self.central.sessions.get(self.charger.charge_point_id) is self:
+            LOGGER.info("Charger %s disconnected", self.charger.charge_point_id)
             self.charger.connected = False
             self.charger.notify()
 
@@ -190,6 +220,8 @@ class ChargerSession:
         connector.info = info
         connector.vendor_error_code = vendor_error_code
         connector.status_timestamp = timestamp
+        if status is not ConnectorStatus.CHARGING:
+            _zero_flow_readings(connector)
         if is_new:
             self.central.structure_changed(self.charger)
         self.charger.notify(connector_id)
@@ -274,6 +306,7 @@ class ChargerSession:
         transaction.stop_reason = reason
         connector.transaction = None
         connector.last_transaction = transaction
+        _zero_flow_readings(connector)
 
     def meter_values(
         self, connector_id: int, transaction_id: str | None, samples: list[SampledValue]

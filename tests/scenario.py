@@ -1,0 +1,43 @@
+"""A deterministic charger scenario shared by the snapshot tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+
+START = datetime(2026, 6, 1, 10, 0, tzinfo=dt_util.UTC)
+
+
+async def finished_session(hass: HomeAssistant, make_simulator: Any) -> Any:
+    """A 3-phase charger that ran one 90-minute session and is now finishing."""
+    sim = await make_simulator("SNAP", vendor="Acme", model="Wallbox 22", serial_number="SN-1")
+    await sim.boot()
+    await sim.status(0, "Available")
+    await sim.status(1, "Preparing")
+    transaction_id = await sim.start_transaction(1, "TAG42", meter_start_wh=10000, timestamp=START)
+    await sim.status(1, "Charging")
+    await sim.meter_values(
+        1,
+        [
+            {"value": "17.5", "measurand": "Energy.Active.Import.Register", "unit": "kWh"},
+            {"value": "11000", "measurand": "Power.Active.Import", "unit": "W"},
+            {"value": "15.9", "measurand": "Current.Import", "unit": "A", "phase": "L1"},
+            {"value": "16.0", "measurand": "Current.Import", "unit": "A", "phase": "L2"},
+            {"value": "15.8", "measurand": "Current.Import", "unit": "A", "phase": "L3"},
+            {"value": "230.4", "measurand": "Voltage", "unit": "V", "phase": "L1-N"},
+            {"value": "16", "measurand": "Current.Offered", "unit": "A"},
+            {"value": "71", "measurand": "SoC", "unit": "Percent", "location": "EV"},
+            {"value": "31.5", "measurand": "Temperature", "unit": "Celsius", "location": "Body"},
+        ],
+        transaction_id=transaction_id,
+        timestamp=START + timedelta(minutes=80),
+    )
+    await sim.stop_transaction(
+        1, meter_stop_wh=18000, reason="EVDisconnected", timestamp=START + timedelta(minutes=90)
+    )
+    await sim.status(1, "Finishing")
+    await hass.async_block_till_done()
+    return sim
