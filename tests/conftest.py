@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncGenerator, Generator
+import socket
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
-import pytest
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Importing the package first makes HA load this repository's integration rather than
@@ -27,15 +27,13 @@ from custom_components.ocpp_central.const import (
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> Generator[None]:
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let HA load custom integrations in every test."""
-    yield
 
 
 @pytest.fixture(autouse=True)
-def loopback_sockets(socket_enabled: None) -> Generator[None]:
+def loopback_sockets(socket_enabled: None) -> None:
     """Chargers talk to the central system over real loopback websockets."""
-    yield
 
 
 def free_port() -> int:
@@ -97,7 +95,7 @@ def url(port: int) -> str:
 @pytest.fixture
 async def make_simulator(url: str) -> AsyncGenerator[Any]:
     """Factory for connected charger simulators, all closed after the test."""
-    from simulator import ChargerSimulator, SimulatorConfig  # noqa: PLC0415
+    from simulator import ChargerSimulator, SimulatorConfig
 
     created: list[ChargerSimulator] = []
 

@@ -25,11 +25,9 @@ def state(hass: HomeAssistant, platform: str, unique_id: str) -> State:
     return found
 
 
-async def wait_until(
-    hass: HomeAssistant, predicate: Callable[[], bool], timeout: float = 5.0
-) -> None:
+async def wait_until(hass: HomeAssistant, predicate: Callable[[], bool]) -> None:
     """Let the loop run until predicate() holds (things arriving over the network)."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(5):
         while True:
             await hass.async_block_till_done()
             if predicate():

@@ -6,8 +6,8 @@ import asyncio
 import json
 from typing import Any
 
-import pytest
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus, NegotiationError
@@ -65,7 +65,9 @@ BOOT = {"chargePointVendor": "V", "chargePointModel": "M"}
             ["m10", "TypeConstraintViolation"],
         ),
         (
-            '[2, "m11", "DataTransfer", {"vendorId": "v", "data": "' + "x" * MAX_FRAME_BYTES + '"}]',
+            '[2, "m11", "DataTransfer", {"vendorId": "v", "data": "'
+            + "x" * MAX_FRAME_BYTES
+            + '"}]',
             ["m11", "FormationViolation"],
         ),
     ],
@@ -219,7 +221,7 @@ async def test_handler_crash_answers_internal_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A bug in a handler answers InternalError and keeps the connection serving."""
-    from custom_components.ocpp_central.session import ChargerSession  # noqa: PLC0415
+    from custom_components.ocpp_central.session import ChargerSession
 
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("bug")

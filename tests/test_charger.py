@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -13,6 +12,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
@@ -22,7 +22,6 @@ from custom_components.ocpp_central.const import (
     DOMAIN,
     EVENT_DATA_TRANSFER,
 )
-
 from simulator import ConfigKey
 
 from .helpers import state, wait_until
@@ -201,7 +200,7 @@ async def test_multi_connector_charger_gets_child_devices(
     # Connector 1's entities were created before the second connector was known and moved.
     connector_1 = registry.async_get_device({(DOMAIN, "DUO-1")})
     assert connector_1 is not None
-    from homeassistant.helpers import entity_registry as er  # noqa: PLC0415
+    from homeassistant.helpers import entity_registry as er
 
     entry = er.async_get(hass).async_get(state(hass, "sensor", "DUO_1_status").entity_id)
     assert entry is not None
@@ -255,7 +254,9 @@ async def test_pending_charger_accepted_from_discovery(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
 ) -> None:
     """Without auto-accept a new charger waits (Pending) until the user accepts its card."""
-    hass.config_entries.async_update_entry(central, options={**central.options, CONF_AUTO_ACCEPT: False})
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, CONF_AUTO_ACCEPT: False}
+    )
     sim = await make_simulator("NEW1", vendor="Acme")
     result = await sim.boot()
     assert result.status == "Pending"
@@ -388,6 +389,8 @@ async def test_removed_device_is_forgotten(
     assert "CP1" not in central.runtime_data.chargers
     assert await sim.wait_disconnected(5)
 
-    hass.config_entries.async_update_entry(central, options={**central.options, CONF_AUTO_ACCEPT: False})
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, CONF_AUTO_ACCEPT: False}
+    )
     again = await make_simulator("CP1")
     assert (await again.boot()).status == "Pending"

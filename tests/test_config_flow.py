@@ -5,10 +5,10 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-import pytest
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_central.const import (
@@ -47,9 +47,7 @@ async def test_user_flow_port_in_use_then_recovers(hass: HomeAssistant) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         busy = taken.getsockname()[1]
-        result = await hass.config_entries.flow.async_init(
-            DOMAIN, context={"source": SOURCE_USER}
-        )
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: busy}
         )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
 from homeassistant.util import dt as dt_util
+import pytest
 
 from custom_components.ocpp_central.metering import normalise
 from custom_components.ocpp_central.model import Measurand

@@ -87,9 +87,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up binary sensors for every approved charger, now and as chargers appear."""
-    async_setup_dynamic_entities(
-        hass, entry, BINARY_SENSORS, OcppBinarySensor, async_add_entities
-    )
+    async_setup_dynamic_entities(hass, entry, BINARY_SENSORS, OcppBinarySensor, async_add_entities)
 
 
 class OcppBinarySensor(OcppEntity, BinarySensorEntity):

@@ -74,7 +74,9 @@ class CentralSystem:
         """What chargers should be configured to, from the entry options."""
         options = self.entry.options
         return ChargerSettings(
-            heartbeat_interval=int(options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)),
+            heartbeat_interval=int(
+                options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)
+            ),
             meter_interval=int(options.get(CONF_METER_INTERVAL, DEFAULT_METER_INTERVAL)),
             measurands=tuple(options.get(CONF_MEASURANDS, DEFAULT_MEASURANDS)),
         )
@@ -181,7 +183,9 @@ class CentralSystem:
         self.store.forget(charge_point_id)
         self.chargers.pop(charge_point_id, None)
         await self.store.async_save_now()
-        async_dispatcher_send(self.hass, signal_charger_removed(self.entry.entry_id), charge_point_id)
+        async_dispatcher_send(
+            self.hass, signal_charger_removed(self.entry.entry_id), charge_point_id
+        )
         if (session := self.sessions.pop(charge_point_id, None)) is not None:
             await session.close("charger removed")
 

@@ -6,13 +6,7 @@ import errno
 import socket
 from typing import Any, override
 
-import voluptuous as vol
-from homeassistant.config_entries import (
-    ConfigEntryState,
-    ConfigFlow,
-    ConfigFlowResult,
-    OptionsFlow,
-)
+from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -25,6 +19,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 from homeassistant.helpers.typing import DiscoveryInfoType
+import voluptuous as vol
 
 from . import OcppConfigEntry
 from .const import (

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from . import OcppConfigEntry
-from .model import Charger
+from .model import Charger, Transaction
 
 # SIM identifiers identify a person's contract; serial numbers are kept (support needs them).
 TO_REDACT = {"iccid", "imsi"}
+
+
+def _asdict(transaction: Transaction | None) -> dict[str, Any] | None:
+    return None if transaction is None else asdict(transaction)
 
 
 def _charger(charger: Charger, connected_version: str | None) -> dict[str, Any]:
@@ -37,8 +42,8 @@ def _charger(charger: Charger, connected_version: str | None) -> dict[str, Any]:
                 "vendor_error_code": connector.vendor_error_code,
                 "info": connector.info,
                 "energy_wh": connector.energy.value_wh,
-                "transaction": connector.transaction,
-                "last_transaction": connector.last_transaction,
+                "transaction": _asdict(connector.transaction),
+                "last_transaction": _asdict(connector.last_transaction),
                 "readings": [
                     {
                         "measurand": sample.measurand,
@@ -54,7 +59,7 @@ def _charger(charger: Charger, connected_version: str | None) -> dict[str, Any]:
             }
             for connector_id, connector in sorted(charger.connectors.items())
         },
-        "data_transfers": list(charger.data_transfers),
+        "data_transfers": [asdict(record) for record in charger.data_transfers],
     }
 
 

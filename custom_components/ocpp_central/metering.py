@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+import math
 from typing import Final
 
 from .model import Measurand, SampledValue
@@ -71,7 +72,7 @@ def normalise(
     except ValueError:
         # Unknown measurand names or signed/encoded values: nothing a sensor can show.
         return None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         return None
     unit = unit or default_unit(measurand)
     if unit == "K":

@@ -231,7 +231,9 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     OcppSensorEntityDescription(
         key="id_tag",
         translation_key="id_tag",
-        value_fn=lambda _charger, connector: connector.session.id_tag if connector.session else None,
+        value_fn=lambda _charger, connector: (
+            connector.session.id_tag if connector.session else None
+        ),
     ),
     OcppSensorEntityDescription(
         key="temperature",

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import NegotiationError
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from .const import LOGGER, MAX_CHARGE_POINT_ID_LENGTH, MAX_WEBSOCKET_MESSAGE_BYTES
 from .protocol import DEFAULT_VERSION, SUBPROTOCOLS
@@ -38,11 +39,13 @@ def charge_point_id_from_path(path: str) -> str | None:
     return charge_point_id
 
 
-def _select_subprotocol(_connection: ServerConnection, offered: Sequence[str]) -> str | None:
+def _select_subprotocol(
+    _connection: ServerConnection, offered: Sequence[Subprotocol]
+) -> Subprotocol | None:
     """Pick the best OCPP version the charger offers; none offered means OCPP 1.6."""
     for subprotocol in SUBPROTOCOLS:
         if subprotocol in offered:
-            return subprotocol
+            return Subprotocol(subprotocol)
     if offered:
         raise NegotiationError(f"none of the offered subprotocols {list(offered)} is supported")
     return None
@@ -85,7 +88,7 @@ class CentralServer:
     def port(self) -> int:
         """The bound port (useful when configured as 0)."""
         assert self._server is not None
-        return int(self._server.sockets[0].getsockname()[1])
+        return int(next(iter(self._server.sockets)).getsockname()[1])
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         try:
@@ -93,7 +96,9 @@ class CentralServer:
         except UnicodeDecodeError:
             charge_point_id = None
         if charge_point_id is None:
-            LOGGER.warning("Refused a connection with an invalid charger id in %r", request.path[:100])
+            LOGGER.warning(
+                "Refused a connection with an invalid charger id in %r", request.path[:100]
+            )
             return connection.respond(HTTPStatus.NOT_FOUND, "Invalid charge point id\n")
         return None
 

@@ -108,7 +108,7 @@ class ChargerSession:
                     await self.adapter.route_message(message)
                 except ConnectionClosed:
                     raise
-                except Exception:
+                except Exception:  # noqa: BLE001 - one bad frame must never end the connection
                     LOGGER.exception("Unexpected error serving charger %s", charger.charge_point_id)
         except ConnectionClosed:
             pass
@@ -145,7 +145,9 @@ class ChargerSession:
             await self.adapter.trigger_message(TriggerKind.BOOT_NOTIFICATION)
         except ChargerCommandError as err:
             # It will boot again by itself after the Pending interval.
-            LOGGER.info("Charger %s did not take TriggerMessage: %s", self.charger.charge_point_id, err)
+            LOGGER.info(
+                "Charger %s did not take TriggerMessage: %s", self.charger.charge_point_id, err
+            )
 
     def apply_settings(self) -> None:
         """Push the current options to the charger (after boot or when options change)."""

@@ -98,8 +98,8 @@ class CentralStore:
             )
             for connector_id in stored["connector_ids"]:
                 charger.connector(connector_id)
-            for connector_id, energy in stored["energy_wh"].items():
-                charger.connector(int(connector_id)).energy.value_wh = energy
+            for stored_id, energy in stored["energy_wh"].items():
+                charger.connector(int(stored_id)).energy.value_wh = energy
             for stored_transaction in stored["transactions"]:
                 transaction = _transaction_from_store(stored_transaction)
                 charger.connector(transaction.connector_id).transaction = transaction

@@ -8,11 +8,11 @@ version; the adapters only add their `@on` handlers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import inspect
 import json
 import logging
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from jsonschema.exceptions import ValidationError as SchemaValidationError
@@ -27,6 +27,11 @@ from ocpp.messages import Call, CallError, CallResult, get_validator
 
 from ..const import LOGGER, MAX_FRAME_BYTES
 
+# Elements of each OCPP-J message array: [type, id, action, payload], [type, id, payload] and
+# [type, id, code, description, details].
+_CALL_LENGTH: Final = 4
+_CALLRESULT_LENGTH: Final = 3
+_CALLERROR_LENGTH: Final = 5
 # OCPP-J limits message ids to 36 characters (a UUID).
 _MAX_UNIQUE_ID_LENGTH: Final = 36
 # How many bad frames per connection are logged before the rest are only counted; a flood of
@@ -111,7 +116,7 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
         frame = json.loads(raw)
     except ValueError:
         raise FrameError(codes.rpc_framework, "Frame is not valid JSON", "-1") from None
-    if not isinstance(frame, list) or len(frame) < 3:
+    if not isinstance(frame, list) or len(frame) < _CALLRESULT_LENGTH:
         # Answers are never answered, not even broken ones: only a CALL may get a CALLERROR.
         is_answer = isinstance(frame, list) and frame[:1] in ([3], [4])
         raise FrameError(
@@ -119,9 +124,15 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
         )
     message_type, unique_id = frame[0], frame[1]
     if not isinstance(unique_id, str) or not 0 < len(unique_id) <= _MAX_UNIQUE_ID_LENGTH:
-        raise FrameError(codes.rpc_framework, "Message id must be a string of 1-36 characters", "-1")
+        raise FrameError(
+            codes.rpc_framework, "Message id must be a string of 1-36 characters", "-1"
+        )
     if message_type == Call.message_type_id:
-        if len(frame) != 4 or not isinstance(frame[2], str) or not isinstance(frame[3], dict):
+        if (
+            len(frame) != _CALL_LENGTH
+            or not isinstance(frame[2], str)
+            or not isinstance(frame[3], dict)
+        ):
             raise FrameError(
                 codes.format_violation,
                 "A CALL is [2, messageId, action, {payload}]",
@@ -129,11 +140,11 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
             )
         return Call(unique_id, frame[2], frame[3])
     if message_type == CallResult.message_type_id:
-        if len(frame) != 3 or not isinstance(frame[2], dict):
+        if len(frame) != _CALLRESULT_LENGTH or not isinstance(frame[2], dict):
             raise FrameError(codes.format_violation, "Malformed CALLRESULT", None)
         return CallResult(unique_id, frame[2])
     if message_type == CallError.message_type_id:
-        if len(frame) != 5:
+        if len(frame) != _CALLERROR_LENGTH:
             raise FrameError(codes.format_violation, "Malformed CALLERROR", None)
         return CallError(unique_id, frame[2], frame[3], frame[4])
     raise FrameError(
@@ -223,7 +234,9 @@ class RobustRouting:
             try:
                 await self._handle_call(message)
             except OCPPError as err:
-                self.bad_input.log(f"a {message.action} we refused", f"{err.code}: {err.description}")
+                self.bad_input.log(
+                    f"a {message.action} we refused", f"{err.code}: {err.description}"
+                )
                 await self._send(message.create_call_error(err).to_json())
         elif self._call_lock.locked():
             self._response_queue.put_nowait(message)

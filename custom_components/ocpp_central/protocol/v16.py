@@ -255,7 +255,9 @@ class V16Adapter(CallerMixin, RobustRouting, ChargePoint):  # type: ignore[misc]
         )
 
     @on(Action.firmware_status_notification)
-    def _on_firmware_status(self, status: str, **_kwargs: Any) -> call_result.FirmwareStatusNotification:
+    def _on_firmware_status(
+        self, status: str, **_kwargs: Any
+    ) -> call_result.FirmwareStatusNotification:
         LOGGER.debug("Charger %s firmware status: %s", self.id, status)
         return call_result.FirmwareStatusNotification()
 
@@ -300,7 +302,9 @@ class V16Adapter(CallerMixin, RobustRouting, ChargePoint):  # type: ignore[misc]
             feature_profiles=frozenset(
                 profile.strip()
                 for profile in (
-                    (report.values.get(KEY_FEATURE_PROFILES) or ConfigurationValue(None, True)).value
+                    (
+                        report.values.get(KEY_FEATURE_PROFILES) or ConfigurationValue(None, True)
+                    ).value
                     or ""
                 ).split(",")
                 if profile.strip()
@@ -338,5 +342,8 @@ def _same_value(current: str | None, wanted: str) -> bool:
     """Compare configuration values the way chargers format them (spaces, case)."""
     if current is None:
         return False
-    normalise_list = lambda text: [part.strip().lower() for part in text.split(",")]  # noqa: E731
-    return normalise_list(current) == normalise_list(wanted)
+    return _split_list(current) == _split_list(wanted)
+
+
+def _split_list(text: str) -> list[str]:
+    return [part.strip().lower() for part in text.split(",")]
