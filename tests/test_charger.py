@@ -394,3 +394,19 @@ async def test_removed_device_is_forgotten(
     )
     again = await make_simulator("CP1")
     assert (await again.boot()).status == "Pending"
+
+
+async def test_new_firmware_updates_device(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """A charger booting with new firmware shows it on its device and sensor."""
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    await sim.close()
+    sim = await make_simulator("CP1", firmware_version="2.0.0")
+    await sim.boot()
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device({(DOMAIN, "CP1")})
+    assert device is not None
+    assert device.sw_version == "2.0.0"
+    assert state(hass, "sensor", "CP1_firmware_version").state == "2.0.0"

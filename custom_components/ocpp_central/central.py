@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import discovery_flow
+from homeassistant.helpers import device_registry as dr, discovery_flow
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from websockets.asyncio.server import ServerConnection
 
@@ -128,6 +128,7 @@ class CentralSystem:
         charger = session.charger
         charge_point_id = charger.charge_point_id
         if charge_point_id in self.chargers:
+            self._update_device(charger)
             self.store.schedule_save()
             return BootDecision(BootStatus.ACCEPTED, self.settings.heartbeat_interval)
         if self.auto_accept:
@@ -135,6 +136,20 @@ class CentralSystem:
             return BootDecision(BootStatus.ACCEPTED, self.settings.heartbeat_interval)
         self._start_discovery(session)
         return BootDecision(BootStatus.PENDING, PENDING_RETRY_INTERVAL)
+
+    def _update_device(self, charger: Charger) -> None:
+        """Show what the charger said at boot (new firmware, say) on its device."""
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device({(DOMAIN, charger.charge_point_id)})
+        if device is not None:
+            info = charger.info
+            registry.async_update_device(
+                device.id,
+                manufacturer=info.vendor,
+                model=info.model,
+                serial_number=info.serial_number,
+                sw_version=info.firmware_version,
+            )
 
     def _start_discovery(self, session: ChargerSession) -> None:
         charger = session.charger

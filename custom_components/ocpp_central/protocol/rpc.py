@@ -44,6 +44,9 @@ _UNIQUE_ID_PATTERN: Final = re.compile(r'^\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
 class RpcError(OCPPError):
     """An OCPP CALLERROR with a code chosen at run time (the library's classes fix it)."""
 
+    # The library maps received CALLERRORs to classes by this attribute; no code matches it.
+    code = "\x00run-time"
+
     def __init__(self, code: str, description: str, details: dict[str, Any] | None = None) -> None:
         """Create an error answered to the charger as `code`."""
         super().__init__(description=description, details=details or {})

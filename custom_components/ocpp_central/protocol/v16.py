@@ -18,7 +18,7 @@ from ocpp.v16.enums import (
     TriggerMessageStatus,
 )
 
-from ..const import LOGGER
+from ..const import CALL_TIMEOUT, LOGGER
 from ..metering import normalise
 from ..model import ChargerInfo, ConfigurationValue, ConnectorStatus, ErrorCode, SampledValue
 from .base import (
@@ -147,7 +147,12 @@ class V16Adapter(CallerMixin, RobustRouting, ChargePoint):  # type: ignore[misc]
 
     def __init__(self, charge_point_id: str, connection: Any, events: ChargerEvents) -> None:
         """Wrap a websocket connection; `events` receives everything the charger reports."""
-        super().__init__(charge_point_id, connection, logger=LOGGER.getChild("frames"))
+        super().__init__(
+            charge_point_id,
+            connection,
+            response_timeout=CALL_TIMEOUT,
+            logger=LOGGER.getChild("frames"),
+        )
         self._events = events
         self.bad_input = BadInputLog(charge_point_id)
 
