@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 # A Pending charger boots again after this many seconds (unless we trigger it sooner); short
 # enough that accepting feels immediate even for chargers without TriggerMessage.
 PENDING_RETRY_INTERVAL: Final = 60
-# A Rejected charger is told to stay away this long.
-REJECTED_RETRY_INTERVAL: Final = 3600
 
 
 def signal_new_entities(entry_id: str) -> str:

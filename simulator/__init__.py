@@ -1,0 +1,15 @@
+"""Simulated OCPP charger for tests, the demo and load benchmarks.
+
+Typical test use::
+
+    async with ChargerSimulator("ws://127.0.0.1:9000", SimulatorConfig("CP1")) as sim:
+        await sim.boot()
+        await sim.run_session(connector_id=1, duration=5)
+
+`python -m simulator --help` runs it from the command line.
+"""
+
+from simulator.charger import ChargerSimulator
+from simulator.config import ConfigKey, SimulatorConfig
+
+__all__ = ["ChargerSimulator", "ConfigKey", "SimulatorConfig"]

@@ -1,0 +1,127 @@
+"""Command line entry point: ``python -m simulator [URL] [options]``.
+
+Runs one simulated charger in an endless loop of charging sessions (or one with --once),
+reconnecting every few seconds while the CSMS is down. Ctrl-C or SIGTERM stop it cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from simulator.charger import ChargerSimulator
+from simulator.config import SimulatorConfig
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the CLI."""
+    defaults = SimulatorConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description="Simulated OCPP 1.6J charger that charges in an endless loop.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "url",
+        nargs="?",
+        default="ws://127.0.0.1:9000",
+        help="CSMS base URL; the charger id is appended as the last path segment",
+    )
+    parser.add_argument("--id", default=defaults.charge_point_id, help="charge point id")
+    parser.add_argument(
+        "--connectors", type=int, default=defaults.connectors, help="number of connectors"
+    )
+    parser.add_argument(
+        "--phases", type=int, choices=(1, 2, 3), default=defaults.phases, help="phases used"
+    )
+    parser.add_argument("--voltage", type=float, default=defaults.voltage, help="V per phase")
+    parser.add_argument("--max-current", type=float, default=defaults.max_current, help="A")
+    parser.add_argument(
+        "--meter-interval",
+        type=float,
+        default=defaults.meter_interval,
+        help="seconds between MeterValues until the CSMS sets MeterValueSampleInterval",
+    )
+    parser.add_argument("--id-tag", default=defaults.id_tag, help="RFID tag used for sessions")
+    parser.add_argument("--vendor", default=defaults.vendor, help="max. 20 characters")
+    parser.add_argument("--model", default=defaults.model, help="max. 20 characters")
+    parser.add_argument("--serial", help="serial number, max. 25 characters [default: the id]")
+    parser.add_argument(
+        "--session-duration", type=float, default=60.0, help="typical session length in seconds"
+    )
+    parser.add_argument(
+        "--idle-time", type=float, default=30.0, help="pause between sessions in seconds"
+    )
+    parser.add_argument("--once", action="store_true", help="run one session, then exit")
+    parser.add_argument(
+        "--reconnect-delay", type=float, default=5.0, help="seconds between connection attempts"
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        type=str.upper,
+        help="log level",
+    )
+    parser.add_argument("--wire", action="store_true", help="log every OCPP frame")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
+    """Build the simulator configuration from parsed arguments."""
+    return SimulatorConfig(
+        charge_point_id=args.id,
+        vendor=args.vendor,
+        model=args.model,
+        serial_number=args.serial or args.id[:25],
+        connectors=args.connectors,
+        phases=args.phases,
+        voltage=args.voltage,
+        max_current=args.max_current,
+        meter_interval=args.meter_interval,
+        id_tag=args.id_tag,
+    )
+
+
+async def run(args: argparse.Namespace, config: SimulatorConfig) -> None:
+    """Run the simulator until its sessions are done or the task is cancelled."""
+    task = asyncio.current_task()
+    if task is not None:
+        # SIGTERM (e.g. from the demo script) cancels like Ctrl-C so the socket closes cleanly.
+        with contextlib.suppress(NotImplementedError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    sim = ChargerSimulator(args.url, config)
+    await sim.run_forever(
+        session_duration=args.session_duration,
+        idle_time=args.idle_time,
+        sessions=1 if args.once else None,
+        reconnect_delay=args.reconnect_delay,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if not args.wire:
+        logging.getLogger("simulator.wire").setLevel(logging.WARNING)
+    try:
+        config = config_from_args(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    # Ctrl-C cancels the main task (asyncio.run re-raises KeyboardInterrupt afterwards);
+    # SIGTERM cancels it too. Either way run_forever has closed the socket by then.
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(run(args, config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

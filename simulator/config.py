@@ -1,0 +1,74 @@
+"""Configuration of a simulated charger (version-neutral)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The measurands a fresh simulator samples during a session, in the order a typical wallbox
+# reports them. The CSMS can change the set with MeterValuesSampledData.
+DEFAULT_MEASURANDS: tuple[str, ...] = (
+    "Energy.Active.Import.Register",
+    "Power.Active.Import",
+    "Current.Import",
+    "Current.Offered",
+    "Voltage",
+    "SoC",
+    "Temperature",
+)
+
+# Per the Core profile's StopTxnSampledData default in most firmwares: the energy register only.
+DEFAULT_STOP_TXN_MEASURANDS: tuple[str, ...] = ("Energy.Active.Import.Register",)
+
+# OCPP subprotocol names as negotiated in the websocket handshake, per simulator mode.
+SUBPROTOCOLS: dict[str, str] = {"1.6": "ocpp1.6"}
+
+
+@dataclass
+class SimulatorConfig:
+    """Static description of one simulated charger.
+
+    Attributes beyond the charger's identity tune the simulation: `meter_interval` is the
+    initial MeterValueSampleInterval (the CSMS may change it), `meter_start_wh` the energy
+    register of every connector at start, `response_timeout` how long a call waits for the
+    CSMS's answer, and `auto_heartbeat` whether Heartbeats are sent on the interval the
+    CSMS grants in its BootNotification answer.
+    """
+
+    charge_point_id: str = "SIM0001"
+    vendor: str = "OCPP Central"
+    model: str = "Simulated Wallbox"
+    serial_number: str = "SIM-0001"
+    firmware_version: str = "1.0.0"
+    connectors: int = 1
+    phases: int = 3
+    voltage: float = 230.0
+    max_current: float = 16.0
+    meter_interval: float = 10.0
+    id_tag: str = "RFID0001"
+    ocpp_version: str = "1.6"
+    meter_start_wh: float = 1000.0
+    response_timeout: float = 10.0
+    auto_heartbeat: bool = True
+
+    def __post_init__(self) -> None:
+        """Reject configurations the simulation cannot represent."""
+        if self.ocpp_version not in SUBPROTOCOLS:
+            supported = ", ".join(SUBPROTOCOLS)
+            raise ValueError(f"unsupported OCPP version {self.ocpp_version!r} ({supported})")
+        if self.connectors < 1:
+            raise ValueError("a charger needs at least one connector")
+        if self.phases not in {1, 2, 3}:
+            raise ValueError("phases must be 1, 2 or 3")
+
+
+@dataclass
+class ConfigKey:
+    """One configuration key as GetConfiguration reports it."""
+
+    value: str
+    readonly: bool = False
+
+
+def format_seconds(seconds: float) -> str:
+    """Format an interval for a configuration key: integral values without a decimal point."""
+    return str(int(seconds)) if float(seconds).is_integer() else str(seconds)

@@ -1,0 +1,399 @@
+"""OCPP 1.6J layer of the simulator: an `ocpp.v16.ChargePoint` subclass.
+
+It builds the outgoing 1.6 messages for `ChargerSimulator`'s primitives and answers the
+CSMS's calls. Behaviour shared with other protocol versions (sessions, the electrical model)
+lives in `scenario` and `model`; this module only translates between them and 1.6 payloads.
+
+Handlers answer synchronously and never await a call of their own: the receive loop awaits
+each handler before it reads the next frame, so awaiting a CALL's answer inside a handler
+would deadlock. Follow-up messages are sent from `@after` hooks through `sim.spawn` (a task
+the simulator keeps a reference to and cancels on close).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+import uuid
+
+from ocpp.routing import after, on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action
+
+from simulator import scenario
+from simulator.link import WIRE_LOGGER
+from simulator.model import ChargingLimit
+from simulator.v16_config import canonical_key, change_configuration
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
+
+    from simulator.charger import ChargerSimulator
+
+LOGGER = logging.getLogger(__name__)
+
+# TriggerMessage requests the simulator honours; the others are answered NotImplemented.
+TRIGGERABLE = frozenset({"BootNotification", "Heartbeat", "StatusNotification", "MeterValues"})
+
+
+def profile_limit(profile: dict[str, Any], phases: int, voltage: float) -> ChargingLimit | None:
+    """Convert a (snake_cased) 1.6 ChargingProfile into a per-phase current limit.
+
+    Only the schedule's first period counts: the simulator does not follow schedules over
+    time. Power limits are converted to amps with the period's numberPhases (default 3 per the
+    spec, capped at the charger's phases). Returns None when the profile has no period.
+    """
+    schedule = profile.get("charging_schedule") or {}
+    periods = schedule.get("charging_schedule_period") or []
+    if not periods:
+        return None
+    first = min(periods, key=lambda period: int(period.get("start_period", 0)))
+    # SetChargingProfile/RemoteStartTransaction floats arrive as decimal.Decimal (see report).
+    limit = float(first["limit"])
+    if schedule.get("charging_rate_unit") == "W":
+        used_phases = min(phases, int(first.get("number_phases") or 3))
+        limit /= used_phases * voltage
+    return ChargingLimit(
+        limit_a=limit,
+        purpose=str(profile.get("charging_profile_purpose")),
+        stack_level=int(profile.get("stack_level", 0)),
+    )
+
+
+class V16ChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships no type information
+    """The charger side of one 1.6J websocket connection."""
+
+    def __init__(
+        self,
+        sim: ChargerSimulator,
+        connection: ClientConnection,
+        disconnected: asyncio.Future[None],
+    ) -> None:
+        """Bind to the simulator whose state the handlers use and to its connection."""
+        super().__init__(
+            sim.config.charge_point_id,
+            connection,
+            response_timeout=sim.config.response_timeout,
+            logger=WIRE_LOGGER,
+        )
+        self.sim = sim
+        # Unique ids of our CALLs still awaiting an answer: the receive loop hands only those
+        # answers to the library, so stray ones (e.g. to send_raw) reach next_raw() instead.
+        self.pending: set[str] = set()
+        self._disconnected = disconnected
+
+    async def request(self, payload: Any) -> Any:
+        """Send a CALL and return the parsed CALLRESULT.
+
+        Raises `ocpp.exceptions.OCPPError` for a CALLERROR, `TimeoutError` after the
+        response timeout and `ConnectionError` as soon as the connection drops (the library
+        alone would wait for the full timeout).
+        """
+        unique_id = str(uuid.uuid4())
+        self.pending.add(unique_id)
+        pending_call = asyncio.ensure_future(
+            self.call(payload, suppress=False, unique_id=unique_id)
+        )
+        try:
+            await asyncio.wait(
+                (pending_call, self._disconnected), return_when=asyncio.FIRST_COMPLETED
+            )
+            if not pending_call.done():
+                action = type(payload).__name__
+                raise ConnectionError(f"{self.id}: connection closed awaiting {action} answer")
+            return pending_call.result()
+        finally:
+            self.pending.discard(unique_id)
+            pending_call.cancel()
+
+    # ---------------------------------------------------------------- charger -> CSMS
+    async def boot(self, reason: str | None = None) -> Any:
+        """Send BootNotification (1.6 has no boot reason; `reason` is for 2.x modes)."""
+        del reason
+        cfg = self.sim.config
+        return await self.request(
+            call.BootNotification(
+                charge_point_model=cfg.model,
+                charge_point_vendor=cfg.vendor,
+                charge_point_serial_number=cfg.serial_number,
+                firmware_version=cfg.firmware_version,
+            )
+        )
+
+    async def heartbeat(self) -> Any:
+        """Send Heartbeat."""
+        return await self.request(call.Heartbeat())
+
+    async def status_notification(
+        self,
+        connector_id: int,
+        status: str,
+        error_code: str,
+        info: str | None,
+        vendor_error_code: str | None,
+        timestamp: str,
+    ) -> Any:
+        """Send StatusNotification."""
+        return await self.request(
+            call.StatusNotification(
+                connector_id=connector_id,
+                error_code=error_code,
+                status=status,
+                timestamp=timestamp,
+                info=info,
+                vendor_error_code=vendor_error_code,
+            )
+        )
+
+    async def authorize(self, id_tag: str) -> Any:
+        """Send Authorize."""
+        return await self.request(call.Authorize(id_tag=id_tag))
+
+    async def start_transaction(
+        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str
+    ) -> Any:
+        """Send StartTransaction (meterStart is integer Wh in 1.6)."""
+        return await self.request(
+            call.StartTransaction(
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start=meter_start,
+                timestamp=timestamp,
+            )
+        )
+
+    async def meter_values(
+        self, connector_id: int, meter_value: list[dict[str, Any]], transaction_id: int | None
+    ) -> Any:
+        """Send MeterValues; `meter_value` is already in camelCase wire shape."""
+        return await self.request(
+            call.MeterValues(
+                connector_id=connector_id, meter_value=meter_value, transaction_id=transaction_id
+            )
+        )
+
+    async def stop_transaction(
+        self,
+        transaction_id: int,
+        meter_stop: int,
+        timestamp: str,
+        reason: str | None,
+        id_tag: str | None,
+        transaction_data: list[dict[str, Any]] | None,
+    ) -> Any:
+        """Send StopTransaction."""
+        return await self.request(
+            call.StopTransaction(
+                meter_stop=meter_stop,
+                timestamp=timestamp,
+                transaction_id=transaction_id,
+                reason=reason,
+                id_tag=id_tag,
+                transaction_data=transaction_data,
+            )
+        )
+
+    async def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> Any:
+        """Send DataTransfer."""
+        return await self.request(
+            call.DataTransfer(vendor_id=vendor_id, message_id=message_id, data=data)
+        )
+
+    # ---------------------------------------------------------------- CSMS -> charger
+    @on(Action.get_configuration)
+    def on_get_configuration(self, key: list[str] | None = None, **_: Any) -> Any:
+        """Report all keys, or the requested ones plus the unknown ones in unknownKey."""
+        config = self.sim.configuration
+        names = list(config) if not key else [canonical_key(config, k) for k in key]
+        known = [
+            {"key": name, "readonly": config[name].readonly, "value": config[name].value}
+            for name in names
+            if name is not None
+        ]
+        unknown = [k for k, name in zip(key or [], names, strict=False) if name is None]
+        return call_result.GetConfiguration(
+            configuration_key=known or None, unknown_key=unknown or None
+        )
+
+    @on(Action.change_configuration)
+    def on_change_configuration(self, key: str, value: str, **_: Any) -> Any:
+        """Change a key and apply it (see `v16_config.change_configuration`)."""
+        return call_result.ChangeConfiguration(status=change_configuration(self.sim, key, value))
+
+    def _trigger_status(self, requested_message: str, connector_id: int | None) -> str:
+        if requested_message not in TRIGGERABLE:
+            return "NotImplemented"
+        if connector_id is not None and connector_id not in self.sim.connector_ids(zero=True):
+            return "Rejected"
+        return "Accepted"
+
+    @on(Action.trigger_message)
+    def on_trigger_message(
+        self, requested_message: str, connector_id: int | None = None, **_: Any
+    ) -> Any:
+        """Accept the four triggers the simulator can send (1.6 section 5.17)."""
+        return call_result.TriggerMessage(
+            status=self._trigger_status(requested_message, connector_id)
+        )
+
+    @after(Action.trigger_message)
+    def after_trigger_message(
+        self, requested_message: str, connector_id: int | None = None, **_: Any
+    ) -> None:
+        """Send the triggered message only after the TriggerMessage answer went out."""
+        if self._trigger_status(requested_message, connector_id) == "Accepted":
+            self.sim.spawn(
+                scenario.send_triggered(self.sim, requested_message, connector_id),
+                f"trigger {requested_message}",
+            )
+
+    @on(Action.remote_start_transaction)
+    def on_remote_start_transaction(
+        self,
+        id_tag: str,
+        connector_id: int | None = None,
+        charging_profile: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> Any:
+        """Accept when a free, operative connector exists (and any profile is a TxProfile)."""
+        ok = self.sim.free_connector(connector_id) is not None
+        if charging_profile is not None:
+            ok = ok and charging_profile.get("charging_profile_purpose") == "TxProfile"
+        return call_result.RemoteStartTransaction(status="Accepted" if ok else "Rejected")
+
+    @after(Action.remote_start_transaction)
+    def after_remote_start_transaction(
+        self,
+        id_tag: str,
+        connector_id: int | None = None,
+        charging_profile: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
+        """Run the remotely started session: Preparing, StartTransaction, Charging, ..."""
+        chosen = self.sim.free_connector(connector_id)
+        if chosen is None:
+            return
+        if charging_profile is not None:
+            limit = profile_limit(charging_profile, self.sim.config.phases, self.sim.config.voltage)
+            if limit is not None:
+                profile_id = int(charging_profile.get("charging_profile_id", 0))
+                self.sim.connector(chosen).install_profile(profile_id, limit)
+        scenario.start_remote_session(self.sim, chosen, id_tag)
+
+    @on(Action.remote_stop_transaction)
+    def on_remote_stop_transaction(self, transaction_id: int, **_: Any) -> Any:
+        """Accept when the transaction is running here."""
+        known = self.sim.connector_of_transaction(transaction_id) is not None
+        return call_result.RemoteStopTransaction(status="Accepted" if known else "Rejected")
+
+    @after(Action.remote_stop_transaction)
+    def after_remote_stop_transaction(self, transaction_id: int, **_: Any) -> None:
+        """Stop the transaction with reason Remote."""
+        connector_id = self.sim.connector_of_transaction(transaction_id)
+        if connector_id is not None:
+            scenario.stop_transaction_soon(self.sim, connector_id, "Remote")
+
+    @on(Action.reset)
+    def on_reset(self, type: str, **_: Any) -> Any:
+        """Always accept a reset."""
+        del type
+        return call_result.Reset(status="Accepted")
+
+    @after(Action.reset)
+    def after_reset(self, type: str, **_: Any) -> None:
+        """Stop transactions (reason Hard/SoftReset) and boot again."""
+        self.sim.spawn(scenario.reboot(self.sim, f"{type}Reset"), "reset")
+
+    @on(Action.unlock_connector)
+    def on_unlock_connector(self, connector_id: int, **_: Any) -> Any:
+        """Unlock a real connector; connector 0 or unknown ids cannot be unlocked."""
+        ok = connector_id in self.sim.connector_ids()
+        return call_result.UnlockConnector(status="Unlocked" if ok else "NotSupported")
+
+    @after(Action.unlock_connector)
+    def after_unlock_connector(self, connector_id: int, **_: Any) -> None:
+        """Unlocking ends a running transaction with reason UnlockCommand (1.6 section 5.18)."""
+        if connector_id in self.sim.connector_ids():
+            scenario.stop_transaction_soon(self.sim, connector_id, "UnlockCommand")
+
+    @on(Action.change_availability)
+    def on_change_availability(self, connector_id: int, type: str, **_: Any) -> Any:
+        """Apply at once, or answer Scheduled while a transaction runs (1.6 section 5.2)."""
+        if connector_id not in self.sim.connector_ids(zero=True):
+            return call_result.ChangeAvailability(status="Rejected")
+        scheduled = self.sim.change_availability(connector_id, operative=type == "Operative")
+        return call_result.ChangeAvailability(status="Scheduled" if scheduled else "Accepted")
+
+    @after(Action.change_availability)
+    def after_change_availability(self, connector_id: int, **_: Any) -> None:
+        """Report the connectors whose availability changed."""
+        if connector_id in self.sim.connector_ids(zero=True):
+            self.sim.spawn(scenario.report_availability(self.sim, connector_id), "availability")
+
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(
+        self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any
+    ) -> Any:
+        """Install a profile as a current limit (1.6 section 5.16)."""
+        sim = self.sim
+        limit = profile_limit(cs_charging_profiles, sim.config.phases, sim.config.voltage)
+        if limit is None or connector_id not in sim.connector_ids(zero=True):
+            return call_result.SetChargingProfile(status="Rejected")
+        # ChargePointMaxProfile only on connector 0; a TxProfile needs a running transaction.
+        if limit.purpose == "ChargePointMaxProfile" and connector_id != 0:
+            return call_result.SetChargingProfile(status="Rejected")
+        if limit.purpose == "TxProfile" and (
+            connector_id == 0 or sim.connector(connector_id).transaction_id is None
+        ):
+            return call_result.SetChargingProfile(status="Rejected")
+        profile_id = int(cs_charging_profiles.get("charging_profile_id", 0))
+        targets = sim.connector_ids() if connector_id == 0 else [connector_id]
+        for target in targets:
+            conn = sim.connector(target)
+            # Same purpose and stack level replaces the existing profile (section 3.13.2).
+            for old_id, old in list(conn.profiles.items()):
+                if (old.purpose, old.stack_level) == (limit.purpose, limit.stack_level):
+                    conn.drop_profile(old_id)
+            conn.install_profile(profile_id, limit)
+        return call_result.SetChargingProfile(status="Accepted")
+
+    @on(Action.clear_charging_profile)
+    def on_clear_charging_profile(
+        self,
+        id: int | None = None,
+        connector_id: int | None = None,
+        charging_profile_purpose: str | None = None,
+        stack_level: int | None = None,
+        **_: Any,
+    ) -> Any:
+        """Remove matching profiles: by id alone, else by the other criteria."""
+        removed = False
+        targets = [connector_id] if connector_id else self.sim.connector_ids()
+        for target in targets:
+            if target not in self.sim.connector_ids():
+                continue
+            conn = self.sim.connector(target)
+            for profile_id, limit in list(conn.profiles.items()):
+                if id is not None:
+                    match = profile_id == id
+                else:
+                    match = charging_profile_purpose in {None, limit.purpose} and stack_level in {
+                        None,
+                        limit.stack_level,
+                    }
+                if match:
+                    conn.drop_profile(profile_id)
+                    removed = True
+        return call_result.ClearChargingProfile(status="Accepted" if removed else "Unknown")
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:
+        """The simulator knows no vendor extensions."""
+        del vendor_id
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self, **_: Any) -> Any:
+        """There is no cache to clear, which trivially succeeds."""
+        return call_result.ClearCache(status="Accepted")
