@@ -410,3 +410,26 @@ async def test_new_firmware_updates_device(
     assert device is not None
     assert device.sw_version == "2.0.0"
     assert state(hass, "sensor", "CP1_firmware_version").state == "2.0.0"
+
+
+async def test_simulated_session_end_to_end(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """The simulator's scripted session (also used by the demo) is accounted in full."""
+    sim = await make_simulator("CP1", meter_interval=0.2)
+    await sim.boot()
+    await sim.status(1, "Available")
+    await sim.run_session(1, duration=1.0, power_w=11000, suspend_after=0.6)
+    await hass.async_block_till_done()
+    connector = central.runtime_data.chargers["CP1"].connector(1)
+    transaction = connector.last_transaction
+    assert transaction is not None
+    assert transaction.stopped_at is not None
+    # 11 kW for about a second is about 3 Wh; the register and the session agree.
+    assert 1.0 < transaction.energy_wh < 10.0
+    assert connector.energy.value_wh == pytest.approx(sim.energy_wh(1), abs=1.0)
+    assert state(hass, "sensor", "CP1_1_status").state == "available"
+    assert float(state(hass, "sensor", "CP1_1_power").state) == 0.0
+    assert float(state(hass, "sensor", "CP1_1_session_energy").state) == round(
+        transaction.energy_wh / 1000, 3
+    )
