@@ -381,6 +381,43 @@ def onboard(api: Api, username: str, password: str) -> None:
     log(f"login as {username!r} works")
 
 
+def check_frontend_calls(api: Api) -> None:
+    """Make the websocket calls the frontend needs before it leaves "Loading data".
+
+    get_services fails when a base component cannot be imported (a missing requirement under
+    skip_pip), and the UI then never finishes loading although every HTTP check passes.
+    """
+    # Imported here: websockets is a requirement of the integration, installed in .venv.
+    from websockets.exceptions import WebSocketException  # noqa: PLC0415
+    from websockets.sync.client import connect  # noqa: PLC0415
+
+    url = api.base.replace("http://", "ws://") + "/api/websocket"
+    try:
+        _frontend_calls(connect(url, open_timeout=10, max_size=None), api)
+    except (OSError, TimeoutError, WebSocketException) as err:
+        raise DemoError(f"the websocket API at {url} failed: {err!r}") from err
+    log("frontend websocket calls work")
+
+
+def _frontend_calls(ws: Any, api: Api) -> None:
+    """Authenticate on `ws`, then make the calls; fail on the first error."""
+    with ws:
+        if json.loads(ws.recv(10))["type"] != "auth_required":
+            raise DemoError("the websocket API did not ask for authentication")
+        ws.send(json.dumps({"type": "auth", "access_token": api.token}))
+        if (reply := json.loads(ws.recv(10)))["type"] != "auth_ok":
+            raise DemoError(f"websocket authentication failed: {reply}")
+        for msg_id, command in enumerate(("get_config", "get_states", "get_services"), 1):
+            ws.send(json.dumps({"id": msg_id, "type": command}))
+            reply = json.loads(ws.recv(30))
+            if not reply.get("success"):
+                raise DemoError(
+                    f"the frontend's {command} call fails ({reply.get('error')}), so the UI "
+                    f"would hang on 'Loading data'; see {CONFIG_DIR / 'home-assistant.log'} "
+                    "(usually a package missing from requirements_demo.txt)"
+                )
+
+
 def _schema_values(schema: list[dict[str, Any]], overrides: dict[str, Any]) -> dict[str, Any]:
     """Fill a serialized data_schema: overrides, else current (suggested) values, else defaults."""
     values: dict[str, Any] = {}
@@ -596,6 +633,39 @@ def supervise(children: list[Child]) -> int:
         children[0] = start_hass()
 
 
+def print_banner(api: Api, args: argparse.Namespace) -> None:
+    """Print where the demo is and how to log in."""
+    print(
+        "\n"
+        f"  Home Assistant:  {api.base}\n"
+        f"  Login:           {args.username} / {args.password}\n"
+        f"  OCPP endpoint:   ws://127.0.0.1:{args.ocpp_port}/<charge point id>\n"
+        f"  Logs:            {CONFIG_DIR / 'home-assistant.log'}\n"
+        f"                   {CONFIG_DIR / 'simulator.log'}\n"
+        + ("" if args.setup_only else "  Stop with Ctrl-C.\n"),
+        flush=True,
+    )
+
+
+def stop_children(children: list[Child]) -> None:
+    """Stop the simulator, then Home Assistant; a second Ctrl-C kills at once."""
+    force = False
+
+    def _force(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal force
+        force = True
+        log("killing ...")
+        for child in children:
+            child.signal_group(signal.SIGKILL)
+
+    signal.signal(signal.SIGINT, _force)
+    signal.signal(signal.SIGTERM, _force)
+    for child in reversed(children):
+        child.stop(timeout=15 if child.name == "simulator" else 90, force=force)
+    if children:
+        log("stopped")
+
+
 def main(argv: Sequence[str]) -> int:
     """Run the demo; return the exit code."""
     if argv[:1] == ["_run_hass"]:
@@ -626,21 +696,13 @@ def main(argv: Sequence[str]) -> int:
             wait_for_http(api, hass, args.startup_timeout)
             log(f"Home Assistant answers on {api.base}")
             onboard(api, args.username, args.password)
+            check_frontend_calls(api)
             set_up_integration(api, args.ocpp_port)
             sim = None if args.no_simulator else start_simulator(args)
             if sim is not None:
                 children.append(sim)
                 log(f"simulator {args.charger_id!r} started")
-            print(
-                "\n"
-                f"  Home Assistant:  {api.base}\n"
-                f"  Login:           {args.username} / {args.password}\n"
-                f"  OCPP endpoint:   ws://127.0.0.1:{args.ocpp_port}/<charge point id>\n"
-                f"  Logs:            {CONFIG_DIR / 'home-assistant.log'}\n"
-                f"                   {CONFIG_DIR / 'simulator.log'}\n"
-                + ("" if args.setup_only else "  Stop with Ctrl-C.\n"),
-                flush=True,
-            )
+            print_banner(api, args)
             if not args.setup_only:
                 exit_code = supervise(children)
         except Stop:
@@ -649,22 +711,7 @@ def main(argv: Sequence[str]) -> int:
             log(f"ERROR: {err}")
             exit_code = 1
         finally:
-            # A second Ctrl-C while stopping kills at once instead of waiting.
-            force = False
-
-            def _force(_signum: int, _frame: FrameType | None) -> None:
-                nonlocal force
-                force = True
-                log("killing ...")
-                for child in children:
-                    child.signal_group(signal.SIGKILL)
-
-            signal.signal(signal.SIGINT, _force)
-            signal.signal(signal.SIGTERM, _force)
-            for child in reversed(children):
-                child.stop(timeout=15 if child.name == "simulator" else 90, force=force)
-            if children:
-                log("stopped")
+            stop_children(children)
     return exit_code
 
 
