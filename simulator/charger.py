@@ -17,6 +17,7 @@ from datetime import datetime
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ocpp.exceptions import OCPPError
 from websockets.asyncio.client import ClientConnection
 
 from simulator import scenario
@@ -67,7 +68,11 @@ class ChargerSimulator(ChargerLink):
 
     # ------------------------------------------------------------------ connection hooks
     def _attach(self, ws: ClientConnection, disconnected: asyncio.Future[None]) -> V16ChargePoint:
-        """Create the 1.6 protocol object for a new connection."""
+        """Create the 1.6 protocol object for a new connection.
+
+        A 2.x mode would pick its module here by `config.ocpp_version` (which
+        `SimulatorConfig` validates against `SUBPROTOCOLS`).
+        """
         self._cp = V16ChargePoint(self, ws, disconnected)
         return self._cp
 
@@ -203,7 +208,7 @@ class ChargerSimulator(ChargerLink):
                 continue  # interval changed: start a new period
             try:
                 await self.heartbeat()
-            except (TimeoutError, ConnectionError) as err:
+            except (TimeoutError, ConnectionError, OCPPError) as err:
                 LOGGER.warning("%s: heartbeat failed: %s", self.config.charge_point_id, err)
 
     async def heartbeat(self) -> call_result.Heartbeat:
@@ -313,8 +318,10 @@ class ChargerSimulator(ChargerLink):
             transaction_id = conn.transaction_id
         if transaction_id is None:
             raise ValueError(f"no transaction on connector {connector_id}")
-        if conn is not None and meter_stop_wh is not None:
-            conn.set_energy(meter_stop_wh)
+        if conn is not None:
+            conn.open_contactor()
+            if meter_stop_wh is not None:
+                conn.set_energy(meter_stop_wh)
         stop = conn.advance() if conn is not None else (meter_stop_wh or 0.0)
         id_tag = conn.id_tag if conn is not None else None
         result = await self._protocol().stop_transaction(

@@ -184,17 +184,19 @@ class ConnectorState:
         self.id_tag = id_tag
         self.session_start_wh = self.energy_register_wh
 
-    def end_transaction(self) -> None:
-        """Forget the transaction and open the contactor.
+    def open_contactor(self) -> None:
+        """Stop the energy flow before a StopTransaction: the local status becomes Finishing.
 
-        The local status becomes Finishing (the EV is still plugged in) so no energy flows
-        after meterStop; TxProfiles die with their transaction (1.6 section 3.13.2).
+        The EV is still plugged in, hence Finishing; the register then stays at meterStop.
         """
+        if self.status in FLOWING_STATUSES or self.status.startswith("Suspended"):
+            self.set_status("Finishing")
+
+    def end_transaction(self) -> None:
+        """Forget the transaction; TxProfiles die with it (1.6 section 3.13.2)."""
         self.advance()
         self.transaction_id = None
         self.id_tag = None
-        if self.status in FLOWING_STATUSES or self.status.startswith("Suspended"):
-            self.status = "Finishing"
         for profile_id, limit in list(self.profiles.items()):
             if limit.purpose == "TxProfile":
                 del self.profiles[profile_id]

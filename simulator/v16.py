@@ -13,13 +13,15 @@ the simulator keeps a reference to and cancels on close).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import logging
 from typing import TYPE_CHECKING, Any
 import uuid
 
-from ocpp.routing import after, on
+from ocpp import routing
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
+from websockets.exceptions import ConnectionClosed
 
 from simulator import scenario
 from simulator.link import WIRE_LOGGER
@@ -35,6 +37,18 @@ LOGGER = logging.getLogger(__name__)
 
 # TriggerMessage requests the simulator honours; the others are answered NotImplemented.
 TRIGGERABLE = frozenset({"BootNotification", "Heartbeat", "StatusNotification", "MeterValues"})
+
+
+def on[F: Callable[..., Any]](action: str) -> Callable[[F], F]:
+    """`ocpp.routing.on`, typed even where mypy runs without the repo's `typings/` stubs."""
+    decorator: Callable[[F], F] = routing.on(action)
+    return decorator
+
+
+def after[F: Callable[..., Any]](action: str) -> Callable[[F], F]:
+    """`ocpp.routing.after`, typed like `on`."""
+    decorator: Callable[[F], F] = routing.after(action)
+    return decorator
 
 
 def profile_limit(profile: dict[str, Any], phases: int, voltage: float) -> ChargingLimit | None:
@@ -87,8 +101,8 @@ class V16ChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships no type i
         """Send a CALL and return the parsed CALLRESULT.
 
         Raises `ocpp.exceptions.OCPPError` for a CALLERROR, `TimeoutError` after the
-        response timeout and `ConnectionError` as soon as the connection drops (the library
-        alone would wait for the full timeout).
+        response timeout and `ConnectionError` when the connection is or goes down (the
+        library alone would wait for the full timeout).
         """
         unique_id = str(uuid.uuid4())
         self.pending.add(unique_id)
@@ -103,6 +117,9 @@ class V16ChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships no type i
                 action = type(payload).__name__
                 raise ConnectionError(f"{self.id}: connection closed awaiting {action} answer")
             return pending_call.result()
+        except ConnectionClosed as err:
+            # Sending on a closed socket: report it like any other lost connection.
+            raise ConnectionError(f"{self.id}: connection closed") from err
         finally:
             self.pending.discard(unique_id)
             pending_call.cancel()
