@@ -42,12 +42,25 @@ class AuthorizationStatus(StrEnum):
 
 
 class CommandStatus(StrEnum):
-    """Outcome of a command the charger answered."""
+    """Outcome of a command the charger answered (one vocabulary for every command)."""
 
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     REBOOT_REQUIRED = "reboot_required"
     NOT_SUPPORTED = "not_supported"
+    # Availability change or reset deferred until a running transaction ends.
+    SCHEDULED = "scheduled"
+    # Local list update failed, unlock failed, and similar.
+    FAILED = "failed"
+    # Reservation refused because the connector is occupied, faulted or unavailable.
+    OCCUPIED = "occupied"
+    FAULTED = "faulted"
+    UNAVAILABLE = "unavailable"
+    # Nothing matched (ClearChargingProfile, CancelReservation, unknown connector).
+    UNKNOWN = "unknown"
+    VERSION_MISMATCH = "version_mismatch"
+    # Log upload accepted after cancelling an earlier one.
+    ACCEPTED_CANCELED = "accepted_canceled"
 
 
 class TriggerKind(StrEnum):

@@ -32,6 +32,7 @@ from .base import (
 )
 from .calls import CallerMixin
 from .rpc import ERROR_CODES_16, BadInputLog, RobustRouting
+from .v16_commands import V16Commands
 
 OCPP_VERSION: Final = "1.6"
 SUBPROTOCOL: Final = "ocpp1.6"
@@ -138,7 +139,7 @@ def _iso_now() -> str:
     return dt_util.utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-class V16Adapter(CallerMixin, RobustRouting, ChargePoint):  # type: ignore[misc]
+class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type: ignore[misc]
     """One OCPP 1.6J connection."""
 
     ocpp_version = OCPP_VERSION
