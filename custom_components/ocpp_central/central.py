@@ -65,6 +65,7 @@ class CentralSystem:
         self.chargers: dict[str, Charger] = {}
         self.sessions: dict[str, ChargerSession] = {}
         self._discovered: set[str] = set()
+        self._schemas_loaded: set[str] = set()
         self._server = CentralServer(entry.data[CONF_HOST], entry.data[CONF_PORT], self._serve)
 
     @property
@@ -92,7 +93,6 @@ class CentralSystem:
     async def async_start(self) -> None:
         """Load stored chargers and start listening (OSError if the port is taken)."""
         self.chargers = await self.store.async_load()
-        await self.hass.async_add_executor_job(preload_schemas)
         await self._server.start()
         LOGGER.debug("OCPP central system listening on port %s", self._server.port)
 
@@ -110,6 +110,10 @@ class CentralSystem:
             LOGGER.info("Charger %s reconnected; closing its previous connection", charge_point_id)
             del self.sessions[charge_point_id]
             await previous.close("replaced by a new connection")
+        if version not in self._schemas_loaded:
+            # Once per version and process; the first charger of a version waits for it.
+            await self.hass.async_add_executor_job(preload_schemas, version)
+            self._schemas_loaded.add(version)
         charger = self.chargers.get(charge_point_id) or Charger(charge_point_id)
         session = ChargerSession(self, charger, websocket, version)
         self.sessions[charge_point_id] = session

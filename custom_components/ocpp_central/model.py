@@ -120,6 +120,8 @@ class Transaction:
     stopped_at: datetime | None = None
     meter_stop_wh: float | None = None
     stop_reason: str | None = None
+    # True until the first register reading of a session that started without one.
+    meter_start_pending: bool = False
 
     @property
     def energy_wh(self) -> float:

@@ -116,7 +116,7 @@ class ChargerSession:
             self._connection_ended()
 
     def _connection_ended(self) -> None:
-        self.adapter.connection_lost.set()  # type: ignore[attr-defined]
+        self.adapter.connection_lost.set()
         for task in self._tasks:
             task.cancel()
         if self.central.sessions.get(self.charger.charge_point_id) is self:
@@ -236,13 +236,19 @@ class ChargerSession:
         self,
         connector_id: int,
         id_tag: str | None,
-        meter_start_wh: float,
+        meter_start_wh: float | None,
         timestamp: datetime,
+        transaction_id: str | None = None,
     ) -> tuple[str, AuthorizationStatus]:
-        """Open a transaction with an id that was never used before, persisted first."""
-        store = self.central.store
-        transaction_id = str(store.next_transaction_id())
+        """Open a transaction (with a new id unless the charger chose one), persisted first."""
+        if transaction_id is None:
+            transaction_id = str(self.central.store.next_transaction_id())
         connector = self.charger.connector(connector_id)
+        # 2.x may start a session without a register reading: the last known register is the
+        # baseline then, or, for a charger never read before, the session's first reading.
+        start_pending = meter_start_wh is None and connector.energy.value_wh is None
+        if meter_start_wh is None:
+            meter_start_wh = connector.energy.value_wh or 0.0
         if connector.transaction is not None:
             # The charger lost track of its previous session (power loss): close ours too.
             self._finish(connector.transaction, None, timestamp, "Other")
@@ -253,11 +259,35 @@ class ChargerSession:
             started_at=timestamp,
             meter_start_wh=meter_start_wh,
             meter_last_wh=meter_start_wh,
+            meter_start_pending=start_pending,
         )
-        connector.energy.update(meter_start_wh, self._source(connector_id))
+        if not start_pending:
+            connector.energy.update(meter_start_wh, self._source(connector_id))
         await self._save_now()
         self.charger.notify(connector_id)
         return transaction_id, self.authorize(id_tag or "")
+
+    def transaction_authorized(self, transaction_id: str, id_tag: str) -> AuthorizationStatus:
+        """Record the id tag of a running session; answer whether it may charge."""
+        if (transaction := self._running(transaction_id)) is not None:
+            transaction.id_tag = id_tag
+            self.charger.notify(transaction.connector_id)
+        return self.authorize(id_tag)
+
+    def is_transaction_running(self, transaction_id: str) -> bool:
+        """Whether this transaction is open here."""
+        return self._running(transaction_id) is not None
+
+    def _running(self, transaction_id: str) -> Transaction | None:
+        return next(
+            (
+                connector.transaction
+                for connector in self.charger.connectors.values()
+                if connector.transaction is not None
+                and connector.transaction.transaction_id == transaction_id
+            ),
+            None,
+        )
 
     async def stop_transaction(
         self,
@@ -269,15 +299,7 @@ class ChargerSession:
         samples: list[SampledValue],
     ) -> AuthorizationStatus | None:
         """Close a transaction, also one replayed after a reconnect or an HA restart."""
-        transaction = next(
-            (
-                connector.transaction
-                for connector in self.charger.connectors.values()
-                if connector.transaction is not None
-                and connector.transaction.transaction_id == transaction_id
-            ),
-            None,
-        )
+        transaction = self._running(transaction_id)
         if transaction is None:
             LOGGER.info(
                 "Charger %s stopped transaction %s, which is not running here; accepted",
@@ -339,6 +361,9 @@ class ChargerSession:
             connector.readings[key] = sample
             if sample.measurand is Measurand.ENERGY_ACTIVE_IMPORT_REGISTER and sample.phase is None:
                 energy_changed |= connector.energy.update(sample.value, self._source(connector_id))
+                if transaction is not None and transaction.meter_start_pending:
+                    transaction.meter_start_wh = sample.value
+                    transaction.meter_start_pending = False
                 if transaction is not None and sample.value > transaction.meter_last_wh:
                     transaction.meter_last_wh = sample.value
         if energy_changed:

@@ -7,6 +7,7 @@ an `ocpp.vXX` module.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -83,6 +84,17 @@ class ChargerSettings:
     measurands: tuple[str, ...]
 
 
+def same_setting_value(current: str | None, wanted: str) -> bool:
+    """Compare configuration values the way chargers format them (spaces, case in lists)."""
+    if current is None:
+        return False
+    return _split_list(current) == _split_list(wanted)
+
+
+def _split_list(text: str) -> list[str]:
+    return [part.strip().lower() for part in text.split(",")]
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigurationReport:
     """Result of reading configuration: known keys and the names the charger did not know."""
@@ -131,10 +143,20 @@ class ChargerEvents(Protocol):
         self,
         connector_id: int,
         id_tag: str | None,
-        meter_start_wh: float,
+        meter_start_wh: float | None,
         timestamp: datetime,
+        transaction_id: str | None = None,
     ) -> tuple[str, AuthorizationStatus]:
-        """A session started; return its new transaction id and the tag's status."""
+        """A session started; return its transaction id and the tag's status.
+
+        1.6 chargers leave the id to us (None: allocate one); 2.x chargers bring their own.
+        """
+
+    def transaction_authorized(self, transaction_id: str, id_tag: str) -> AuthorizationStatus:
+        """A running session got (another) id tag: 2.x sessions may start before it."""
+
+    def is_transaction_running(self, transaction_id: str) -> bool:
+        """Whether this transaction is open here (2.x replays Started events)."""
 
     async def stop_transaction(
         self,
@@ -160,6 +182,11 @@ class ProtocolAdapter(Protocol):
     """Commands every version implements; raise `ChargerCommandError` subclasses on failure."""
 
     ocpp_version: str
+    # Set when the websocket closed: pending and later calls fail at once.
+    connection_lost: asyncio.Event
+
+    def start_requests(self) -> None:
+        """Prepare outgoing calls (creates `connection_lost`); once, when connected."""
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         """Handle one frame from the charger."""

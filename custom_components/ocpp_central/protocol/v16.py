@@ -29,6 +29,7 @@ from .base import (
     CommandStatus,
     ConfigurationReport,
     TriggerKind,
+    same_setting_value,
 )
 from .calls import CallerMixin
 from .rpc import ERROR_CODES_16, BadInputLog, RobustRouting
@@ -326,7 +327,9 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
         }
         for key, value in desired.items():
             current = report.values.get(key)
-            if current is not None and (current.readonly or _same_value(current.value, value)):
+            if current is not None and (
+                current.readonly or same_setting_value(current.value, value)
+            ):
                 continue
             status = await self.change_configuration(key, value)
             if status is not CommandStatus.ACCEPTED:
@@ -342,14 +345,3 @@ def _int_or_none(value: ConfigurationValue | None) -> int | None:
         return int(value.value.strip())
     except ValueError:
         return None
-
-
-def _same_value(current: str | None, wanted: str) -> bool:
-    """Compare configuration values the way chargers format them (spaces, case)."""
-    if current is None:
-        return False
-    return _split_list(current) == _split_list(wanted)
-
-
-def _split_list(text: str) -> list[str]:
-    return [part.strip().lower() for part in text.split(",")]

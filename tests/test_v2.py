@@ -1,0 +1,393 @@
+"""OCPP 2.0.1 / 2.1 specifics, with raw frames: EVSE mapping, reports, seqNo, offline events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from websockets.asyncio.client import ClientConnection, connect
+
+from .helpers import state
+
+BOOT = {
+    "chargingStation": {
+        "vendorName": "Acme",
+        "model": "Station 2",
+        "serialNumber": "S2",
+        "firmwareVersion": "4.2",
+    },
+    "reason": "PowerUp",
+}
+
+VERSIONS = pytest.mark.parametrize("subprotocol", ["ocpp2.0.1", "ocpp2.1"])
+
+
+class RawStation:
+    """A scripted 2.x charging station speaking raw OCPP-J frames."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        """Wrap a connected websocket."""
+        self.ws = ws
+        self.calls: list[list[Any]] = []
+        self._ids = 0
+
+    async def call(self, action: str, payload: dict[str, Any]) -> list[Any]:
+        """Send a CALL and return its answer, answering the CSMS's own calls meanwhile."""
+        self._ids += 1
+        unique_id = f"c{self._ids}"
+        await self.ws.send(json.dumps([2, unique_id, action, payload]))
+        async with asyncio.timeout(5):
+            while True:
+                frame = json.loads(await self.ws.recv())
+                if frame[0] == 2:
+                    self.calls.append(frame)
+                    continue
+                if frame[1] == unique_id:
+                    return list(frame)
+
+    async def next_call(self) -> list[Any]:
+        """The next CALL from the CSMS (already received ones first)."""
+        if self.calls:
+            return self.calls.pop(0)
+        async with asyncio.timeout(5):
+            while True:
+                frame = json.loads(await self.ws.recv())
+                if frame[0] == 2:
+                    return list(frame)
+
+    async def answer(self, call: list[Any], payload: dict[str, Any]) -> None:
+        """Answer a CSMS CALL."""
+        await self.ws.send(json.dumps([3, call[1], payload]))
+
+
+def _energy(wh: float, context: str = "Sample.Periodic") -> list[dict[str, Any]]:
+    return [
+        {
+            "timestamp": "2026-06-01T10:00:00Z",
+            "sampledValue": [
+                {
+                    "value": wh / 1000,
+                    "measurand": "Energy.Active.Import.Register",
+                    "context": context,
+                    "unitOfMeasure": {"unit": "kWh"},
+                },
+                {"value": 7.2, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "kW"}},
+            ],
+        }
+    ]
+
+
+async def _station(url: str, charge_point_id: str, subprotocol: str) -> RawStation:
+    ws = await connect(f"{url}/{charge_point_id}", subprotocols=[subprotocol])
+    assert ws.subprotocol == subprotocol
+    station = RawStation(ws)
+    reply = await station.call("BootNotification", BOOT)
+    assert reply[2]["status"] == "Accepted"
+    return station
+
+
+async def _answer_inventory(station: RawStation, evses: int = 2) -> None:
+    """Answer GetBaseReport and send the inventory in two parts, last part first."""
+    call = await station.next_call()
+    assert call[2] == "GetBaseReport"
+    assert call[3]["reportBase"] == "FullInventory"
+    request_id = call[3]["requestId"]
+    await station.answer(call, {"status": "Accepted"})
+    evse_items = [
+        {
+            "component": {"name": "EVSE", "evse": {"id": evse}},
+            "variable": {"name": "AvailabilityState"},
+            "variableAttribute": [
+                {"type": "Actual", "value": "Available", "mutability": "ReadOnly"}
+            ],
+        }
+        for evse in range(1, evses + 1)
+    ]
+    controllers = [
+        {
+            "component": {"name": "SmartChargingCtrlr"},
+            "variable": {"name": "Enabled"},
+            "variableAttribute": [{"type": "Actual", "value": "true", "mutability": "ReadWrite"}],
+        },
+        {
+            "component": {"name": "SampledDataCtrlr"},
+            "variable": {"name": "TxUpdatedInterval"},
+            "variableAttribute": [{"type": "Actual", "value": "300", "mutability": "ReadWrite"}],
+        },
+    ]
+    for seq_no, items, tbc in ((1, controllers, False), (0, evse_items, True)):
+        reply = await station.call(
+            "NotifyReport",
+            {
+                "requestId": request_id,
+                "generatedAt": "2026-06-01T10:00:00Z",
+                "seqNo": seq_no,
+                "tbc": tbc,
+                "reportData": items,
+            },
+        )
+        assert reply[0] == 3
+
+
+@VERSIONS
+async def test_inventory_and_settings(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, subprotocol: str
+) -> None:
+    """A multi-part inventory creates the EVSEs; the options are applied with SetVariables."""
+    station = await _station(url, "ST1", subprotocol)
+    await _answer_inventory(station, evses=2)
+    call = await station.next_call()
+    assert call[2] == "SetVariables"
+    written = {
+        f"{item['component']['name']}.{item['variable']['name']}": item["attributeValue"]
+        for item in call[3]["setVariableData"]
+    }
+    assert written["SampledDataCtrlr.TxUpdatedInterval"] == "10"
+    assert written["OCPPCommCtrlr.HeartbeatInterval"] == "300"
+    assert written["SampledDataCtrlr.TxUpdatedMeasurands"].startswith("Energy.Active.Import")
+    await station.answer(
+        call,
+        {
+            "setVariableResult": [
+                {
+                    "attributeStatus": "Accepted",
+                    "component": item["component"],
+                    "variable": item["variable"],
+                }
+                for item in call[3]["setVariableData"]
+            ]
+        },
+    )
+    charger = central.runtime_data.chargers["ST1"]
+    for _ in range(100):
+        if charger.outlet_ids == [1, 2]:
+            break
+        await asyncio.sleep(0.01)
+    assert charger.outlet_ids == [1, 2]
+    assert "SmartCharging" in charger.feature_profiles
+    assert charger.ocpp_version == subprotocol.removeprefix("ocpp")
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "ST1_2_status").state == "unknown"
+    await station.ws.close()
+
+
+@VERSIONS
+async def test_transaction_events(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, subprotocol: str
+) -> None:
+    """Started/Updated/Ended map to the same sessions, states and energy as 1.6."""
+    station = await _station(url, "ST2", subprotocol)
+    await station.call(
+        "StatusNotification",
+        {
+            "timestamp": "2026-06-01T10:00:00Z",
+            "connectorStatus": "Occupied",
+            "evseId": 1,
+            "connectorId": 1,
+        },
+    )
+    reply = await station.call(
+        "TransactionEvent",
+        {
+            "eventType": "Started",
+            "timestamp": "2026-06-01T10:00:00Z",
+            "triggerReason": "Authorized",
+            "seqNo": 0,
+            "transactionInfo": {"transactionId": "tx-1", "chargingState": "EVConnected"},
+            "idToken": {"idToken": "TAG9", "type": "ISO14443"},
+            "evse": {"id": 1, "connectorId": 1},
+            "meterValue": _energy(5000, "Transaction.Begin"),
+        },
+    )
+    assert reply[2]["idTokenInfo"]["status"] == "Accepted"
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "ST2_1_status").state == "preparing"
+    assert state(hass, "sensor", "ST2_1_id_tag").state == "TAG9"
+
+    await station.call(
+        "TransactionEvent",
+        {
+            "eventType": "Updated",
+            "timestamp": "2026-06-01T10:10:00Z",
+            "triggerReason": "ChargingStateChanged",
+            "seqNo": 1,
+            "transactionInfo": {"transactionId": "tx-1", "chargingState": "Charging"},
+            "meterValue": _energy(6200),
+        },
+    )
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "ST2_1_status").state == "charging"
+    assert state(hass, "binary_sensor", "ST2_1_charging").state == "on"
+    assert float(state(hass, "sensor", "ST2_1_power").state) == 7200.0
+    assert float(state(hass, "sensor", "ST2_1_session_energy").state) == 1.2
+    # A repeated Occupied status does not hide that it is charging.
+    await station.call(
+        "StatusNotification",
+        {
+            "timestamp": "2026-06-01T10:11:00Z",
+            "connectorStatus": "Occupied",
+            "evseId": 1,
+            "connectorId": 1,
+        },
+    )
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "ST2_1_status").state == "charging"
+
+    reply = await station.call(
+        "TransactionEvent",
+        {
+            "eventType": "Ended",
+            "timestamp": "2026-06-01T10:30:00Z",
+            "triggerReason": "EVCommunicationLost",
+            "seqNo": 2,
+            "transactionInfo": {
+                "transactionId": "tx-1",
+                "chargingState": "EVConnected",
+                "stoppedReason": "EVDisconnected",
+            },
+            "meterValue": _energy(7000, "Transaction.End"),
+        },
+    )
+    assert reply[0] == 3
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "ST2_1_status").state == "finishing"
+    assert float(state(hass, "sensor", "ST2_1_energy").state) == 7.0
+    assert float(state(hass, "sensor", "ST2_1_session_energy").state) == 2.0
+    assert float(state(hass, "sensor", "ST2_1_power").state) == 0.0
+    session = central.runtime_data.chargers["ST2"].connector(1).last_transaction
+    assert session is not None
+    assert session.stop_reason == "EVDisconnected"
+    await station.ws.close()
+
+
+@VERSIONS
+async def test_offline_events_and_seqno_gaps(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    url: str,
+    subprotocol: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A session replayed after being offline, out of order and with a gap, is accounted."""
+    station = await _station(url, "ST3", subprotocol)
+    base = {"triggerReason": "MeterValuePeriodic", "offline": True}
+    # The Updated event arrives first (the Started one was lost).
+    await station.call(
+        "TransactionEvent",
+        {
+            **base,
+            "eventType": "Updated",
+            "timestamp": "2026-06-01T09:10:00Z",
+            "seqNo": 3,
+            "transactionInfo": {"transactionId": "off-1", "chargingState": "Charging"},
+            "evse": {"id": 1},
+            "meterValue": _energy(1500),
+        },
+    )
+    await station.call(
+        "TransactionEvent",
+        {
+            **base,
+            "eventType": "Ended",
+            "timestamp": "2026-06-01T09:20:00Z",
+            "seqNo": 7,
+            "transactionInfo": {"transactionId": "off-1", "stoppedReason": "Local"},
+            "meterValue": _energy(2500, "Transaction.End"),
+        },
+    )
+    await hass.async_block_till_done()
+    assert "seqNo 7 after 3 (delivered after being offline)" in caplog.text
+    assert float(state(hass, "sensor", "ST3_1_energy").state) == 2.5
+    session = central.runtime_data.chargers["ST3"].connector(1).last_transaction
+    assert session is not None
+    assert session.transaction_id == "off-1"
+    assert session.energy_wh == 1000.0
+    await station.ws.close()
+
+
+@VERSIONS
+async def test_standalone_meter_values_and_events(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, subprotocol: str
+) -> None:
+    """MeterValues outside transactions, NotifyEvent availability and other notifications."""
+    station = await _station(url, "ST4", subprotocol)
+    await station.call("MeterValues", {"evseId": 1, "meterValue": _energy(9000)})
+    await hass.async_block_till_done()
+    assert float(state(hass, "sensor", "ST4_1_energy").state) == 9.0
+    await station.call(
+        "NotifyEvent",
+        {
+            "generatedAt": "2026-06-01T10:00:00Z",
+            "seqNo": 0,
+            "eventData": [
+                {
+                    "eventId": 1,
+                    "timestamp": "2026-06-01T10:00:00Z",
+                    "trigger": "Delta",
+                    "actualValue": "Unavailable",
+                    "eventNotificationType": "HardWiredNotification",
+                    "component": {"name": "ChargingStation"},
+                    "variable": {"name": "AvailabilityState"},
+                }
+            ],
+        },
+    )
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "ST4_charger_status").state == "unavailable"
+    for action, payload in (
+        ("Heartbeat", {}),
+        (
+            "SecurityEventNotification",
+            {"type": "StartupOfTheDevice", "timestamp": "2026-06-01T10:00:00Z"},
+        ),
+        ("FirmwareStatusNotification", {"status": "Idle"}),
+        ("LogStatusNotification", {"status": "Idle"}),
+        ("NotifyChargingLimit", {"chargingLimit": {"chargingLimitSource": "EMS"}}),
+        ("DataTransfer", {"vendorId": "com.acme", "data": {"x": 1}}),
+    ):
+        reply = await station.call(action, payload)
+        assert reply[0] == 3, (action, reply)
+    reply = await station.call("DataTransfer", {"vendorId": "com.acme"})
+    assert reply[2]["status"] == "UnknownVendorId"
+    # A 2.x action we do not take from stations, and one that does not exist.
+    reply = await station.call(
+        "RequestStartTransaction",
+        {"idToken": {"idToken": "x", "type": "Central"}, "remoteStartId": 1},
+    )
+    assert reply[:3] == [4, reply[1], "NotSupported"]
+    reply = await station.call("FooBar", {})
+    assert reply[2] == "NotImplemented"
+    reply = await station.call("Heartbeat", {"bogus": 1})
+    assert reply[2] == "FormatViolation"
+    await station.ws.close()
+
+
+@VERSIONS
+async def test_token_of_unaccepted_station_is_rejected(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, subprotocol: str
+) -> None:
+    """A station waiting for approval gets its tokens refused."""
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, "auto_accept": False}
+    )
+    ws = await connect(f"{url}/NEW2", subprotocols=[subprotocol])
+    station = RawStation(ws)
+    reply = await station.call("BootNotification", BOOT)
+    assert reply[2]["status"] == "Pending"
+    reply = await station.call("Authorize", {"idToken": {"idToken": "TAG", "type": "ISO14443"}})
+    assert reply[2]["idTokenInfo"]["status"] == "Invalid"
+    await ws.close()
+
+
+async def test_newest_version_is_chosen(
+    hass: HomeAssistant, central: MockConfigEntry, url: str
+) -> None:
+    """Offered several versions, the charger gets the newest we speak."""
+    async with connect(f"{url}/MULTI2", subprotocols=["ocpp1.6", "ocpp2.0.1", "ocpp2.1"]) as ws:
+        assert ws.subprotocol == "ocpp2.1"
+    async with connect(f"{url}/MULTI3", subprotocols=["ocpp1.6", "ocpp2.0.1"]) as ws:
+        assert ws.subprotocol == "ocpp2.0.1"
