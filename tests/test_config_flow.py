@@ -131,6 +131,7 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
         CONF_HEARTBEAT_INTERVAL: 120,
         CONF_METER_INTERVAL: 15,
         CONF_MEASURANDS: ["Energy.Active.Import.Register", "Power.Active.Import"],
+        "ocpp_version": "2.1",
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], new_options)
     assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -391,3 +391,23 @@ async def test_newest_version_is_chosen(
         assert ws.subprotocol == "ocpp2.1"
     async with connect(f"{url}/MULTI3", subprotocols=["ocpp1.6", "ocpp2.0.1"]) as ws:
         assert ws.subprotocol == "ocpp2.0.1"
+
+
+async def test_pinned_version(hass: HomeAssistant, central: MockConfigEntry, url: str) -> None:
+    """A pinned version is the only one accepted, also for chargers offering no subprotocol."""
+    from websockets.exceptions import InvalidStatus
+
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, "ocpp_version": "2.0.1"}
+    )
+    async with connect(f"{url}/PIN1", subprotocols=["ocpp1.6", "ocpp2.0.1", "ocpp2.1"]) as ws:
+        assert ws.subprotocol == "ocpp2.0.1"
+    with pytest.raises(InvalidStatus):
+        await connect(f"{url}/PIN2", subprotocols=["ocpp1.6"])
+    with pytest.raises(InvalidStatus):
+        await connect(f"{url}/PIN3")
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, "ocpp_version": "1.6"}
+    )
+    async with connect(f"{url}/PIN4") as ws:
+        assert ws.subprotocol is None

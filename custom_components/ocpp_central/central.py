@@ -18,6 +18,7 @@ from .const import (
     CONF_HOST,
     CONF_MEASURANDS,
     CONF_METER_INTERVAL,
+    CONF_OCPP_VERSION,
     CONF_PORT,
     DEFAULT_AUTO_ACCEPT,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -26,6 +27,7 @@ from .const import (
     DOMAIN,
     EVENT_DATA_TRANSFER,
     LOGGER,
+    OCPP_VERSION_AUTO,
 )
 from .model import Charger, ChargerInfo, DataTransferRecord
 from .protocol import preload_schemas
@@ -66,7 +68,9 @@ class CentralSystem:
         self.sessions: dict[str, ChargerSession] = {}
         self._discovered: set[str] = set()
         self._schemas_loaded: set[str] = set()
-        self._server = CentralServer(entry.data[CONF_HOST], entry.data[CONF_PORT], self._serve)
+        self._server = CentralServer(
+            entry.data[CONF_HOST], entry.data[CONF_PORT], self._serve, self._pinned_version
+        )
 
     @property
     def settings(self) -> ChargerSettings:
@@ -84,6 +88,11 @@ class CentralSystem:
     def auto_accept(self) -> bool:
         """Whether unknown chargers are accepted without asking."""
         return bool(self.entry.options.get(CONF_AUTO_ACCEPT, DEFAULT_AUTO_ACCEPT))
+
+    def _pinned_version(self) -> str | None:
+        """The only OCPP version new connections may use, or None for the newest offered."""
+        version = str(self.entry.options.get(CONF_OCPP_VERSION, OCPP_VERSION_AUTO))
+        return None if version == OCPP_VERSION_AUTO else version
 
     @property
     def port(self) -> int:

@@ -29,6 +29,7 @@ from .const import (
     CONF_HOST,
     CONF_MEASURANDS,
     CONF_METER_INTERVAL,
+    CONF_OCPP_VERSION,
     CONF_PORT,
     DEFAULT_AUTO_ACCEPT,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -37,6 +38,8 @@ from .const import (
     DEFAULT_METER_INTERVAL,
     DEFAULT_PORT,
     DOMAIN,
+    OCPP_VERSION_AUTO,
+    OCPP_VERSION_CHOICES,
 )
 from .model import ChargerInfo
 
@@ -74,6 +77,13 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_MEASURANDS, default=list(DEFAULT_MEASURANDS)): SelectSelector(
             SelectSelectorConfig(
                 options=list(ALL_MEASURANDS), multiple=True, mode=SelectSelectorMode.DROPDOWN
+            )
+        ),
+        vol.Required(CONF_OCPP_VERSION, default=OCPP_VERSION_AUTO): SelectSelector(
+            SelectSelectorConfig(
+                options=list(OCPP_VERSION_CHOICES),
+                mode=SelectSelectorMode.DROPDOWN,
+                translation_key=CONF_OCPP_VERSION,
             )
         ),
     }

@@ -19,6 +19,10 @@ CONF_AUTO_ACCEPT: Final = "auto_accept"
 CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
 CONF_METER_INTERVAL: Final = "meter_interval"
 CONF_MEASURANDS: Final = "measurands"
+CONF_OCPP_VERSION: Final = "ocpp_version"
+# "auto": the newest version the charger offers; otherwise only that version is accepted.
+OCPP_VERSION_AUTO: Final = "auto"
+OCPP_VERSION_CHOICES: Final = (OCPP_VERSION_AUTO, "2.1", "2.0.1", "1.6")
 
 # A charger's heartbeat is its only proof of life when idle; 5 minutes is what most vendors
 # ship and keeps idle traffic negligible.

@@ -39,23 +39,31 @@ def charge_point_id_from_path(path: str) -> str | None:
     return charge_point_id
 
 
-def _select_subprotocol(
-    _connection: ServerConnection, offered: Sequence[Subprotocol]
-) -> Subprotocol | None:
-    """Pick the best OCPP version the charger offers; none offered means OCPP 1.6."""
-    for subprotocol in SUBPROTOCOLS:
-        if subprotocol in offered:
+def select_subprotocol(offered: Sequence[str], pinned_version: str | None) -> Subprotocol | None:
+    """Pick the best OCPP version the charger offers; none offered means OCPP 1.6.
+
+    With a pinned version only that one is accepted. Raises NegotiationError when nothing fits.
+    """
+    for subprotocol, version in SUBPROTOCOLS.items():
+        if subprotocol in offered and pinned_version in (None, version):
             return Subprotocol(subprotocol)
-    if offered:
-        raise NegotiationError(f"none of the offered subprotocols {list(offered)} is supported")
+    if offered or pinned_version not in (None, DEFAULT_VERSION):
+        raise NegotiationError(f"none of the offered subprotocols {list(offered)} is accepted")
     return None
 
 
 class CentralServer:
     """One listening socket per central system (config entry)."""
 
-    def __init__(self, host: str, port: int, handler: ConnectionHandler) -> None:
-        """Prepare to listen on host:port and pass each charger to `handler`."""
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        handler: ConnectionHandler,
+        pinned_version: Callable[[], str | None],
+    ) -> None:
+        """Listen on host:port, pass each charger to `handler`; `pinned_version` is read live."""
+        self._pinned_version = pinned_version
         self._host = host
         self._port = port
         self._handler = handler
@@ -68,7 +76,7 @@ class CentralServer:
             self._host,
             self._port,
             process_request=self._process_request,
-            select_subprotocol=_select_subprotocol,
+            select_subprotocol=self._select_subprotocol,
             max_size=MAX_WEBSOCKET_MESSAGE_BYTES,
             # Chargers rarely support permessage-deflate, and it costs CPU per frame.
             compression=None,
@@ -89,6 +97,15 @@ class CentralServer:
         """The bound port (useful when configured as 0)."""
         assert self._server is not None
         return int(next(iter(self._server.sockets)).getsockname()[1])
+
+    def _select_subprotocol(
+        self, _connection: ServerConnection, offered: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        try:
+            return select_subprotocol(offered, self._pinned_version())
+        except NegotiationError as err:
+            LOGGER.warning("Refused a charger: %s", err)
+            raise
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         try:
