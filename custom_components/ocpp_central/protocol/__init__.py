@@ -24,6 +24,13 @@ _ADAPTERS: Final[dict[str, Callable[[str, Any, ChargerEvents], ProtocolAdapter]]
 DEFAULT_VERSION: Final = V16
 
 
+# The library validates these 1.6 payloads with Decimal numbers (their limits are "multipleOf
+# 0.1"); a validator cached with float numbers fails on them with a TypeError.
+_DECIMAL_SCHEMAS_16: Final = frozenset(
+    {"SetChargingProfile", "RemoteStartTransaction", "GetCompositeScheduleResponse"}
+)
+
+
 def create_adapter(
     ocpp_version: str, charge_point_id: str, connection: Any, events: ChargerEvents
 ) -> ProtocolAdapter:
@@ -35,7 +42,8 @@ def create_adapter(
 
 def preload_schemas(version: str) -> None:
     """Read a version's JSON schemas, in an executor: the library opens them lazily (blocking)."""
-    from pathlib import Path  # noqa: PLC0415 - only needed here
+    from decimal import Decimal  # noqa: PLC0415 - only needed here
+    from pathlib import Path  # noqa: PLC0415
 
     from ocpp import messages  # noqa: PLC0415
 
@@ -46,8 +54,11 @@ def preload_schemas(version: str) -> None:
         name = schema.stem
         message_type = 3 if name.endswith("Response") else 2
         action = name.removesuffix("Response").removesuffix("Request")
+        decimal = version == V16 and name in _DECIMAL_SCHEMAS_16
         try:
-            messages.get_validator(message_type, action, version)
+            messages.get_validator(
+                message_type, action, version, parse_float=Decimal if decimal else float
+            )
         except OSError:
             # A few 2.1 schema files do not follow the library's naming; it never asks for
             # those names either.

@@ -220,7 +220,7 @@ class ChargerCommands(Protocol):
         """Restart the charger."""
 
     async def unlock_connector(self, connector_id: int) -> CommandStatus:
-        """Release the cable (ACCEPTED = unlocked, REJECTED = failed)."""
+        """Release the cable (ACCEPTED = unlocked, FAILED = could not, NOT_SUPPORTED = no lock)."""
 
     async def set_variables(self, values: dict[str, str]) -> list[VariableResult]:
         """Write configuration keys (1.6) / variables (2.x, "Component.Variable")."""
