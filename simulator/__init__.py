@@ -6,7 +6,9 @@ Typical test use::
         await sim.boot()
         await sim.run_session(connector_id=1, duration=5)
 
-`python -m simulator --help` runs it from the command line.
+`SimulatorConfig(ocpp_version="2.0.1")` (or "2.1") speaks OCPP 2.x with the same primitives
+and scripted sessions (see `simulator.v2` for the translation). `python -m simulator --help`
+runs it from the command line.
 """
 
 from simulator.charger import ChargerSimulator

@@ -14,7 +14,7 @@ import signal
 import sys
 
 from simulator.charger import ChargerSimulator
-from simulator.config import SimulatorConfig
+from simulator.config import SUBPROTOCOLS, SimulatorConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = SimulatorConfig()
     parser = argparse.ArgumentParser(
         prog="python -m simulator",
-        description="Simulated OCPP 1.6J charger that charges in an endless loop.",
+        description="Simulated OCPP charger (1.6J, 2.0.1 or 2.1) that charges in an endless loop.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSMS base URL; the charger id is appended as the last path segment",
     )
     parser.add_argument("--id", default=defaults.charge_point_id, help="charge point id")
+    parser.add_argument(
+        "--ocpp-version",
+        choices=tuple(SUBPROTOCOLS),
+        default=defaults.ocpp_version,
+        help="OCPP version spoken (websocket subprotocol ocpp<version>)",
+    )
     parser.add_argument(
         "--connectors", type=int, default=defaults.connectors, help="number of connectors"
     )
@@ -84,6 +90,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         max_current=args.max_current,
         meter_interval=args.meter_interval,
         id_tag=args.id_tag,
+        ocpp_version=args.ocpp_version,
     )
 
 

@@ -2,12 +2,13 @@
 
 The websocket, the receive loop and what tests observe of the CSMS's traffic (`received`,
 `next_raw`, `wait_for_call`) come from `ChargerLink`; this class adds the charger's state
-(connectors, meter, configuration) and the primitives. The wire format is delegated to a
-protocol module chosen by `SimulatorConfig.ocpp_version`; only 1.6J (`simulator.v16`) exists
-today. The primitives (`boot`, `start_transaction`, ...) mirror
-1.6 messages one to one and return the ocpp library's 1.6 `call_result` dataclasses; a 2.x
-module would add its own counterparts next to them. Scripted behaviour (`run_session`,
-`run_forever`) lives in `simulator.scenario`.
+(connectors, meter, configuration / device model variables) and the primitives. The wire
+format is delegated to a protocol layer chosen by `SimulatorConfig.ocpp_version`: 1.6J
+(`simulator.v16`) or 2.0.1 / 2.1 (`simulator.v2`). The primitives (`boot`, `status`,
+`start_transaction`, ...) speak 1.6 vocabulary and mirror 1.6 messages one to one; in 2.x the
+layer translates them (StartTransaction becomes TransactionEvent Started, ...) and they return
+the 2.x answers, which carry `.id_tag_info` where the 1.6 answer has one. Scripted behaviour
+(`run_session`, `run_forever`) lives in `simulator.scenario`.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from simulator.config import (
     format_seconds,
 )
 from simulator.link import ChargerLink
-from simulator.model import ConnectorState, sampled_values, utc_timestamp, wait_event
+from simulator.model import ConnectorState, TransactionId, sampled_values, utc_timestamp, wait_event
+from simulator.v2 import V2ChargePoint, V2State, V21ChargePoint, V201ChargePoint
+from simulator.v2_variables import default_variables
 from simulator.v16 import V16ChargePoint
-from simulator.v16_config import default_configuration
+from simulator.v16_config import default_configuration, parse_csl
 
 if TYPE_CHECKING:
-    from ocpp.v16 import call_result
+    from simulator.protocol import ProtocolLayer
 
 LOGGER = logging.getLogger(__name__)
 
@@ -46,8 +49,12 @@ class ChargerSimulator(ChargerLink):
         """Prepare the simulator; nothing is opened until `connect()`."""
         super().__init__(url, config or SimulatorConfig())
         cfg = self.config
+        # The 1.6 configuration keys; present (and kept in step for the intervals) in 2.x too.
         self.configuration: dict[str, ConfigKey] = default_configuration(cfg)
-        # Keys ChangeConfiguration must answer Rejected (tests force failures with it).
+        # The 2.x device model's station-wide variables, keyed "Component.Variable".
+        self.variables: dict[str, ConfigKey] = default_variables(cfg)
+        # Keys ChangeConfiguration (1.6) / SetVariables (2.x, "Component.Variable") must answer
+        # Rejected (tests force failures with it).
         self.reject_keys: set[str] = set()
         # The latest answer per action the simulator sent (e.g. the StartTransaction idTagInfo).
         self.last_result: dict[str, Any] = {}
@@ -56,36 +63,63 @@ class ChargerSimulator(ChargerLink):
         self.meter_interval = cfg.meter_interval
         self.measurands: list[str] = list(DEFAULT_MEASURANDS)
         self.stop_txn_measurands: list[str] = list(DEFAULT_STOP_TXN_MEASURANDS)
+        if cfg.is_v2:
+            # 2.x has no Temperature measurand: sample what TxUpdated/EndedMeasurands name.
+            self.measurands = parse_csl(
+                self.variables["SampledDataCtrlr.TxUpdatedMeasurands"].value
+            )
+            self.stop_txn_measurands = parse_csl(
+                self.variables["SampledDataCtrlr.TxEndedMeasurands"].value
+            )
         self.authorize_remote_tx = False
+        # 2.x: the next TransactionEvent seqNo per transaction id, and a one-shot override of
+        # the next seqNo (tests force gaps with it; counting goes on from there).
+        self.seq_nos: dict[str, int] = {}
+        self.next_seq_no: int | None = None
+        self.v2_state = V2State()
         self._connectors = {
             n: ConnectorState(n, cfg.phases, cfg.voltage, cfg.max_current, cfg.meter_start_wh)
             for n in range(cfg.connectors + 1)
         }
-        self._cp: V16ChargePoint | None = None
+        self._cp: ProtocolLayer | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._accepted = asyncio.Event()
         self._heartbeat_wake = asyncio.Event()
 
     # ------------------------------------------------------------------ connection hooks
-    def _attach(self, ws: ClientConnection, disconnected: asyncio.Future[None]) -> V16ChargePoint:
-        """Create the 1.6 protocol object for a new connection.
-
-        A 2.x mode would pick its module here by `config.ocpp_version` (which
-        `SimulatorConfig` validates against `SUBPROTOCOLS`).
-        """
-        self._cp = V16ChargePoint(self, ws, disconnected)
-        return self._cp
+    def _attach(self, ws: ClientConnection, disconnected: asyncio.Future[None]) -> Any:
+        """Create the protocol layer of `config.ocpp_version` for a new connection."""
+        layers = {"1.6": V16ChargePoint, "2.0.1": V201ChargePoint, "2.1": V21ChargePoint}
+        layer = layers[self.config.ocpp_version](self, ws, disconnected)
+        self._cp = layer
+        return layer
 
     def _on_disconnect(self) -> None:
-        """Forget the registration (a new connection must boot again) and wake sessions."""
+        """Forget the registration (a new connection must boot again) and wake sessions.
+
+        2.x: the connector statuses are reported afresh on the next connection.
+        """
         self.boot_status = None
         self._accepted.clear()
+        for conn in self._connectors.values():
+            conn.reported_status = None
         self._wake_connectors()
 
-    def _protocol(self) -> V16ChargePoint:
+    def _protocol(self) -> ProtocolLayer:
         if self._cp is None or not self.connected:
             raise ConnectionError(f"{self.config.charge_point_id}: not connected")
         return self._cp
+
+    def protocol_layer(self) -> ProtocolLayer:
+        """The protocol layer of the open connection (ConnectionError when there is none)."""
+        return self._protocol()
+
+    def _v2(self) -> V2ChargePoint:
+        if not self.config.is_v2:
+            raise RuntimeError(f"OCPP {self.config.ocpp_version} has no TransactionEvent")
+        layer = self._protocol()
+        assert isinstance(layer, V2ChargePoint)
+        return layer
 
     # ------------------------------------------------------------------ state
     def connector_ids(self, *, zero: bool = False) -> list[int]:
@@ -109,11 +143,11 @@ class ChargerSimulator(ChargerLink):
             return sum(self.connector(n).advance() for n in self.connector_ids())
         return self.connector(connector_id).advance()
 
-    def transaction_id(self, connector_id: int) -> int | None:
-        """The running transaction on a connector, if any."""
+    def transaction_id(self, connector_id: int) -> TransactionId | None:
+        """The running transaction on a connector, if any (int in 1.6, str in 2.x)."""
         return self.connector(connector_id).transaction_id
 
-    def connector_of_transaction(self, transaction_id: int) -> int | None:
+    def connector_of_transaction(self, transaction_id: TransactionId) -> int | None:
         """The connector running `transaction_id`, if any."""
         return next(
             (
@@ -158,6 +192,8 @@ class ChargerSimulator(ChargerLink):
         self.heartbeat_interval = seconds
         if "HeartbeatInterval" in self.configuration:
             self.configuration["HeartbeatInterval"].value = format_seconds(seconds)
+        if "OCPPCommCtrlr.HeartbeatInterval" in self.variables:
+            self.variables["OCPPCommCtrlr.HeartbeatInterval"].value = format_seconds(seconds)
         self._heartbeat_wake.set()
 
     def set_meter_interval(self, seconds: float) -> None:
@@ -165,6 +201,8 @@ class ChargerSimulator(ChargerLink):
         self.meter_interval = seconds
         if "MeterValueSampleInterval" in self.configuration:
             self.configuration["MeterValueSampleInterval"].value = format_seconds(seconds)
+        if "SampledDataCtrlr.TxUpdatedInterval" in self.variables:
+            self.variables["SampledDataCtrlr.TxUpdatedInterval"].value = format_seconds(seconds)
         self._wake_connectors()
 
     def _wake_connectors(self) -> None:
@@ -172,7 +210,7 @@ class ChargerSimulator(ChargerLink):
             conn.wake.set()
 
     # ------------------------------------------------------------------ primitives
-    async def boot(self, reason: str | None = None) -> call_result.BootNotification:
+    async def boot(self, reason: str | None = None) -> Any:
         """Send BootNotification and record the registration status and interval.
 
         Pending and Rejected answers are returned as they are. An Accepted one adopts the
@@ -211,7 +249,7 @@ class ChargerSimulator(ChargerLink):
             except (TimeoutError, ConnectionError, OCPPError) as err:
                 LOGGER.warning("%s: heartbeat failed: %s", self.config.charge_point_id, err)
 
-    async def heartbeat(self) -> call_result.Heartbeat:
+    async def heartbeat(self) -> Any:
         """Send Heartbeat."""
         return await self._protocol().heartbeat()
 
@@ -223,8 +261,13 @@ class ChargerSimulator(ChargerLink):
         info: str | None = None,
         vendor_error_code: str | None = None,
         timestamp: datetime | None = None,
-    ) -> call_result.StatusNotification:
-        """Send StatusNotification; a known connector's local status follows it."""
+    ) -> Any:
+        """Send StatusNotification; a known connector's local status follows it.
+
+        2.x: see `simulator.v2` (StatusNotification on a change of connectorStatus, a
+        TransactionEvent for a new chargingState, NotifyEvent for connector 0); returns the
+        last answer, or None when nothing had to be sent.
+        """
         conn = self._connectors.get(connector_id)
         if conn is not None:
             conn.set_status(status)
@@ -233,7 +276,7 @@ class ChargerSimulator(ChargerLink):
             connector_id, status, error_code, info, vendor_error_code, utc_timestamp(timestamp)
         )
 
-    async def authorize(self, id_tag: str | None = None) -> call_result.Authorize:
+    async def authorize(self, id_tag: str | None = None) -> Any:
         """Send Authorize (default: the configured id tag)."""
         result = await self._protocol().authorize(id_tag or self.config.id_tag)
         self.last_result["Authorize"] = result
@@ -245,22 +288,25 @@ class ChargerSimulator(ChargerLink):
         id_tag: str | None = None,
         meter_start_wh: float | None = None,
         timestamp: datetime | None = None,
-    ) -> int:
+        *,
+        offline: bool = False,
+    ) -> TransactionId:
         """Send StartTransaction and return (and remember) the transactionId.
 
         `meter_start_wh` also sets the connector's energy register; by default the register's
         current value is sent. The full answer is kept in `last_result["StartTransaction"]`.
+        1.6 returns the CSMS's integer id. 2.x sends TransactionEvent Started and returns the
+        new UUID string; `offline` (2.x only) flags the event as queued while offline.
         """
         tag = id_tag or self.config.id_tag
         conn = self._connectors.get(connector_id)
         if conn is not None and meter_start_wh is not None:
             conn.set_energy(meter_start_wh)
         start = conn.advance() if conn is not None else (meter_start_wh or 0.0)
-        result = await self._protocol().start_transaction(
-            connector_id, tag, round(start), utc_timestamp(timestamp)
+        transaction_id, result = await self._protocol().start_transaction(
+            connector_id, tag, start, utc_timestamp(timestamp), offline=offline
         )
         self.last_result["StartTransaction"] = result
-        transaction_id = int(result.transaction_id)
         if conn is not None:
             conn.begin_transaction(transaction_id, tag)
         return transaction_id
@@ -269,16 +315,19 @@ class ChargerSimulator(ChargerLink):
         self,
         connector_id: int,
         sampled_values: list[dict[str, str]] | None = None,
-        transaction_id: int | None = None,
+        transaction_id: TransactionId | None = None,
         timestamp: datetime | None = None,
         *,
         context: str = "Sample.Periodic",
-    ) -> call_result.MeterValues:
+        offline: bool = False,
+    ) -> Any:
         """Send MeterValues with one meterValue.
 
         `sampled_values` are camelCase 1.6 sampledValue dicts; None samples `measurands` from
         the connector's state with `context`. The running transaction's id is added unless
-        `transaction_id` is given.
+        `transaction_id` is given. 2.x: a TransactionEvent Updated during a transaction
+        (`offline` flags it), else MeterValues; samples 2.x cannot carry are dropped
+        (`v2.convert_sample`) and ValueError is raised when none is left.
         """
         conn = self._connectors.get(connector_id)
         if sampled_values is None:
@@ -286,7 +335,9 @@ class ChargerSimulator(ChargerLink):
         if transaction_id is None and conn is not None:
             transaction_id = conn.transaction_id
         meter_value = [{"timestamp": utc_timestamp(timestamp), "sampledValue": sampled_values}]
-        return await self._protocol().meter_values(connector_id, meter_value, transaction_id)
+        return await self._protocol().meter_values(
+            connector_id, meter_value, transaction_id, offline=offline
+        )
 
     def sample(
         self,
@@ -306,12 +357,16 @@ class ChargerSimulator(ChargerLink):
         reason: str | None = None,
         timestamp: datetime | None = None,
         transaction_data: list[dict[str, Any]] | None = None,
-        transaction_id: int | None = None,
-    ) -> call_result.StopTransaction:
+        transaction_id: TransactionId | None = None,
+        *,
+        offline: bool = False,
+    ) -> Any:
         """Send StopTransaction for the connector's transaction (or `transaction_id`).
 
         The contactor opens first (local status Finishing) so the energy register stops at
-        meterStop; the caller still reports Finishing/Available with `status()`.
+        meterStop; the caller still reports Finishing/Available with `status()`. 2.x sends
+        TransactionEvent Ended (`offline` flags it); the answer's `.id_tag_info` is None
+        unless the idToken went along (reason Local).
         """
         conn = self._connectors.get(connector_id)
         if transaction_id is None and conn is not None:
@@ -325,7 +380,14 @@ class ChargerSimulator(ChargerLink):
         stop = conn.advance() if conn is not None else (meter_stop_wh or 0.0)
         id_tag = conn.id_tag if conn is not None else None
         result = await self._protocol().stop_transaction(
-            transaction_id, round(stop), utc_timestamp(timestamp), reason, id_tag, transaction_data
+            connector_id,
+            transaction_id,
+            stop,
+            utc_timestamp(timestamp),
+            reason,
+            id_tag,
+            transaction_data,
+            offline=offline,
         )
         self.last_result["StopTransaction"] = result
         if conn is not None and conn.transaction_id == transaction_id:
@@ -334,9 +396,63 @@ class ChargerSimulator(ChargerLink):
 
     async def data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None
-    ) -> call_result.DataTransfer:
+    ) -> Any:
         """Send DataTransfer."""
         return await self._protocol().data_transfer(vendor_id, message_id, data)
+
+    # ------------------------------------------------------------------ 2.x only
+    def take_seq_no(self, transaction_id: str) -> int:
+        """Allocate the seqNo of the next TransactionEvent of a transaction (2.x).
+
+        Counts from 0 per transaction; `next_seq_no`, when set, is used once instead.
+        """
+        number = self.seq_nos.get(transaction_id, 0)
+        if self.next_seq_no is not None:
+            number, self.next_seq_no = self.next_seq_no, None
+        self.seq_nos[transaction_id] = number + 1
+        return number
+
+    async def transaction_event(
+        self,
+        event_type: str,
+        trigger_reason: str,
+        connector_id: int = 1,
+        *,
+        transaction_id: str | None = None,
+        seq_no: int | None = None,
+        offline: bool = False,
+        timestamp: datetime | None = None,
+        **fields: Any,
+    ) -> Any:
+        """Send one raw TransactionEvent (2.x only; RuntimeError in 1.6).
+
+        Nothing about the connector changes. `transaction_id` defaults to the connector's
+        running transaction; `seq_no` bypasses (and does not advance) the counter. `fields`
+        are TransactionEvent fields in snake_case, sent as given (meter_value as a 2.x
+        camelCase meterValue list, number_of_phases_used, reservation_id, ...), plus the
+        shortcuts charging_state, stopped_reason, remote_start_id (into transactionInfo) and
+        id_tag (the idToken); see `V2ChargePoint.transaction_event`.
+        """
+        layer = self._v2()
+        if transaction_id is None:
+            running = (
+                self._connectors[connector_id].transaction_id
+                if connector_id in self._connectors
+                else None
+            )
+            if running is None:
+                raise ValueError(f"no transaction on connector {connector_id}")
+            transaction_id = str(running)
+        return await layer.transaction_event(
+            event_type,
+            trigger_reason,
+            connector_id,
+            transaction_id,
+            seq_no=seq_no,
+            offline=offline,
+            timestamp=utc_timestamp(timestamp),
+            **fields,
+        )
 
     # ------------------------------------------------------------------ scripted behaviour
     async def run_session(

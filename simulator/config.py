@@ -20,7 +20,9 @@ DEFAULT_MEASURANDS: tuple[str, ...] = (
 DEFAULT_STOP_TXN_MEASURANDS: tuple[str, ...] = ("Energy.Active.Import.Register",)
 
 # OCPP subprotocol names as negotiated in the websocket handshake, per simulator mode.
-SUBPROTOCOLS: dict[str, str] = {"1.6": "ocpp1.6"}
+SUBPROTOCOLS: dict[str, str] = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1", "2.1": "ocpp2.1"}
+# The modes that speak OCPP 2.x (device model, TransactionEvent) instead of 1.6.
+V2_VERSIONS = frozenset({"2.0.1", "2.1"})
 
 
 @dataclass
@@ -31,7 +33,8 @@ class SimulatorConfig:
     initial MeterValueSampleInterval (the CSMS may change it), `meter_start_wh` the energy
     register of every connector at start, `response_timeout` how long a call waits for the
     CSMS's answer, and `auto_heartbeat` whether Heartbeats are sent on the interval the
-    CSMS grants in its BootNotification answer.
+    CSMS grants in its BootNotification answer. `ocpp_version` picks the protocol ("1.6",
+    "2.0.1" or "2.1"); `id_token_type` is the IdTokenEnum sent with the id tag in 2.x.
     """
 
     charge_point_id: str = "SIM0001"
@@ -49,6 +52,7 @@ class SimulatorConfig:
     meter_start_wh: float = 1000.0
     response_timeout: float = 10.0
     auto_heartbeat: bool = True
+    id_token_type: str = "ISO14443"
 
     def __post_init__(self) -> None:
         """Reject configurations the simulation cannot represent."""
@@ -60,10 +64,18 @@ class SimulatorConfig:
         if self.phases not in {1, 2, 3}:
             raise ValueError("phases must be 1, 2 or 3")
 
+    @property
+    def is_v2(self) -> bool:
+        """True in the OCPP 2.0.1 and 2.1 modes."""
+        return self.ocpp_version in V2_VERSIONS
+
 
 @dataclass
 class ConfigKey:
-    """One configuration key as GetConfiguration reports it."""
+    """One configuration key as GetConfiguration reports it.
+
+    In 2.x one device model variable, `readonly` meaning mutability ReadOnly.
+    """
 
     value: str
     readonly: bool = False

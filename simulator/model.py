@@ -24,6 +24,9 @@ FLOWING_STATUSES = frozenset({"Charging"})
 # Statuses in which a connector can take a new session.
 IDLE_STATUSES = frozenset({"Available", "Preparing", "Finishing"})
 
+# Transaction ids: integers the CSMS assigns in 1.6, UUID strings the charger makes up in 2.x.
+type TransactionId = int | str
+
 
 def utc_timestamp(when: datetime | None = None) -> str:
     """Return `when` (default: now) as UTC ISO 8601 with a trailing "Z", as OCPP expects.
@@ -60,7 +63,7 @@ class ConnectorState:
     energy_register_wh: float
     status: str = "Available"
     error_code: str = "NoError"
-    transaction_id: int | None = None
+    transaction_id: TransactionId | None = None
     id_tag: str | None = None
     # Power the EV asks for; None means "as much as the charger offers".
     demand_w: float | None = None
@@ -77,6 +80,13 @@ class ConnectorState:
     stop_reason: str | None = None
     # Set to interrupt a session's wait (stop request, new interval, lost connection).
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # 2.x only: the connectorStatus and the transaction's chargingState last reported (the 1.6
+    # status is translated and only changes are sent), the RequestStartTransaction id the next
+    # TransactionEvent Started refers to, and the reservation holding the connector.
+    reported_status: str | None = None
+    charging_state: str | None = None
+    remote_start_id: int | None = None
+    reservation_id: int | None = None
     _last_update: float = field(default_factory=time.monotonic)
 
     # ----------------------------------------------------------------- electrical quantities
@@ -177,7 +187,7 @@ class ConnectorState:
             and self.status in IDLE_STATUSES
         )
 
-    def begin_transaction(self, transaction_id: int, id_tag: str) -> None:
+    def begin_transaction(self, transaction_id: TransactionId, id_tag: str) -> None:
         """Remember a started transaction and start a new EV battery curve."""
         self.advance()
         self.transaction_id = transaction_id

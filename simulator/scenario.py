@@ -186,10 +186,13 @@ async def report_availability(sim: ChargerSimulator, connector_id: int) -> None:
 
 
 async def send_triggered(sim: ChargerSimulator, message: str, connector_id: int | None) -> None:
-    """Send the message a TriggerMessage asked for (context Trigger for MeterValues)."""
+    """Send the message a 1.6 TriggerMessage asked for (context Trigger for MeterValues).
+
+    The 2.x layer has its own (`V2ChargePoint.send_triggered`): its triggered messages differ.
+    """
     match message:
         case "BootNotification":
-            await sim.boot()
+            await sim.boot("Triggered")
         case "Heartbeat":
             await sim.heartbeat()
         case "StatusNotification":
@@ -216,8 +219,11 @@ async def send_triggered(sim: ChargerSimulator, message: str, connector_id: int 
             LOGGER.warning("cannot trigger %s", message)
 
 
-async def reboot(sim: ChargerSimulator, reason: str) -> None:
-    """Simulate a Reset: stop transactions with `reason`, boot again, report every status."""
+async def reboot(sim: ChargerSimulator, reason: str, boot_reason: str = "RemoteReset") -> None:
+    """Simulate a Reset: stop transactions with `reason`, boot again, report every status.
+
+    `boot_reason` is the BootNotification reason (2.x only).
+    """
     for target in sim.connector_ids():
         conn = sim.connector(target)
         if conn.in_session:
@@ -230,17 +236,17 @@ async def reboot(sim: ChargerSimulator, reason: str) -> None:
         if loop.time() > deadline:
             break
         await asyncio.sleep(0.05)
-    await register(sim)
+    await register(sim, boot_reason)
 
 
-async def register(sim: ChargerSimulator) -> None:
+async def register(sim: ChargerSimulator, reason: str | None = None) -> None:
     """Boot until Accepted, close transactions left over from a lost connection, report status.
 
     After Pending/Rejected the boot is retried after the answer's interval, or sooner when the
-    CSMS triggers a BootNotification that is Accepted.
+    CSMS triggers a BootNotification that is Accepted. `reason` is the boot reason (2.x).
     """
     while True:
-        result = await sim.boot()
+        result = await sim.boot(reason)
         if result.status == "Accepted":
             break
         retry = float(result.interval) or DEFAULT_BOOT_RETRY

@@ -3,52 +3,29 @@
 It builds the outgoing 1.6 messages for `ChargerSimulator`'s primitives and answers the
 CSMS's calls. Behaviour shared with other protocol versions (sessions, the electrical model)
 lives in `scenario` and `model`; this module only translates between them and 1.6 payloads.
-
-Handlers answer synchronously and never await a call of their own: the receive loop awaits
-each handler before it reads the next frame, so awaiting a CALL's answer inside a handler
-would deadlock. Follow-up messages are sent from `@after` hooks through `sim.spawn` (a task
-the simulator keeps a reference to and cancels on close).
+The rules every layer follows (no awaited call inside a handler) are in `simulator.protocol`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 import logging
 from typing import TYPE_CHECKING, Any
-import uuid
 
-from ocpp import routing
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
-from websockets.exceptions import ConnectionClosed
 
 from simulator import scenario
-from simulator.link import WIRE_LOGGER
 from simulator.model import ChargingLimit
+from simulator.protocol import SimulatorChargePoint, after, on
 from simulator.v16_config import canonical_key, change_configuration
 
 if TYPE_CHECKING:
-    from websockets.asyncio.client import ClientConnection
-
-    from simulator.charger import ChargerSimulator
+    from simulator.model import TransactionId
 
 LOGGER = logging.getLogger(__name__)
 
 # TriggerMessage requests the simulator honours; the others are answered NotImplemented.
 TRIGGERABLE = frozenset({"BootNotification", "Heartbeat", "StatusNotification", "MeterValues"})
-
-
-def on[F: Callable[..., Any]](action: str) -> Callable[[F], F]:
-    """`ocpp.routing.on`, typed even where mypy runs without the repo's `typings/` stubs."""
-    decorator: Callable[[F], F] = routing.on(action)
-    return decorator
-
-
-def after[F: Callable[..., Any]](action: str) -> Callable[[F], F]:
-    """`ocpp.routing.after`, typed like `on`."""
-    decorator: Callable[[F], F] = routing.after(action)
-    return decorator
 
 
 def profile_limit(profile: dict[str, Any], phases: int, voltage: float) -> ChargingLimit | None:
@@ -75,54 +52,8 @@ def profile_limit(profile: dict[str, Any], phases: int, voltage: float) -> Charg
     )
 
 
-class V16ChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships no type information
+class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  # untyped ocpp
     """The charger side of one 1.6J websocket connection."""
-
-    def __init__(
-        self,
-        sim: ChargerSimulator,
-        connection: ClientConnection,
-        disconnected: asyncio.Future[None],
-    ) -> None:
-        """Bind to the simulator whose state the handlers use and to its connection."""
-        super().__init__(
-            sim.config.charge_point_id,
-            connection,
-            response_timeout=sim.config.response_timeout,
-            logger=WIRE_LOGGER,
-        )
-        self.sim = sim
-        # Unique ids of our CALLs still awaiting an answer: the receive loop hands only those
-        # answers to the library, so stray ones (e.g. to send_raw) reach next_raw() instead.
-        self.pending: set[str] = set()
-        self._disconnected = disconnected
-
-    async def request(self, payload: Any) -> Any:
-        """Send a CALL and return the parsed CALLRESULT.
-
-        Raises `ocpp.exceptions.OCPPError` for a CALLERROR, `TimeoutError` after the
-        response timeout and `ConnectionError` when the connection is or goes down (the
-        library alone would wait for the full timeout).
-        """
-        unique_id = str(uuid.uuid4())
-        self.pending.add(unique_id)
-        pending_call = asyncio.ensure_future(
-            self.call(payload, suppress=False, unique_id=unique_id)
-        )
-        try:
-            await asyncio.wait(
-                (pending_call, self._disconnected), return_when=asyncio.FIRST_COMPLETED
-            )
-            if not pending_call.done():
-                action = type(payload).__name__
-                raise ConnectionError(f"{self.id}: connection closed awaiting {action} answer")
-            return pending_call.result()
-        except ConnectionClosed as err:
-            # Sending on a closed socket: report it like any other lost connection.
-            raise ConnectionError(f"{self.id}: connection closed") from err
-        finally:
-            self.pending.discard(unique_id)
-            pending_call.cancel()
 
     # ---------------------------------------------------------------- charger -> CSMS
     async def boot(self, reason: str | None = None) -> Any:
@@ -168,22 +99,36 @@ class V16ChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships no type i
         return await self.request(call.Authorize(id_tag=id_tag))
 
     async def start_transaction(
-        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str
-    ) -> Any:
-        """Send StartTransaction (meterStart is integer Wh in 1.6)."""
-        return await self.request(
+        self,
+        connector_id: int,
+        id_tag: str,
+        meter_start_wh: float,
+        timestamp: str,
+        *,
+        offline: bool = False,
+    ) -> tuple[TransactionId, Any]:
+        """Send StartTransaction (meterStart is integer Wh in 1.6; 1.6 has no offline flag)."""
+        del offline
+        result = await self.request(
             call.StartTransaction(
                 connector_id=connector_id,
                 id_tag=id_tag,
-                meter_start=meter_start,
+                meter_start=round(meter_start_wh),
                 timestamp=timestamp,
             )
         )
+        return int(result.transaction_id), result
 
     async def meter_values(
-        self, connector_id: int, meter_value: list[dict[str, Any]], transaction_id: int | None
+        self,
+        connector_id: int,
+        meter_value: list[dict[str, Any]],
+        transaction_id: TransactionId | None,
+        *,
+        offline: bool = False,
     ) -> Any:
         """Send MeterValues; `meter_value` is already in camelCase wire shape."""
+        del offline
         return await self.request(
             call.MeterValues(
                 connector_id=connector_id, meter_value=meter_value, transaction_id=transaction_id
@@ -192,17 +137,21 @@ class V16ChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships no type i
 
     async def stop_transaction(
         self,
-        transaction_id: int,
-        meter_stop: int,
+        connector_id: int,
+        transaction_id: TransactionId,
+        meter_stop_wh: float,
         timestamp: str,
         reason: str | None,
         id_tag: str | None,
         transaction_data: list[dict[str, Any]] | None,
+        *,
+        offline: bool = False,
     ) -> Any:
-        """Send StopTransaction."""
+        """Send StopTransaction (the connector is implied by the transaction in 1.6)."""
+        del connector_id, offline
         return await self.request(
             call.StopTransaction(
-                meter_stop=meter_stop,
+                meter_stop=round(meter_stop_wh),
                 timestamp=timestamp,
                 transaction_id=transaction_id,
                 reason=reason,

@@ -35,6 +35,8 @@ class CallerMixin:
         if self.connection_lost.is_set():
             raise ChargerNotConnectedError
         call_task = asyncio.ensure_future(self.call(payload, suppress=False))
+        # A call cancelled because the socket closed may still end with the socket's error.
+        call_task.add_done_callback(_consume_exception)
         lost_task = asyncio.ensure_future(self.connection_lost.wait())
         try:
             await asyncio.wait({call_task, lost_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -53,3 +55,8 @@ class CallerMixin:
             raise ChargerTimeoutError from err
         except ConnectionClosed as err:
             raise ChargerNotConnectedError from err
+
+
+def _consume_exception(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -13,9 +13,9 @@ from typing import Any, Final
 
 from ocpp.routing import after, on
 from ocpp.v21 import ChargePoint as ChargePoint21
-from ocpp.v21.enums import Action as Action21
+from ocpp.v21.enums import Action as Action21, MeasurandEnumType as Measurand21
 from ocpp.v201 import ChargePoint as ChargePoint201
-from ocpp.v201.enums import Action as Action201
+from ocpp.v201.enums import Action as Action201, MeasurandEnumType as Measurand201
 
 from ..const import CALL_TIMEOUT, LOGGER
 from ..metering import normalise
@@ -74,6 +74,8 @@ _CONNECTOR_STATUS: Final = {
 _CHARGING_STATE: Final = {
     "Charging": ConnectorStatus.CHARGING,
     "EVConnected": ConnectorStatus.PREPARING,
+    # A session authorized before the cable is in: 1.6 shows that as Preparing too.
+    "Idle": ConnectorStatus.PREPARING,
     "SuspendedEV": ConnectorStatus.SUSPENDED_EV,
     "SuspendedEVSE": ConnectorStatus.SUSPENDED_EVSE,
 }
@@ -136,6 +138,8 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
     """Handlers and commands shared by the 2.0.1 and 2.1 adapters."""
 
     ocpp_version: str
+    # Measurand names the version defines.
+    measurands: frozenset[str]
     _call: Any
     _call_result: Any
 
@@ -240,7 +244,8 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
             status = start_status if id_tag else None
         elif id_tag is not None and event_type != "Ended":
             status = self._events.transaction_authorized(transaction_id, id_tag)
-        charging = _CHARGING_STATE.get(transaction_info.get("charging_state") or "")
+        charging_state = transaction_info.get("charging_state")
+        charging = _CHARGING_STATE.get(charging_state or "")
         if event_type == "Ended":
             status = await self._events.stop_transaction(
                 transaction_id,
@@ -253,7 +258,10 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
             self._seq_nos.pop(transaction_id, None)
             self._transaction_evse.pop(transaction_id, None)
             self._charging.pop(evse_id, None)
-            if charging is not None:
+            if charging_state == "Idle":
+                # The vehicle is gone: the connector is free again.
+                self._report_status(evse_id, ConnectorStatus.AVAILABLE, when)
+            elif charging_state is not None:
                 # Still plugged in after the session: what 1.6 calls Finishing.
                 self._report_status(evse_id, ConnectorStatus.FINISHING, when)
         else:
@@ -436,7 +444,8 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         desired = {
             KEY_HEARTBEAT_INTERVAL: str(settings.heartbeat_interval),
             KEY_METER_INTERVAL: str(settings.meter_interval),
-            KEY_MEASURANDS: ",".join(settings.measurands),
+            # 2.x dropped Temperature and RPM from the measurands; asking for them is refused.
+            KEY_MEASURANDS: ",".join(m for m in settings.measurands if m in self.measurands),
         }
         changes = {
             key: value
@@ -456,6 +465,7 @@ class V201Adapter(V2Adapter, ChargePoint201):  # type: ignore[misc]
     """One OCPP 2.0.1 connection."""
 
     ocpp_version = OCPP_201
+    measurands = frozenset(m.value for m in Measurand201)
     error_codes = ERROR_CODES_201
     known_actions = frozenset(action.value for action in Action201)
 
@@ -464,5 +474,6 @@ class V21Adapter(V2Adapter, ChargePoint21):  # type: ignore[misc]
     """One OCPP 2.1 connection."""
 
     ocpp_version = OCPP_21
+    measurands = frozenset(m.value for m in Measurand21)
     error_codes = ERROR_CODES_21
     known_actions = frozenset(action.value for action in Action21)
