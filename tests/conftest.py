@@ -92,14 +92,26 @@ def url(port: int) -> str:
     return f"ws://127.0.0.1:{port}/ocpp"
 
 
+VERSIONS = ("1.6", "2.0.1", "2.1")
+# Version-neutral tests run once per OCPP version: the entities must not tell them apart.
+ALL_VERSIONS = pytest.mark.parametrize("ocpp_version", VERSIONS)
+
+
 @pytest.fixture
-async def make_simulator(url: str) -> AsyncGenerator[Any]:
+def ocpp_version() -> str:
+    """The OCPP version simulators speak (tests parametrize it with ALL_VERSIONS)."""
+    return "1.6"
+
+
+@pytest.fixture
+async def make_simulator(url: str, ocpp_version: str) -> AsyncGenerator[Any]:
     """Factory for connected charger simulators, all closed after the test."""
     from simulator import ChargerSimulator, SimulatorConfig
 
     created: list[ChargerSimulator] = []
 
     async def factory(charge_point_id: str = "CP1", **config: Any) -> ChargerSimulator:
+        config.setdefault("ocpp_version", ocpp_version)
         sim = ChargerSimulator(
             url, SimulatorConfig(charge_point_id=charge_point_id, auto_heartbeat=False, **config)
         )

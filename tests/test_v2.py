@@ -411,3 +411,51 @@ async def test_pinned_version(hass: HomeAssistant, central: MockConfigEntry, url
     )
     async with connect(f"{url}/PIN4") as ws:
         assert ws.subprotocol is None
+
+
+@pytest.mark.parametrize(
+    ("subprotocol", "occurrence"),
+    [("ocpp2.0.1", "OccurenceConstraintViolation"), ("ocpp2.1", "OccurrenceConstraintViolation")],
+)
+@pytest.mark.parametrize(
+    ("frame", "expected"),
+    [
+        ("this is not json", ["-1", "RpcFrameworkError"]),
+        ("[2]", ["-1", "RpcFrameworkError"]),
+        ('[7, "m1", "Heartbeat", {}]', ["m1", "MessageTypeNotSupported"]),
+        ('[2, "m2", "Heartbeat"]', ["m2", "FormatViolation"]),
+        ('[2, "m3", "FooBar", {}]', ["m3", "NotImplemented"]),
+        ('[2, "m4", "GetVariables", {"getVariableData": []}]', ["m4", "NotSupported"]),
+        ('[2, "m5", "BootNotification", {"reason": "PowerUp"}]', ["m5", "OCCURRENCE"]),
+        (
+            '[2, "m6", "StatusNotification", {"timestamp": "2026-01-01T00:00:00Z",'
+            ' "connectorStatus": "Sleeping", "evseId": 1, "connectorId": 1}]',
+            ["m6", "PropertyConstraintViolation"],
+        ),
+        (
+            '[2, "m7", "StatusNotification", {"timestamp": "2026-01-01T00:00:00Z",'
+            ' "connectorStatus": "Available", "evseId": "one", "connectorId": 1}]',
+            ["m7", "TypeConstraintViolation"],
+        ),
+        ('[2, "m8", "Heartbeat", {"colour": "red"}]', ["m8", "FormatViolation"]),
+    ],
+)
+async def test_bad_frames_2x(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    url: str,
+    subprotocol: str,
+    occurrence: str,
+    frame: str,
+    expected: list[str],
+) -> None:
+    """2.x gets its own CALLERROR codes (RpcFrameworkError, FormatViolation, ...)."""
+    expected = [occurrence if code == "OCCURRENCE" else code for code in expected]
+    async with connect(f"{url}/BAD2", subprotocols=[subprotocol]) as ws:
+        await ws.send(frame)
+        async with asyncio.timeout(5):
+            reply = json.loads(await ws.recv())
+        assert reply[0] == 4
+        assert reply[1:3] == expected
+        station = RawStation(ws)
+        assert (await station.call("BootNotification", BOOT))[0] == 3
