@@ -459,3 +459,92 @@ async def test_bad_frames_2x(
         assert reply[1:3] == expected
         station = RawStation(ws)
         assert (await station.call("BootNotification", BOOT))[0] == 3
+
+
+@VERSIONS
+async def test_other_notifications_and_reads(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, subprotocol: str
+) -> None:
+    """Every notification a CSMS takes is answered; variables are read and triggers sent."""
+    station = await _station(url, "ST5", subprotocol)
+    inventory = await station.next_call()
+    await station.ws.send(json.dumps([4, inventory[1], "NotSupported", "", {}]))
+    for action, payload in (
+        ("ClearedChargingLimit", {"chargingLimitSource": "EMS"}),
+        (
+            "ReportChargingProfiles",
+            {
+                "requestId": 1,
+                "chargingLimitSource": "CSO",
+                "evseId": 1,
+                "chargingProfile": [
+                    {
+                        "id": 1,
+                        "stackLevel": 0,
+                        "chargingProfilePurpose": "TxDefaultProfile",
+                        "chargingProfileKind": "Relative",
+                        "chargingSchedule": [
+                            {
+                                "id": 1,
+                                "chargingRateUnit": "A",
+                                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}],
+                            }
+                        ],
+                    }
+                ],
+            },
+        ),
+        ("ReservationStatusUpdate", {"reservationId": 1, "reservationUpdateStatus": "Expired"}),
+        (
+            "NotifyMonitoringReport",
+            {"requestId": 1, "seqNo": 0, "generatedAt": "2026-06-01T10:00:00Z"},
+        ),
+        ("NotifyDisplayMessages", {"requestId": 1}),
+        (
+            "NotifyCustomerInformation",
+            {"data": "x", "seqNo": 0, "generatedAt": "2026-06-01T10:00:00Z", "requestId": 1},
+        ),
+        ("PublishFirmwareStatusNotification", {"status": "Idle"}),
+    ):
+        reply = await station.call(action, payload)
+        assert reply[0] == 3, (action, reply)
+
+    adapter = central.runtime_data.sessions["ST5"].adapter
+    task = asyncio.ensure_future(
+        adapter.get_configuration(["OCPPCommCtrlr.HeartbeatInterval", "Foo.Bar"])
+    )
+    call = await station.next_call()
+    assert call[2] == "GetVariables"
+    await station.answer(
+        call,
+        {
+            "getVariableResult": [
+                {
+                    "attributeStatus": "Accepted",
+                    "attributeValue": "300",
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval"},
+                },
+                {
+                    "attributeStatus": "UnknownComponent",
+                    "component": {"name": "Foo"},
+                    "variable": {"name": "Bar"},
+                },
+            ]
+        },
+    )
+    report = await task
+    assert report.values["OCPPCommCtrlr.HeartbeatInterval"].value == "300"
+    assert report.unknown == ("Foo.Bar",)
+
+    from custom_components.ocpp_central.protocol.base import CommandStatus, TriggerKind
+
+    task = asyncio.ensure_future(adapter.trigger_message(TriggerKind.STATUS_NOTIFICATION, 1))
+    call = await station.next_call()
+    assert call[2:] == [
+        "TriggerMessage",
+        {"requestedMessage": "StatusNotification", "evse": {"id": 1}},
+    ]
+    await station.answer(call, {"status": "Rejected"})
+    assert await task is CommandStatus.REJECTED
+    await station.ws.close()
