@@ -548,3 +548,47 @@ async def test_other_notifications_and_reads(
     await station.answer(call, {"status": "Rejected"})
     assert await task is CommandStatus.REJECTED
     await station.ws.close()
+
+
+@VERSIONS
+async def test_session_on_second_evse_survives_restart(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, subprotocol: str
+) -> None:
+    """Later events without an EVSE land on the session's EVSE, also after an HA restart."""
+    station = await _station(url, "ST6", subprotocol)
+    await station.call(
+        "TransactionEvent",
+        {
+            "eventType": "Started",
+            "timestamp": "2026-06-01T10:00:00Z",
+            "triggerReason": "CablePluggedIn",
+            "seqNo": 0,
+            "transactionInfo": {"transactionId": "tx-evse2", "chargingState": "Charging"},
+            "evse": {"id": 2, "connectorId": 1},
+            "meterValue": _energy(1000, "Transaction.Begin"),
+        },
+    )
+    await station.ws.close()
+    assert await hass.config_entries.async_unload(central.entry_id)
+    assert await hass.config_entries.async_setup(central.entry_id)
+    await hass.async_block_till_done()
+
+    station = await _station(url, "ST6", subprotocol)
+    await station.call(
+        "TransactionEvent",
+        {
+            "eventType": "Updated",
+            "timestamp": "2026-06-01T10:20:00Z",
+            "triggerReason": "MeterValuePeriodic",
+            "seqNo": 1,
+            "transactionInfo": {"transactionId": "tx-evse2"},
+            "meterValue": _energy(1800),
+        },
+    )
+    await hass.async_block_till_done()
+    charger = central.runtime_data.chargers["ST6"]
+    session = charger.connector(2).transaction
+    assert session is not None
+    assert session.energy_wh == 800.0
+    assert charger.connector(1).transaction is None
+    await station.ws.close()

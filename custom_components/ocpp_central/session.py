@@ -274,9 +274,10 @@ class ChargerSession:
             self.charger.notify(transaction.connector_id)
         return self.authorize(id_tag)
 
-    def is_transaction_running(self, transaction_id: str) -> bool:
-        """Whether this transaction is open here."""
-        return self._running(transaction_id) is not None
+    def transaction_connector(self, transaction_id: str) -> int | None:
+        """The connector of a transaction open here (also one restored after a restart)."""
+        transaction = self._running(transaction_id)
+        return None if transaction is None else transaction.connector_id
 
     def _running(self, transaction_id: str) -> Transaction | None:
         return next(

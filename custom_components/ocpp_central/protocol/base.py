@@ -155,8 +155,8 @@ class ChargerEvents(Protocol):
     def transaction_authorized(self, transaction_id: str, id_tag: str) -> AuthorizationStatus:
         """A running session got (another) id tag: 2.x sessions may start before it."""
 
-    def is_transaction_running(self, transaction_id: str) -> bool:
-        """Whether this transaction is open here (2.x replays Started events)."""
+    def transaction_connector(self, transaction_id: str) -> int | None:
+        """The connector of a transaction open here, None if it is not running."""
 
     async def stop_transaction(
         self,

@@ -156,7 +156,6 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         self._request_ids = itertools.count(1)
         self._reports: dict[int, ReportCollector] = {}
         self._seq_nos: dict[str, int] = {}
-        self._transaction_evse: dict[str, int] = {}
         # The charging state of each EVSE's session: shown instead of a plain "Occupied".
         self._charging: dict[int, ConnectorStatus] = {}
 
@@ -226,17 +225,16 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         **kwargs: Any,
     ) -> Any:
         transaction_id = str(transaction_info["transaction_id"])
-        evse_id = int(
-            (kwargs.get("evse") or {}).get("id") or self._transaction_evse.get(transaction_id, 1)
-        )
-        self._transaction_evse[transaction_id] = evse_id
+        running_on = self._events.transaction_connector(transaction_id)
+        # Only the first event of a transaction must name its EVSE.
+        evse_id = int((kwargs.get("evse") or {}).get("id") or running_on or 1)
         when = parse_timestamp(timestamp)
         self._check_sequence(transaction_id, seq_no, offline=bool(kwargs.get("offline")))
         samples = parse_meter_values(kwargs.get("meter_value") or [])
         id_token = kwargs.get("id_token")
         id_tag = str(id_token["id_token"]) if id_token else None
         status: AuthorizationStatus | None = None
-        if not self._events.is_transaction_running(transaction_id) and event_type != "Ended":
+        if running_on is None and event_type != "Ended":
             # Started, or an Updated of a session whose start we missed: account it from here.
             _, start_status = await self._events.start_transaction(
                 evse_id, id_tag, _register_wh(samples), when, transaction_id
@@ -256,7 +254,6 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
                 samples,
             )
             self._seq_nos.pop(transaction_id, None)
-            self._transaction_evse.pop(transaction_id, None)
             self._charging.pop(evse_id, None)
             if charging_state == "Idle":
                 # The vehicle is gone: the connector is free again.
