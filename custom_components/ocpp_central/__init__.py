@@ -11,6 +11,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .central import CentralSystem
 from .const import CONF_PORT, DOMAIN
+from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
@@ -20,7 +21,8 @@ type OcppConfigEntry = ConfigEntry[CentralSystem]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration (actions are registered here in later releases)."""
+    """Register the integration's actions (before any entry loads, as HA expects)."""
+    async_setup_services(hass)
     return True
 
 
