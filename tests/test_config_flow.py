@@ -132,6 +132,10 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
         CONF_METER_INTERVAL: 15,
         CONF_MEASURANDS: ["Energy.Active.Import.Register", "Power.Active.Import"],
         "ocpp_version": "2.1",
+        "id_tag": "GARAGE",
+        "max_current": 32,
+        "limit_interval": 30,
+        "failsafe_current": 10,
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], new_options)
     assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -14,14 +14,22 @@ from websockets.asyncio.server import ServerConnection
 
 from .const import (
     CONF_AUTO_ACCEPT,
+    CONF_FAILSAFE_CURRENT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HOST,
+    CONF_ID_TAG,
+    CONF_LIMIT_INTERVAL,
+    CONF_MAX_CURRENT,
     CONF_MEASURANDS,
     CONF_METER_INTERVAL,
     CONF_OCPP_VERSION,
     CONF_PORT,
     DEFAULT_AUTO_ACCEPT,
+    DEFAULT_FAILSAFE_CURRENT,
     DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_ID_TAG,
+    DEFAULT_LIMIT_INTERVAL,
+    DEFAULT_MAX_CURRENT,
     DEFAULT_MEASURANDS,
     DEFAULT_METER_INTERVAL,
     DOMAIN,
@@ -29,6 +37,7 @@ from .const import (
     LOGGER,
     OCPP_VERSION_AUTO,
 )
+from .control import ConnectorControl
 from .model import Charger, ChargerInfo, DataTransferRecord
 from .protocol import preload_schemas
 from .protocol.base import BootDecision, BootStatus, ChargerSettings
@@ -68,6 +77,7 @@ class CentralSystem:
         self.sessions: dict[str, ChargerSession] = {}
         self._discovered: set[str] = set()
         self._schemas_loaded: set[str] = set()
+        self._controls: dict[tuple[str, int], ConnectorControl] = {}
         self._server = CentralServer(
             entry.data[CONF_HOST], entry.data[CONF_PORT], self._serve, self._pinned_version
         )
@@ -82,7 +92,18 @@ class CentralSystem:
             ),
             meter_interval=int(options.get(CONF_METER_INTERVAL, DEFAULT_METER_INTERVAL)),
             measurands=tuple(options.get(CONF_MEASURANDS, DEFAULT_MEASURANDS)),
+            id_tag=str(options.get(CONF_ID_TAG, DEFAULT_ID_TAG)),
+            max_current=float(options.get(CONF_MAX_CURRENT, DEFAULT_MAX_CURRENT)),
+            limit_interval=float(options.get(CONF_LIMIT_INTERVAL, DEFAULT_LIMIT_INTERVAL)),
+            failsafe_current=float(options.get(CONF_FAILSAFE_CURRENT, DEFAULT_FAILSAFE_CURRENT)),
         )
+
+    def control(self, charge_point_id: str, connector_id: int) -> ConnectorControl:
+        """The limit writer of a connector (one per connector, kept across reconnects)."""
+        key = (charge_point_id, connector_id)
+        if (found := self._controls.get(key)) is None:
+            found = self._controls[key] = ConnectorControl(self, charge_point_id, connector_id)
+        return found
 
     @property
     def auto_accept(self) -> bool:
@@ -107,6 +128,8 @@ class CentralSystem:
 
     async def async_stop(self) -> None:
         """Close every charger connection, release the port and write the store."""
+        for control in self._controls.values():
+            control.cancel()
         await self._server.stop()
         # Closing the server closed the sockets; let the sessions finish their cleanup.
         await asyncio.sleep(0)

@@ -25,15 +25,23 @@ from . import OcppConfigEntry
 from .const import (
     ALL_MEASURANDS,
     CONF_AUTO_ACCEPT,
+    CONF_FAILSAFE_CURRENT,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HOST,
+    CONF_ID_TAG,
+    CONF_LIMIT_INTERVAL,
+    CONF_MAX_CURRENT,
     CONF_MEASURANDS,
     CONF_METER_INTERVAL,
     CONF_OCPP_VERSION,
     CONF_PORT,
     DEFAULT_AUTO_ACCEPT,
+    DEFAULT_FAILSAFE_CURRENT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HOST,
+    DEFAULT_ID_TAG,
+    DEFAULT_LIMIT_INTERVAL,
+    DEFAULT_MAX_CURRENT,
     DEFAULT_MEASURANDS,
     DEFAULT_METER_INTERVAL,
     DEFAULT_PORT,
@@ -78,6 +86,31 @@ OPTIONS_SCHEMA = vol.Schema(
             SelectSelectorConfig(
                 options=list(ALL_MEASURANDS), multiple=True, mode=SelectSelectorMode.DROPDOWN
             )
+        ),
+        vol.Required(CONF_ID_TAG, default=DEFAULT_ID_TAG): TextSelector(),
+        vol.Required(CONF_MAX_CURRENT, default=DEFAULT_MAX_CURRENT): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=6, max=80, step=1, unit_of_measurement="A", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Coerce(int),
+        ),
+        vol.Required(CONF_LIMIT_INTERVAL, default=DEFAULT_LIMIT_INTERVAL): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=1, max=600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Coerce(int),
+        ),
+        vol.Required(CONF_FAILSAFE_CURRENT, default=DEFAULT_FAILSAFE_CURRENT): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=0, max=80, step=1, unit_of_measurement="A", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Coerce(int),
         ),
         vol.Required(CONF_OCPP_VERSION, default=OCPP_VERSION_AUTO): SelectSelector(
             SelectSelectorConfig(

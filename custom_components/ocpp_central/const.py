@@ -20,6 +20,18 @@ CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
 CONF_METER_INTERVAL: Final = "meter_interval"
 CONF_MEASURANDS: Final = "measurands"
 CONF_OCPP_VERSION: Final = "ocpp_version"
+CONF_ID_TAG: Final = "id_tag"
+CONF_MAX_CURRENT: Final = "max_current"
+CONF_LIMIT_INTERVAL: Final = "limit_interval"
+CONF_FAILSAFE_CURRENT: Final = "failsafe_current"
+# The id tag remote starts use; chargers show it in their session logs.
+DEFAULT_ID_TAG: Final = "HomeAssistant"
+# A common 11 kW wallbox; users with 22 kW or a smaller fuse set their own.
+DEFAULT_MAX_CURRENT: Final = 16
+# Chargers write profiles to flash: one write per 15 s is gentle and still follows the sun.
+DEFAULT_LIMIT_INTERVAL: Final = 15
+# 0: no failsafe profile unless the user asks for one.
+DEFAULT_FAILSAFE_CURRENT: Final = 0
 # "auto": the newest version the charger offers; otherwise only that version is accepted.
 OCPP_VERSION_AUTO: Final = "auto"
 OCPP_VERSION_CHOICES: Final = (OCPP_VERSION_AUTO, "2.1", "2.0.1", "1.6")

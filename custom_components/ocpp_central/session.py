@@ -31,9 +31,9 @@ from .protocol.base import (
     BootDecision,
     BootStatus,
     ConfigurationReport,
-    ProtocolAdapter,
     TriggerKind,
 )
+from .protocol.commands import CommandAdapter
 
 if TYPE_CHECKING:
     from .central import CentralSystem
@@ -77,7 +77,7 @@ class ChargerSession:
         self.central = central
         self.charger = charger
         self._websocket = websocket
-        self.adapter: ProtocolAdapter = create_adapter(
+        self.adapter: CommandAdapter = create_adapter(
             ocpp_version, charger.charge_point_id, websocket, self
         )
         self._boot_status: BootStatus | None = None

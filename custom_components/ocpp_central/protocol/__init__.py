@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from .base import ChargerEvents, ProtocolAdapter
+from .base import ChargerEvents
+from .commands import CommandAdapter
 from .v2 import OCPP_21, OCPP_201, SUBPROTOCOL_21, SUBPROTOCOL_201, V21Adapter, V201Adapter
 from .v16 import OCPP_VERSION as V16, SUBPROTOCOL as V16_SUBPROTOCOL, V16Adapter
 
@@ -15,7 +16,7 @@ SUBPROTOCOLS: Final[dict[str, str]] = {
     SUBPROTOCOL_201: OCPP_201,
     V16_SUBPROTOCOL: V16,
 }
-_ADAPTERS: Final[dict[str, Callable[[str, Any, ChargerEvents], ProtocolAdapter]]] = {
+_ADAPTERS: Final[dict[str, Callable[[str, Any, ChargerEvents], CommandAdapter]]] = {
     OCPP_21: V21Adapter,
     OCPP_201: V201Adapter,
     V16: V16Adapter,
@@ -33,7 +34,7 @@ _DECIMAL_SCHEMAS_16: Final = frozenset(
 
 def create_adapter(
     ocpp_version: str, charge_point_id: str, connection: Any, events: ChargerEvents
-) -> ProtocolAdapter:
+) -> CommandAdapter:
     """Create the adapter for a negotiated OCPP version."""
     adapter = _ADAPTERS[ocpp_version](charge_point_id, connection, events)
     adapter.start_requests()

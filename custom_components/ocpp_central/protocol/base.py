@@ -82,6 +82,12 @@ class ChargerSettings:
     heartbeat_interval: int
     meter_interval: int
     measurands: tuple[str, ...]
+    # Control: the id tag of remote starts, the highest current users may set, the least
+    # time between two limit writes, and the limit chargers keep when HA is gone (0: none).
+    id_tag: str = "HomeAssistant"
+    max_current: float = 16.0
+    limit_interval: float = 15.0
+    failsafe_current: float = 0.0
 
 
 def same_setting_value(current: str | None, wanted: str) -> bool:

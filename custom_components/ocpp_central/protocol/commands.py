@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from .base import AuthorizationStatus, CommandStatus
+from .base import AuthorizationStatus, CommandStatus, ProtocolAdapter
 
 
 class ResetKind(StrEnum):
@@ -252,3 +252,7 @@ class ChargerCommands(Protocol):
 
     async def clear_cache(self) -> CommandStatus:
         """Clear the charger's authorization cache."""
+
+
+class CommandAdapter(ProtocolAdapter, ChargerCommands, Protocol):
+    """A protocol adapter with the whole command set: what a charger session holds."""

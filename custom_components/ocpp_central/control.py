@@ -1,0 +1,228 @@
+"""Current limits of one connector: the only writer of charging profiles to a charger.
+
+Automations may set a limit every second; chargers store profiles in flash and some fail on
+floods. So the last requested value wins, changes smaller than a step are dropped, and at most
+one profile is written per interval. While a session runs the limit is a TxProfile (it ends
+with the session); otherwise a TxDefaultProfile. ChargePointMaxProfile is never written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+import time
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.util import dt as dt_util
+
+from .const import LOGGER
+from .errors import ChargerCommandError, ChargerNotConnectedError
+from .model import Charger, Measurand
+from .protocol.base import CommandStatus
+from .protocol.commands import (
+    ChargingProfile,
+    ProfileKind,
+    ProfilePurpose,
+    RateUnit,
+    SchedulePeriod,
+)
+
+if TYPE_CHECKING:
+    from .central import CentralSystem
+    from .session import ChargerSession
+
+# Chargers take limits in 0.1 A steps at best; smaller changes are noise from automations.
+CURRENT_STEP: Final = 0.1
+# IEC 61851: below 6 A a vehicle may not charge; 0 A pauses the session.
+MIN_CURRENT: Final = 6.0
+DEFAULT_VOLTAGE: Final = 230.0
+DEFAULT_PHASES: Final = 3
+# A phase carrying less current than this (A) is not in use.
+_ACTIVE_PHASE_CURRENT: Final = 0.5
+# Profile ids of our own profiles, per connector: replacing by id keeps one profile each.
+_PROFILE_ID_BASE: Final = 1000
+# Stack level when the charger does not say how many it has.
+_DEFAULT_STACK_LEVEL: Final = 1
+# How far ahead the active limit is read back from the charger.
+_READBACK_SECONDS: Final = 300
+
+# Configuration keys (1.6) and variables (2.x) describing a charger's smart charging.
+_RATE_UNIT_KEYS: Final = ("ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr.RateUnit")
+_STACK_LEVEL_KEYS: Final = ("ChargeProfileMaxStackLevel", "SmartChargingCtrlr.ProfileStackLevel")
+
+
+class LimitRejectedError(ChargerCommandError):
+    """The charger refused the charging profile."""
+
+    def __init__(self, status: CommandStatus) -> None:
+        """Keep the charger's answer."""
+        super().__init__(str(status))
+        self.status = status
+
+
+def supports_smart_charging(charger: Charger) -> bool:
+    """Whether the charger announced smart charging (1.6 profile, 2.x controller)."""
+    return "SmartCharging" in charger.feature_profiles
+
+
+def _configured(charger: Charger, keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        if (value := charger.configuration.get(key)) is not None and value.value:
+            return value.value
+    return None
+
+
+def rate_unit(charger: Charger) -> RateUnit:
+    """Amperes unless the charger only accepts watts (Huawei and some others)."""
+    allowed = (_configured(charger, _RATE_UNIT_KEYS) or "A").replace(" ", "").lower()
+    units = set(allowed.split(","))
+    if units & {"a", "current"}:
+        return RateUnit.AMPERE
+    return RateUnit.WATT
+
+
+def stack_level(charger: Charger) -> int:
+    """The highest stack level the charger allows: our limit wins over installer profiles."""
+    try:
+        return max(0, int(_configured(charger, _STACK_LEVEL_KEYS) or _DEFAULT_STACK_LEVEL))
+    except ValueError:
+        return _DEFAULT_STACK_LEVEL
+
+
+def watts_for(charger: Charger, connector_id: int, amps: float) -> float:
+    """Convert a per-phase current to power with the measured voltage and phase count."""
+    connector = charger.connector(connector_id)
+    voltages = [
+        v
+        for p, v in connector.phase_values(Measurand.VOLTAGE).items()
+        if p in ("L1-N", "L2-N", "L3-N", "L1", "L2", "L3") and v > 0
+    ]
+    voltage = connector.reading(Measurand.VOLTAGE) or (
+        sum(voltages) / len(voltages) if voltages else DEFAULT_VOLTAGE
+    )
+    currents = [
+        c
+        for c in connector.phase_values(Measurand.CURRENT_IMPORT).values()
+        if c > _ACTIVE_PHASE_CURRENT
+    ]
+    phases = len(currents) or len(voltages) or DEFAULT_PHASES
+    return round(amps * voltage * phases)
+
+
+@dataclass(slots=True)
+class LimitState:
+    """What the user asked for and what the charger applies."""
+
+    requested: float | None = None
+    written: float | None = None
+    active: float | None = None
+
+
+class ConnectorControl:
+    """Rate-limited, coalescing writer of one connector's current limit."""
+
+    def __init__(self, central: CentralSystem, charge_point_id: str, connector_id: int) -> None:
+        """Control one connector (0: the whole charger)."""
+        self._central = central
+        self._charge_point_id = charge_point_id
+        self.connector_id = connector_id
+        self.state = LimitState()
+        self._last_write = -float("inf")
+        self._pending: asyncio.Task[None] | None = None
+
+    @property
+    def interval(self) -> float:
+        """Minimum seconds between two profile writes (option)."""
+        return self._central.settings.limit_interval
+
+    @property
+    def charger(self) -> Charger:
+        """The charger this connector belongs to."""
+        return self._central.chargers[self._charge_point_id]
+
+    async def async_set_current(self, amps: float) -> None:
+        """Ask for a limit; written now if the interval allows (errors raise), else coalesced."""
+        amps = round(amps / CURRENT_STEP) * CURRENT_STEP
+        self.state.requested = amps
+        self.charger.notify(self.connector_id)
+        reference = self.state.written
+        if reference is not None and abs(reference - amps) < CURRENT_STEP / 2:
+            return
+        wait = self._last_write + self.interval - time.monotonic()
+        if wait <= 0 and self._pending is None:
+            await self._write(amps)
+            return
+        if self._pending is None:
+            self._pending = self._central.entry.async_create_background_task(
+                self._central.hass,
+                self._write_later(max(wait, 0.0)),
+                f"ocpp_central {self._charge_point_id} limit",
+            )
+
+    async def _write_later(self, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            self._pending = None
+            if (amps := self.state.requested) is not None and amps != self.state.written:
+                await self._write(amps)
+        except ChargerCommandError as err:
+            LOGGER.warning(
+                "Charger %s did not take the limit for connector %s: %s",
+                self._charge_point_id,
+                self.connector_id,
+                err,
+            )
+        finally:
+            self._pending = None
+
+    async def _write(self, amps: float) -> None:
+        session = self._central.sessions.get(self._charge_point_id)
+        if session is None or not session.accepted:
+            raise ChargerNotConnectedError
+        charger = self.charger
+        transaction = charger.connector(self.connector_id).transaction
+        unit = rate_unit(charger)
+        limit = amps if unit is RateUnit.AMPERE else watts_for(charger, self.connector_id, amps)
+        purpose = ProfilePurpose.TX if transaction else ProfilePurpose.TX_DEFAULT
+        profile = ChargingProfile(
+            profile_id=_PROFILE_ID_BASE + self.connector_id * 10 + (1 if transaction else 2),
+            stack_level=stack_level(charger),
+            purpose=purpose,
+            # Absolute from now: some chargers (Autel) accept nothing else.
+            kind=ProfileKind.ABSOLUTE,
+            start=dt_util.utcnow().replace(microsecond=0),
+            unit=unit,
+            periods=(SchedulePeriod(start_period=0, limit=limit),),
+            transaction_id=transaction.transaction_id if transaction else None,
+        )
+        self._last_write = time.monotonic()
+        status = await session.adapter.set_charging_profile(self.connector_id, profile)
+        if status is not CommandStatus.ACCEPTED:
+            raise LimitRejectedError(status)
+        self.state.written = amps
+        self.charger.notify(self.connector_id)
+        await self._read_back(session, unit)
+
+    async def _read_back(self, session: ChargerSession, unit: RateUnit) -> None:
+        """Show what the charger really applies (its composite schedule), if it tells."""
+        try:
+            schedule = await session.adapter.get_composite_schedule(
+                self.connector_id, _READBACK_SECONDS, unit
+            )
+        except ChargerCommandError as err:
+            LOGGER.debug("Charger %s has no composite schedule: %s", self._charge_point_id, err)
+            return
+        if schedule is None or not schedule.periods:
+            return
+        limit = schedule.periods[0].limit
+        if schedule.unit is RateUnit.WATT:
+            per_amp = watts_for(self.charger, self.connector_id, 1.0) or 1.0
+            limit = limit / per_amp
+        self.state.active = round(limit, 1)
+        self.charger.notify(self.connector_id)
+
+    def cancel(self) -> None:
+        """Drop a pending write (unload)."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
