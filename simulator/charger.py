@@ -56,6 +56,10 @@ class ChargerSimulator(ChargerLink):
         # Keys ChangeConfiguration (1.6) / SetVariables (2.x, "Component.Variable") must answer
         # Rejected (tests force failures with it).
         self.reject_keys: set[str] = set()
+        # Smart-charging quirks of real chargers: refuse every profile, or take only some
+        # rate units (Huawei and others take only W).
+        self.reject_profiles = False
+        self.accepted_rate_units: set[str] = {"A", "W"}
         # The latest answer per action the simulator sent (e.g. the StartTransaction idTagInfo).
         self.last_result: dict[str, Any] = {}
         self.boot_status: str | None = None

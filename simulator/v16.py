@@ -15,7 +15,7 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
 from simulator import scenario
-from simulator.model import ChargingLimit
+from simulator.model import ChargingLimit, utc_timestamp
 from simulator.protocol import SimulatorChargePoint, after, on
 from simulator.v16_config import canonical_key, change_configuration
 
@@ -303,6 +303,9 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
     ) -> Any:
         """Install a profile as a current limit (1.6 section 5.16)."""
         sim = self.sim
+        unit = (cs_charging_profiles.get("charging_schedule") or {}).get("charging_rate_unit")
+        if sim.reject_profiles or unit not in sim.accepted_rate_units:
+            return call_result.SetChargingProfile(status="Rejected")
         limit = profile_limit(cs_charging_profiles, sim.config.phases, sim.config.voltage)
         if limit is None or connector_id not in sim.connector_ids(zero=True):
             return call_result.SetChargingProfile(status="Rejected")
@@ -323,6 +326,30 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
                     conn.drop_profile(old_id)
             conn.install_profile(profile_id, limit)
         return call_result.SetChargingProfile(status="Accepted")
+
+    @on(Action.get_composite_schedule)
+    def on_get_composite_schedule(
+        self, connector_id: int, duration: int, charging_rate_unit: str | None = None, **_: Any
+    ) -> Any:
+        """A one-period schedule with the offered limit (1.6 section 5.7)."""
+        sim = self.sim
+        if connector_id not in sim.connector_ids():
+            return call_result.GetCompositeSchedule(status="Rejected")
+        amps = sim.connector(connector_id).offered_current()
+        unit = charging_rate_unit or "A"
+        value = amps if unit == "A" else amps * sim.config.phases * sim.config.voltage
+        schedule = {
+            "duration": duration,
+            "startSchedule": utc_timestamp(),
+            "chargingRateUnit": unit,
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(value, 1)}],
+        }
+        return call_result.GetCompositeSchedule(
+            status="Accepted",
+            connector_id=connector_id,
+            schedule_start=utc_timestamp(),
+            charging_schedule=schedule,
+        )
 
     @on(Action.clear_charging_profile)
     def on_clear_charging_profile(

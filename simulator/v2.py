@@ -858,6 +858,10 @@ class V2ChargePoint(SimulatorChargePoint):
         self, evse_id: int, charging_profile: dict[str, Any], **_: Any
     ) -> Any:
         """Install the profile's first schedule period as a current limit."""
+        schedules = charging_profile.get("charging_schedule") or [{}]
+        unit = schedules[0].get("charging_rate_unit")
+        if self.sim.reject_profiles or unit not in self.sim.accepted_rate_units:
+            return self._call_result.SetChargingProfile(status="Rejected")
         status = self._set_profile_status(evse_id, charging_profile)
         if status == "Accepted":
             limit = self._profile_limit(charging_profile)

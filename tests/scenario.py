@@ -8,6 +8,10 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from custom_components.ocpp_central.const import DOMAIN
+
+from .helpers import wait_until
+
 START = datetime(2026, 6, 1, 10, 0, tzinfo=dt_util.UTC)
 
 
@@ -15,6 +19,9 @@ async def finished_session(hass: HomeAssistant, make_simulator: Any) -> Any:
     """A 3-phase charger that ran one 90-minute session and is now finishing."""
     sim = await make_simulator("SNAP", vendor="Acme", model="Wallbox 22", serial_number="SN-1")
     await sim.boot()
+    # Entities that depend on capabilities appear once the configuration was read.
+    central = hass.config_entries.async_entries(DOMAIN)[0].runtime_data
+    await wait_until(hass, lambda: "SmartCharging" in central.chargers["SNAP"].feature_profiles)
     await sim.status(0, "Available")
     await sim.status(1, "Preparing")
     transaction_id = await sim.start_transaction(1, "TAG42", meter_start_wh=10000, timestamp=START)

@@ -9,15 +9,14 @@ with the session); otherwise a TxDefaultProfile. ChargePointMaxProfile is never 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 import time
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.util import dt as dt_util
 
 from .const import LOGGER
-from .errors import ChargerCommandError, ChargerNotConnectedError
-from .model import Charger, Measurand
+from .errors import ChargerCommandError, ChargerNotConnectedError, ChargerRejectedError
+from .model import Charger, CurrentLimit, Measurand
 from .protocol.base import CommandStatus
 from .protocol.commands import (
     ChargingProfile,
@@ -41,6 +40,7 @@ DEFAULT_PHASES: Final = 3
 _ACTIVE_PHASE_CURRENT: Final = 0.5
 # Profile ids of our own profiles, per connector: replacing by id keeps one profile each.
 _PROFILE_ID_BASE: Final = 1000
+_FAILSAFE_PROFILE_ID: Final = 999
 # Stack level when the charger does not say how many it has.
 _DEFAULT_STACK_LEVEL: Final = 1
 # How far ahead the active limit is read back from the charger.
@@ -49,15 +49,6 @@ _READBACK_SECONDS: Final = 300
 # Configuration keys (1.6) and variables (2.x) describing a charger's smart charging.
 _RATE_UNIT_KEYS: Final = ("ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr.RateUnit")
 _STACK_LEVEL_KEYS: Final = ("ChargeProfileMaxStackLevel", "SmartChargingCtrlr.ProfileStackLevel")
-
-
-class LimitRejectedError(ChargerCommandError):
-    """The charger refused the charging profile."""
-
-    def __init__(self, status: CommandStatus) -> None:
-        """Keep the charger's answer."""
-        super().__init__(str(status))
-        self.status = status
 
 
 def supports_smart_charging(charger: Charger) -> bool:
@@ -109,13 +100,52 @@ def watts_for(charger: Charger, connector_id: int, amps: float) -> float:
     return round(amps * voltage * phases)
 
 
-@dataclass(slots=True)
-class LimitState:
-    """What the user asked for and what the charger applies."""
+def limit_profile(
+    charger: Charger,
+    connector_id: int,
+    amps: float,
+    *,
+    profile_id: int,
+    stack: int,
+    transaction_id: str | None,
+) -> ChargingProfile:
+    """A one-period profile limiting a connector to `amps` (in the unit the charger takes)."""
+    unit = rate_unit(charger)
+    limit = amps if unit is RateUnit.AMPERE else watts_for(charger, connector_id, amps)
+    return ChargingProfile(
+        profile_id=profile_id,
+        stack_level=stack,
+        purpose=ProfilePurpose.TX if transaction_id else ProfilePurpose.TX_DEFAULT,
+        # Absolute from now: some chargers (Autel) accept nothing else.
+        kind=ProfileKind.ABSOLUTE,
+        start=dt_util.utcnow().replace(microsecond=0),
+        unit=unit,
+        periods=(SchedulePeriod(start_period=0, limit=limit),),
+        transaction_id=transaction_id,
+    )
 
-    requested: float | None = None
-    written: float | None = None
-    active: float | None = None
+
+async def install_failsafe(session: ChargerSession) -> None:
+    """Install the failsafe default limit (stack level 0) that outlives Home Assistant.
+
+    Our own limits sit on higher stack levels and win while HA runs; TxProfiles end with
+    their session, so between sessions and after a charger reboot this limit applies.
+    """
+    current = session.central.settings.failsafe_current
+    charger = session.charger
+    if current <= 0 or not supports_smart_charging(charger):
+        return
+    profile = limit_profile(
+        charger, 0, current, profile_id=_FAILSAFE_PROFILE_ID, stack=0, transaction_id=None
+    )
+    status = await session.adapter.set_charging_profile(0, profile)
+    if status is not CommandStatus.ACCEPTED:
+        LOGGER.warning(
+            "Charger %s refused the failsafe limit of %s A: %s",
+            charger.charge_point_id,
+            current,
+            status,
+        )
 
 
 class ConnectorControl:
@@ -126,7 +156,6 @@ class ConnectorControl:
         self._central = central
         self._charge_point_id = charge_point_id
         self.connector_id = connector_id
-        self.state = LimitState()
         self._last_write = -float("inf")
         self._pending: asyncio.Task[None] | None = None
 
@@ -140,9 +169,14 @@ class ConnectorControl:
         """The charger this connector belongs to."""
         return self._central.chargers[self._charge_point_id]
 
+    @property
+    def state(self) -> CurrentLimit:
+        """The connector's limit as the model keeps it."""
+        return self.charger.connector(self.connector_id).limit
+
     async def async_set_current(self, amps: float) -> None:
         """Ask for a limit; written now if the interval allows (errors raise), else coalesced."""
-        amps = round(amps / CURRENT_STEP) * CURRENT_STEP
+        amps = round(amps, 1)  # CURRENT_STEP
         self.state.requested = amps
         self.charger.notify(self.connector_id)
         reference = self.state.written
@@ -182,23 +216,18 @@ class ConnectorControl:
         charger = self.charger
         transaction = charger.connector(self.connector_id).transaction
         unit = rate_unit(charger)
-        limit = amps if unit is RateUnit.AMPERE else watts_for(charger, self.connector_id, amps)
-        purpose = ProfilePurpose.TX if transaction else ProfilePurpose.TX_DEFAULT
-        profile = ChargingProfile(
+        profile = limit_profile(
+            charger,
+            self.connector_id,
+            amps,
             profile_id=_PROFILE_ID_BASE + self.connector_id * 10 + (1 if transaction else 2),
-            stack_level=stack_level(charger),
-            purpose=purpose,
-            # Absolute from now: some chargers (Autel) accept nothing else.
-            kind=ProfileKind.ABSOLUTE,
-            start=dt_util.utcnow().replace(microsecond=0),
-            unit=unit,
-            periods=(SchedulePeriod(start_period=0, limit=limit),),
+            stack=stack_level(charger),
             transaction_id=transaction.transaction_id if transaction else None,
         )
         self._last_write = time.monotonic()
         status = await session.adapter.set_charging_profile(self.connector_id, profile)
         if status is not CommandStatus.ACCEPTED:
-            raise LimitRejectedError(status)
+            raise ChargerRejectedError(status)
         self.state.written = amps
         self.charger.notify(self.connector_id)
         await self._read_back(session, unit)

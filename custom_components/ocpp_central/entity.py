@@ -28,6 +28,8 @@ class OcppEntityDescription(EntityDescription):
     # True: one entity per charger (connector 0); False: one per connector 1..N.
     charger_wide: bool = False
     exists_fn: Callable[[Connector], bool] = lambda _connector: True
+    # Capabilities of the charger the entity needs (smart charging for limits).
+    charger_exists_fn: Callable[[Charger], bool] = lambda _charger: True
 
 
 def charger_device_info(charger: Charger) -> DeviceInfo:
@@ -152,6 +154,8 @@ def async_setup_dynamic_entities(
         _async_move_to_connector_devices(hass, entry, charger)
         new: list[OcppEntity] = []
         for description in descriptions:
+            if not description.charger_exists_fn(charger):
+                continue
             connector_ids = [0] if description.charger_wide else charger.outlet_ids
             for connector_id in connector_ids:
                 unique_id = unique_id_for(charger, connector_id, description.key)

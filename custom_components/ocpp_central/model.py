@@ -169,6 +169,15 @@ class EnergyRegister:
 
 
 @dataclass(slots=True)
+class CurrentLimit:
+    """A connector's current limit (A per phase): asked for, written, and really applied."""
+
+    requested: float | None = None
+    written: float | None = None
+    active: float | None = None
+
+
+@dataclass(slots=True)
 class Connector:
     """A connector (1.6) or EVSE (2.x); id 0 is the charger as a whole."""
 
@@ -182,6 +191,7 @@ class Connector:
     energy: EnergyRegister = field(default_factory=EnergyRegister)
     transaction: Transaction | None = None
     last_transaction: Transaction | None = None
+    limit: CurrentLimit = field(default_factory=CurrentLimit)
 
     def reading(
         self, measurand: Measurand, phase: str | None = None, location: str | None = None

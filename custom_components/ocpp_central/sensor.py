@@ -29,6 +29,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from . import OcppConfigEntry
+from .control import supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
 from .model import Charger, Connector, ConnectorStatus, ErrorCode, Measurand
 
@@ -209,6 +210,16 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         suggested_display_precision=1,
         exists_fn=_measured(Measurand.CURRENT_OFFERED),
         value_fn=_rounded(Measurand.CURRENT_OFFERED, None, 1),
+    ),
+    OcppSensorEntityDescription(
+        key="active_current_limit",
+        translation_key="active_current_limit",
+        device_class=SensorDeviceClass.CURRENT,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        suggested_display_precision=1,
+        charger_exists_fn=supports_smart_charging,
+        value_fn=lambda _charger, connector: connector.limit.active,
     ),
     OcppSensorEntityDescription(
         key="session_energy",

@@ -13,6 +13,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from .const import LOGGER
+from .control import install_failsafe
 from .errors import ChargerCommandError
 from .model import (
     Charger,
@@ -157,6 +158,7 @@ class ChargerSession:
     async def _apply_settings(self) -> None:
         try:
             await self.adapter.apply_settings(self.central.settings)
+            await install_failsafe(self)
         except ChargerCommandError as err:
             LOGGER.warning(
                 "Could not read or apply configuration of charger %s: %s",
@@ -192,11 +194,10 @@ class ChargerSession:
         charger.configuration = dict(report.values)
         charger.feature_profiles = feature_profiles
         if connector_count is not None:
-            before = set(charger.connectors)
             for connector_id in range(1, connector_count + 1):
                 charger.connector(connector_id)
-            if set(charger.connectors) != before:
-                self.central.structure_changed(charger)
+        # New connectors or capabilities (smart charging) may need entities.
+        self.central.structure_changed(charger)
         charger.notify(0)
 
     def heartbeat(self) -> None:

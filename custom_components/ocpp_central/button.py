@@ -1,0 +1,72 @@
+"""Buttons: restart a charger, unlock a connector."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import override
+
+from homeassistant.components.button import ButtonDeviceClass, ButtonEntity, ButtonEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import OcppConfigEntry
+from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
+from .errors import ChargerNotConnectedError, ChargerRejectedError, translated_errors
+from .protocol.base import CommandStatus
+from .protocol.commands import ResetKind
+from .session import ChargerSession
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppButtonEntityDescription(ButtonEntityDescription, OcppEntityDescription):
+    """A button sending one command."""
+
+    press_fn: Callable[[ChargerSession, int], Awaitable[CommandStatus]]
+    # Answers that mean the command was taken (a reset may be scheduled after the session).
+    success: frozenset[CommandStatus] = frozenset({CommandStatus.ACCEPTED})
+
+
+BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
+    OcppButtonEntityDescription(
+        key="reset",
+        device_class=ButtonDeviceClass.RESTART,
+        entity_category=EntityCategory.CONFIG,
+        charger_wide=True,
+        press_fn=lambda session, _connector: session.adapter.reset(ResetKind.SOFT),
+        success=frozenset({CommandStatus.ACCEPTED, CommandStatus.SCHEDULED}),
+    ),
+    OcppButtonEntityDescription(
+        key="unlock",
+        translation_key="unlock",
+        press_fn=lambda session, connector: session.adapter.unlock_connector(connector),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OcppConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up buttons for every approved charger, now and as chargers appear."""
+    async_setup_dynamic_entities(hass, entry, BUTTONS, OcppButton, async_add_entities)
+
+
+class OcppButton(OcppEntity, ButtonEntity):
+    """A button that sends a command to the charger."""
+
+    entity_description: OcppButtonEntityDescription
+
+    @override
+    async def async_press(self) -> None:
+        with translated_errors(self.entity_description.key):
+            session = self.central.sessions.get(self.charger.charge_point_id)
+            if session is None or not session.accepted:
+                raise ChargerNotConnectedError
+            status = await self.entity_description.press_fn(session, self.connector_id)
+            if status not in self.entity_description.success:
+                raise ChargerRejectedError(status)

@@ -1,0 +1,80 @@
+"""Numbers: the current limit of a connector (smart charging)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, override
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
+from homeassistant.const import UnitOfElectricCurrent
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import OcppConfigEntry
+from .control import MIN_CURRENT, supports_smart_charging
+from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
+from .errors import translated_errors
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppNumberEntityDescription(NumberEntityDescription, OcppEntityDescription):
+    """A number of a connector."""
+
+
+NUMBERS: tuple[OcppNumberEntityDescription, ...] = (
+    OcppNumberEntityDescription(
+        key="current_limit",
+        translation_key="current_limit",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_min_value=MIN_CURRENT,
+        native_step=1,
+        mode=NumberMode.SLIDER,
+        charger_exists_fn=supports_smart_charging,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OcppConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up numbers for chargers with smart charging, now and as chargers appear."""
+    async_setup_dynamic_entities(hass, entry, NUMBERS, OcppCurrentLimit, async_add_entities)
+
+
+class OcppCurrentLimit(OcppEntity, NumberEntity):
+    """The current limit of a connector; writes are coalesced and rate-limited."""
+
+    entity_description: OcppNumberEntityDescription
+
+    @property
+    @override
+    def native_max_value(self) -> float:
+        return self.central.settings.max_current
+
+    @property
+    @override
+    def native_value(self) -> float | None:
+        requested = self.connector.limit.requested
+        # 0 A is a pause (charging switch), not a limit the slider can show.
+        return requested or None
+
+    @override
+    def state_fingerprint(self) -> Any:
+        return (self.available, self.native_value)
+
+    @override
+    async def async_set_native_value(self, value: float) -> None:
+        with translated_errors(self.entity_description.key):
+            await self.central.control(
+                self.charger.charge_point_id, self.connector_id
+            ).async_set_current(value)

@@ -1,0 +1,154 @@
+"""Switches: charging (start, pause/resume, stop) and availability."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, override
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import OcppConfigEntry
+from .central import CentralSystem
+from .const import DOMAIN
+from .control import supports_smart_charging
+from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
+from .errors import ChargerNotConnectedError, ChargerRejectedError, translated_errors
+from .model import Charger, Connector, ConnectorStatus
+from .protocol.base import CommandStatus
+from .session import ChargerSession
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppSwitchEntityDescription(SwitchEntityDescription, OcppEntityDescription):
+    """A switch of a charger or connector."""
+
+    is_on_fn: Callable[[Charger, Connector], bool | None]
+    turn_fn: Callable[[CentralSystem, ChargerSession, int, bool], Awaitable[None]]
+
+
+def _session(central: CentralSystem, charger: Charger) -> ChargerSession:
+    session = central.sessions.get(charger.charge_point_id)
+    if session is None or not session.accepted:
+        raise ChargerNotConnectedError
+    return session
+
+
+def _charging(_charger: Charger, connector: Connector) -> bool:
+    """On while a session runs and is not paused by a 0 A limit."""
+    return connector.transaction is not None and connector.limit.requested != 0
+
+
+async def _turn_charging(
+    central: CentralSystem, session: ChargerSession, connector_id: int, on: bool
+) -> None:
+    charger = session.charger
+    connector = charger.connector(connector_id)
+    transaction = connector.transaction
+    control = central.control(charger.charge_point_id, connector_id)
+    smart = supports_smart_charging(charger)
+    if on:
+        if transaction is not None:
+            if connector.limit.requested == 0:
+                await control.async_set_current(central.settings.max_current)
+            return
+        if connector.status in (ConnectorStatus.FINISHING, ConnectorStatus.SUSPENDED_EV):
+            # Many chargers refuse a new start until the cable was unplugged.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="charger_finishing"
+            )
+        status = await session.adapter.remote_start(connector_id, central.settings.id_tag)
+        if status is not CommandStatus.ACCEPTED:
+            raise ChargerRejectedError(status)
+        return
+    if transaction is None:
+        return
+    if smart:
+        # Pause: the session stays open, so resuming needs no new authorization.
+        await control.async_set_current(0)
+        return
+    status = await session.adapter.remote_stop(transaction.transaction_id)
+    if status is not CommandStatus.ACCEPTED:
+        raise ChargerRejectedError(status)
+
+
+async def _turn_availability(
+    _central: CentralSystem, session: ChargerSession, connector_id: int, on: bool
+) -> None:
+    status = await session.adapter.change_availability(connector_id, on)
+    if status not in (CommandStatus.ACCEPTED, CommandStatus.SCHEDULED):
+        raise ChargerRejectedError(status)
+
+
+def _available(_charger: Charger, connector: Connector) -> bool | None:
+    if connector.status is None:
+        return None
+    return connector.status is not ConnectorStatus.UNAVAILABLE
+
+
+SWITCHES: tuple[OcppSwitchEntityDescription, ...] = (
+    OcppSwitchEntityDescription(
+        key="charging",
+        translation_key="charging",
+        is_on_fn=_charging,
+        turn_fn=_turn_charging,
+    ),
+    OcppSwitchEntityDescription(
+        key="availability",
+        translation_key="availability",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=_available,
+        turn_fn=_turn_availability,
+    ),
+    OcppSwitchEntityDescription(
+        key="charger_availability",
+        translation_key="charger_availability",
+        charger_wide=True,
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=_available,
+        turn_fn=_turn_availability,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OcppConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up switches for every approved charger, now and as chargers appear."""
+    async_setup_dynamic_entities(hass, entry, SWITCHES, OcppSwitch, async_add_entities)
+
+
+class OcppSwitch(OcppEntity, SwitchEntity):
+    """A switch that sends a command to the charger."""
+
+    entity_description: OcppSwitchEntityDescription
+
+    @property
+    @override
+    def is_on(self) -> bool | None:
+        return self.entity_description.is_on_fn(self.charger, self.connector)
+
+    @override
+    def state_fingerprint(self) -> Any:
+        return (self.available, self.is_on)
+
+    async def _turn(self, on: bool) -> None:
+        with translated_errors(self.entity_description.key):
+            session = _session(self.central, self.charger)
+            await self.entity_description.turn_fn(self.central, session, self.connector_id, on)
+
+    @override
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        await self._turn(True)
+
+    @override
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        await self._turn(False)

@@ -1,0 +1,290 @@
+"""Control entities: current limit, charging switch (start/pause/resume), availability, buttons."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from homeassistant.components.button import SERVICE_PRESS
+from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ocpp_central.const import CONF_LIMIT_INTERVAL
+from custom_components.ocpp_central.control import watts_for
+from simulator import ConfigKey
+
+from .conftest import ALL_VERSIONS
+from .helpers import entity_id, state, wait_until
+
+
+def _profile(ocpp_version: str, payload: dict[str, Any]) -> tuple[str, str, float, int]:
+    """(purpose, unit, limit, stack level) of a SetChargingProfile the charger received."""
+    if ocpp_version == "1.6":
+        profile = payload["csChargingProfiles"]
+        schedule = profile["chargingSchedule"]
+    else:
+        profile = payload["chargingProfile"]
+        schedule = profile["chargingSchedule"][0]
+    period = schedule["chargingSchedulePeriod"][0]
+    return (
+        profile["chargingProfilePurpose"],
+        schedule["chargingRateUnit"],
+        float(period["limit"]),
+        int(profile["stackLevel"]),
+    )
+
+
+async def _smart_charger(hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any) -> Any:
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    await wait_until(
+        hass, lambda: "SmartCharging" in central.runtime_data.chargers["CP1"].feature_profiles
+    )
+    await hass.async_block_till_done()
+    return sim
+
+
+async def _set_limit(hass: HomeAssistant, value: float) -> None:
+    await hass.services.async_call(
+        "number",
+        SERVICE_SET_VALUE,
+        {ATTR_ENTITY_ID: entity_id(hass, "number", "CP1_1_current_limit"), ATTR_VALUE: value},
+        blocking=True,
+    )
+
+
+@ALL_VERSIONS
+async def test_current_limit_profiles(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """TxDefaultProfile while idle, TxProfile during a session, at the highest stack level."""
+    sim = await _smart_charger(hass, central, make_simulator)
+    number = state(hass, "number", "CP1_1_current_limit")
+    assert number.attributes["min"] == 6
+    assert number.attributes["max"] == 16
+    await _set_limit(hass, 10)
+    purpose, unit, limit, stack = _profile(
+        ocpp_version, await sim.wait_for_call("SetChargingProfile")
+    )
+    assert (purpose, unit, limit, stack) == ("TxDefaultProfile", "A", 10.0, 8)
+    assert float(state(hass, "number", "CP1_1_current_limit").state) == 10
+    await wait_until(
+        hass, lambda: state(hass, "sensor", "CP1_1_active_current_limit").state == "10.0"
+    )
+
+    await sim.start_transaction(1)
+    central.runtime_data.control("CP1", 1)._last_write = -1e9
+    await _set_limit(hass, 12)
+    purpose, unit, limit, _ = _profile(ocpp_version, await sim.wait_for_call("SetChargingProfile"))
+    assert (purpose, limit) == ("TxProfile", 12.0)
+
+
+@ALL_VERSIONS
+async def test_watt_only_charger(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """A charger taking only W gets the limit converted with voltage and phases."""
+    sim = await make_simulator("CP1")
+    sim.accepted_rate_units = {"W"}
+    if ocpp_version == "1.6":
+        sim.configuration["ChargingScheduleAllowedChargingRateUnit"] = ConfigKey("Power")
+    else:
+        sim.variables["SmartChargingCtrlr.RateUnit"] = ConfigKey("W")
+    await sim.boot()
+    charger = central.runtime_data.chargers["CP1"]
+    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    await hass.async_block_till_done()
+    await _set_limit(hass, 10)
+    _, unit, limit, _ = _profile(ocpp_version, await sim.wait_for_call("SetChargingProfile"))
+    assert unit == "W"
+    assert limit == 10 * 230 * 3
+
+
+def test_watts_follow_measured_voltage_and_phases() -> None:
+    """A↔W: measured voltage and the phases carrying current decide the conversion."""
+    from homeassistant.util import dt as dt_util
+
+    from custom_components.ocpp_central.metering import normalise
+    from custom_components.ocpp_central.model import Charger
+
+    charger = Charger("X")
+    connector = charger.connector(1)
+    assert watts_for(charger, 1, 10) == 6900
+    now = dt_util.utcnow()
+    for sample in (
+        normalise("Voltage", "240", "V", now, phase="L1-N"),
+        normalise("Current.Import", "9.8", "A", now, phase="L1"),
+        normalise("Current.Import", "0", "A", now, phase="L2"),
+    ):
+        assert sample is not None
+        connector.readings[(sample.measurand, sample.phase, sample.location)] = sample
+    assert watts_for(charger, 1, 10) == 2400
+
+
+async def test_rate_limit_last_value_wins(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """100 writes in a burst: one now, one after the interval with the last value."""
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, CONF_LIMIT_INTERVAL: 1}
+    )
+    sim = await _smart_charger(hass, central, make_simulator)
+    control = central.runtime_data.control("CP1", 1)
+    for step in range(100):
+        await control.async_set_current(6 + (step % 10))
+    await control.async_set_current(13)
+    await control.async_set_current(13.02)  # below one step: no new write
+    await asyncio.sleep(1.3)
+    await hass.async_block_till_done()
+    profiles = [p for action, p in sim.received if action == "SetChargingProfile"]
+    assert len(profiles) == 2
+    assert _profile("1.6", profiles[0])[2] == 6.0
+    assert _profile("1.6", profiles[1])[2] == 13.0
+
+
+@ALL_VERSIONS
+async def test_charging_switch_start_pause_resume(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """On starts a session; off pauses it through 0 A; on resumes it; nothing ends it."""
+    sim = await _smart_charger(hass, central, make_simulator)
+    switch = entity_id(hass, "switch", "CP1_1_charging")
+    await sim.status(1, "Preparing")
+    await hass.services.async_call(
+        "switch", SERVICE_TURN_ON, {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    start = await sim.wait_for_call(
+        "RemoteStartTransaction" if ocpp_version == "1.6" else "RequestStartTransaction"
+    )
+    tag = start["idTag"] if ocpp_version == "1.6" else start["idToken"]["idToken"]
+    assert tag == "HomeAssistant"
+    await wait_until(hass, lambda: hass.states.get(switch).state == "on")
+
+    control = central.runtime_data.control("CP1", 1)
+    control._last_write = -1e9
+    await hass.services.async_call(
+        "switch", SERVICE_TURN_OFF, {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    purpose, _, limit, _ = _profile(ocpp_version, await sim.wait_for_call("SetChargingProfile"))
+    assert (purpose, limit) == ("TxProfile", 0.0)
+    assert hass.states.get(switch).state == "off"
+    assert central.runtime_data.chargers["CP1"].connector(1).transaction is not None
+
+    control._last_write = -1e9
+    await hass.services.async_call(
+        "switch", SERVICE_TURN_ON, {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    _, _, limit, _ = _profile(ocpp_version, await sim.wait_for_call("SetChargingProfile"))
+    assert limit == 16.0
+    assert hass.states.get(switch).state == "on"
+
+
+async def test_charging_switch_explains_finishing(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """A charger still Finishing gets a clear error instead of a silent rejection."""
+    sim = await _smart_charger(hass, central, make_simulator)
+    await sim.status(1, "Finishing")
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "switch",
+            SERVICE_TURN_ON,
+            {ATTR_ENTITY_ID: entity_id(hass, "switch", "CP1_1_charging")},
+            blocking=True,
+        )
+    assert err.value.translation_key == "charger_finishing"
+
+
+async def test_rejected_limit_is_reported(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """A charger refusing profiles makes the limit action fail with a translated error."""
+    sim = await _smart_charger(hass, central, make_simulator)
+    sim.reject_profiles = True
+    with pytest.raises(HomeAssistantError) as err:
+        await _set_limit(hass, 10)
+    assert err.value.translation_key == "command_rejected"
+    assert err.value.translation_placeholders == {"command": "current_limit", "status": "rejected"}
+
+
+@ALL_VERSIONS
+async def test_availability_and_buttons(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """Availability switches, reset and unlock buttons send their commands."""
+    sim = await _smart_charger(hass, central, make_simulator)
+    await sim.status(1, "Available")
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        "switch",
+        SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: entity_id(hass, "switch", "CP1_1_availability")},
+        blocking=True,
+    )
+    payload = await sim.wait_for_call("ChangeAvailability")
+    assert "Inoperative" in payload.values()
+    await hass.services.async_call(
+        "button",
+        SERVICE_PRESS,
+        {ATTR_ENTITY_ID: entity_id(hass, "button", "CP1_1_unlock")},
+        blocking=True,
+    )
+    await sim.wait_for_call("UnlockConnector")
+    await hass.services.async_call(
+        "button",
+        SERVICE_PRESS,
+        {ATTR_ENTITY_ID: entity_id(hass, "button", "CP1_reset")},
+        blocking=True,
+    )
+    payload = await sim.wait_for_call("Reset")
+    assert payload["type"] == ("Soft" if ocpp_version == "1.6" else "OnIdle")
+
+
+async def test_commands_on_offline_charger(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """Entities of a disconnected charger are unavailable and refuse commands."""
+    sim = await _smart_charger(hass, central, make_simulator)
+    await sim.close()
+    await wait_until(hass, lambda: state(hass, "button", "CP1_reset").state == "unavailable")
+    control = central.runtime_data.control("CP1", 1)
+    from custom_components.ocpp_central.errors import ChargerNotConnectedError
+
+    with pytest.raises(ChargerNotConnectedError):
+        await control.async_set_current(10)
+
+
+async def test_failsafe_profile_after_boot(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """With a failsafe current set, every boot installs it as a stack level 0 default."""
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, "failsafe_current": 8}
+    )
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    payload = await sim.wait_for_call("SetChargingProfile")
+    assert payload["connectorId"] == 0
+    assert _profile("1.6", payload) == ("TxDefaultProfile", "A", 8.0, 0)
+
+
+async def test_no_limit_entities_without_smart_charging(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """A charger without SmartCharging gets no limit entities."""
+    sim = await make_simulator("CP1")
+    sim.configuration["SupportedFeatureProfiles"] = ConfigKey("Core,RemoteTrigger", readonly=True)
+    await sim.boot()
+    charger = central.runtime_data.chargers["CP1"]
+    await wait_until(hass, lambda: "Core" in charger.feature_profiles)
+    await hass.async_block_till_done()
+    from homeassistant.helpers import entity_registry as er
+
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("number", "ocpp_central", "CP1_1_current_limit") is None
+    assert registry.async_get_entity_id("switch", "ocpp_central", "CP1_1_charging") is not None
