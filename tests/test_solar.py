@@ -335,6 +335,29 @@ def test_fast_restores_three_phases_at_once() -> None:
     assert back.seconds_to_phase_switch == 590
 
 
+def test_blocked_switch_lets_the_stop_win() -> None:
+    controller = SolarController(SolarSettings(phase_switching=True))
+    controller.update(ChargingMode.MIN_SOLAR, SolarInputs(now=0, grid_power_w=0, charger_power_w=0))
+    controller.update(ChargingMode.FAST, SolarInputs(now=10, grid_power_w=0, charger_power_w=0))
+
+    def solar(now: float) -> SolarDecision:
+        # 3 kW of surplus: one phase would do, three need 4140 W.
+        return controller.update(
+            ChargingMode.SOLAR, SolarInputs(now=now, grid_power_w=-3000, charger_power_w=0)
+        )
+
+    # The switch to one phase must wait for the interval (until 610 s); the stop comes first.
+    first = solar(20)
+    assert (first.state, first.current, first.phases) == (ControllerState.STOPPING, 6.0, 3)
+    assert (first.seconds_to_stop, first.seconds_to_phase_switch) == (180, 590)
+    assert solar(200).state is ControllerState.WAITING_FOR_SURPLUS
+    assert solar(600).state is ControllerState.WAITING_FOR_SURPLUS
+    # Once a switch is allowed again, one phase is enough to start.
+    assert solar(610).state is ControllerState.STARTING
+    resumed = solar(670)
+    assert (resumed.state, resumed.current, resumed.phases) == (ControllerState.CHARGING, 13.0, 1)
+
+
 # -- battery ---------------------------------------------------------------------------------
 
 
@@ -573,6 +596,7 @@ def test_blueprint_is_valid() -> None:
     assert set(blueprint.inputs) == {
         "grid_power_sensor",
         "current_limit",
+        "charging_switch",
         "charger_power_sensor",
         "min_current",
         "max_current",
@@ -681,3 +705,49 @@ async def test_blueprint_measured_charger_power(hass, freezer) -> None:
     async_fire_time_changed(hass, dt_util.utcnow())
     await hass.async_block_till_done()
     assert [call.data["value"] for call in calls] == [26.0]  # 6000 W / 230 V = 26.09 A
+
+
+async def test_blueprint_pauses_with_the_charging_switch(hass, freezer) -> None:
+    from homeassistant.util import dt as dt_util
+    from pytest_homeassistant_custom_component.common import (
+        async_fire_time_changed,
+        async_mock_service,
+    )
+
+    freezer.move_to("2026-06-01 10:00:30+00:00")
+    switch = "switch.wallbox_charging"
+    # Like OCPP Central's own entity: 6-16 A in whole amperes, no value while paused.
+    attributes = {"min": 6, "max": 16, "step": 1, "unit_of_measurement": "A"}
+    hass.states.async_set(GRID, "500", {"unit_of_measurement": "W"})
+    hass.states.async_set(LIMIT, "unknown", attributes)
+    hass.states.async_set(switch, "off")
+    turned_on = async_mock_service(hass, "switch", "turn_on")
+    turned_off = async_mock_service(hass, "switch", "turn_off")
+    calls = await setup_blueprint(
+        hass, {"grid_power_sensor": GRID, "current_limit": LIMIT, "charging_switch": switch}
+    )
+
+    async def advance(seconds: float) -> None:
+        freezer.tick(timedelta(seconds=seconds))
+        async_fire_time_changed(hass, dt_util.utcnow())
+        await hass.async_block_till_done()
+
+    hass.states.async_set(GRID, "-5000", {"unit_of_measurement": "W"})
+    await hass.async_block_till_done()
+    await advance(61)
+    assert [call.data["entity_id"] for call in turned_on] == [[switch]]
+    assert [call.data["value"] for call in calls] == [7.0]  # 7.25 A, whole amperes
+    hass.states.async_set(switch, "on")
+    hass.states.async_set(LIMIT, "7", attributes)
+
+    # 7 A * 690 drawn, 2 kW imported: 2830 W, below 4140 W. 6 A, then paused by the switch.
+    hass.states.async_set(GRID, "2000", {"unit_of_measurement": "W"})
+    await hass.async_block_till_done()
+    await advance(60)
+    assert calls[-1].data["value"] == 6.0
+    hass.states.async_set(LIMIT, "6", attributes)
+    await advance(119)
+    assert turned_off == []
+    await advance(2)
+    assert [call.data["entity_id"] for call in turned_off] == [[switch]]
+    assert len(calls) == 2

@@ -91,8 +91,9 @@ def _session_energy_kwh(_charger: Charger, connector: Connector) -> float | None
 
 
 def _session_duration(_charger: Charger, connector: Connector) -> int | None:
+    # Whole minutes: a per-second value would rewrite the state with every meter frame.
     session = connector.session
-    return None if session is None else int(session.duration_seconds(dt_util.utcnow()))
+    return None if session is None else int(session.duration_seconds(dt_util.utcnow()) // 60)
 
 
 def _status(connector: Connector) -> str | None:
@@ -234,8 +235,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         key="session_duration",
         translation_key="session_duration",
         device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=0,
         value_fn=_session_duration,
     ),

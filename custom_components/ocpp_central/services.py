@@ -39,6 +39,7 @@ from .services_schema import (
     ATTR_MESSAGE,
     ATTR_MESSAGE_ID,
     ATTR_OPERATIVE,
+    ATTR_PROFILE_ID,
     ATTR_PURPOSE,
     ATTR_RESERVATION_ID,
     ATTR_STATUS,
@@ -117,9 +118,11 @@ def _resolve(call: ServiceCall) -> Target:
     identifiers = [] if device is None else [i for d, i in device.identifiers if d == DOMAIN]
     if device is None or not identifiers:
         raise validation_error("device_not_found", device_id=device_id)
+    loaded = False
     for entry in call.hass.config_entries.async_loaded_entries(DOMAIN):
         if entry.entry_id not in device.config_entries:
             continue
+        loaded = True
         central: CentralSystem = entry.runtime_data
         for identifier in identifiers:
             if (found := _locate(central, identifier)) is None:
@@ -129,6 +132,9 @@ def _resolve(call: ServiceCall) -> Target:
             if session is None or not session.accepted:
                 raise validation_error("charger_offline")
             return Target(central, charger, connector_id, session.adapter)
+    if loaded:
+        # A device left over from a charger the central system no longer knows.
+        raise validation_error("device_not_found", device_id=device_id)
     # Our device, but its central system is not running (entry unloaded or failed).
     raise validation_error("charger_offline")
 
@@ -232,9 +238,10 @@ async def _set_charging_profile(call: ServiceCall, target: Target) -> ServiceRes
 async def _clear_charging_profile(call: ServiceCall, target: Target) -> ServiceResponse:
     """Remove the charging profiles that match (all of them without criteria)."""
     criteria = clear_criteria(call.data, target.connector_id)
-    with translated_errors(call.service):
-        status = await target.commands.clear_charging_profile(criteria)
     # UNKNOWN: nothing matched, so nothing is left to clear either; the response tells.
+    success = {CommandStatus.ACCEPTED, CommandStatus.UNKNOWN}
+    with translated_errors(call.service):
+        status = _check(await target.commands.clear_charging_profile(criteria), success)
     return {ATTR_STATUS: status.value}
 
 

@@ -15,6 +15,8 @@ Thresholds are minimum powers, `min_current * voltage * phases`. Time hysteresis
 clouds from toggling the charger: a start needs the surplus at or above the threshold for
 `enable_delay` without interruption, a stop needs it below for `disable_delay`, a phase switch
 needs its condition for `phase_switch_delay` and `min_phase_switch_interval` since the last one.
+While a countdown runs the EV keeps the minimum current on the phases it has, so a short cloud
+costs a little grid power instead of a stop, a start or a switch.
 """
 
 from __future__ import annotations

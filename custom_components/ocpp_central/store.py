@@ -82,6 +82,7 @@ class CentralStore:
         self._chargers: dict[str, Charger] = {}
         self.approved: set[str] = set()
         self.last_transaction_id = 0
+        self._save_pending = False
 
     async def async_load(self) -> dict[str, Charger]:
         """Load stored state; returns the approved chargers rebuilt as model objects."""
@@ -128,8 +129,18 @@ class CentralStore:
         await self._store.async_save(self._data())
 
     def schedule_save(self) -> None:
-        """Write soon: after meter readings."""
-        self._store.async_delay_save(self._data, METER_SAVE_DELAY)
+        """Write within METER_SAVE_DELAY: after meter readings.
+
+        HA's delayed save restarts its timer on every call, so under a steady stream of frames
+        it would never write; a save already scheduled is therefore left alone.
+        """
+        if not self._save_pending:
+            self._save_pending = True
+            self._store.async_delay_save(self._delayed_data, METER_SAVE_DELAY)
+
+    def _delayed_data(self) -> StoredData:
+        self._save_pending = False
+        return self._data()
 
     def _data(self) -> StoredData:
         chargers: dict[str, StoredCharger] = {}

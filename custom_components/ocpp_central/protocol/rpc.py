@@ -9,6 +9,7 @@ version; the adapters only add their `@on` handlers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 import inspect
 import json
 import logging
@@ -26,6 +27,7 @@ from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult, get_validator
 
 from ..const import LOGGER, MAX_FRAME_BYTES
+from .schema import Check, compile_schema
 
 # Elements of each OCPP-J message array: [type, id, action, payload], [type, id, payload] and
 # [type, id, code, description, details].
@@ -39,6 +41,27 @@ _MAX_UNIQUE_ID_LENGTH: Final = 36
 _MAX_LOGGED_BAD_FRAMES: Final = 5
 # Finds the message id of a frame too large or too broken to parse as a whole.
 _UNIQUE_ID_PATTERN: Final = re.compile(r'^\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
+
+
+# Compiled validity checks per (OCPP version, action); None where jsonschema must decide.
+_FAST_CHECKS: dict[tuple[str, str], Check | None] = {}
+
+
+@lru_cache(maxsize=4096)
+def _snake_key(key: str) -> str:
+    return str(next(iter(camel_to_snake_case({key: None}))))
+
+
+def snake_case_keys(data: Any) -> Any:
+    """The library's camelCase to snake_case conversion of payload keys, cached per key.
+
+    The library's version runs several regular expressions per key of every frame.
+    """
+    if isinstance(data, dict):
+        return {_snake_key(key): snake_case_keys(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [snake_case_keys(value) for value in data]
+    return data
 
 
 class RpcError(OCPPError):
@@ -249,11 +272,18 @@ class RobustRouting:
 
     def validate(self, message: Call) -> None:
         """Validate a CALL's payload against the version's JSON schema."""
+        key = (self._ocpp_version, message.action)
         try:
             validator = get_validator(message.message_type_id, message.action, self._ocpp_version)
         except OSError:
             # Every known action has a schema; a missing one means the action is unknown.
             raise RpcError("NotImplemented", f"Unknown action {message.action}") from None
+        if key not in _FAST_CHECKS:
+            _FAST_CHECKS[key] = compile_schema(validator.schema)
+        check = _FAST_CHECKS[key]
+        if check is not None and check(message.payload):
+            return
+        # Invalid (or not compiled): jsonschema names the violation for the CALLERROR.
         error = next(iter(validator.iter_errors(message.payload)), None)
         if error is not None:
             raise schema_error(error, self.error_codes)
@@ -268,7 +298,7 @@ class RobustRouting:
             raise RpcError("NotImplemented", f"Unknown action {msg.action!r}")
         if self.validate_schemas and not handlers.get("_skip_schema_validation", False):
             self.validate(msg)
-        kwargs = camel_to_snake_case(msg.payload)
+        kwargs = snake_case_keys(msg.payload)
         try:
             response = handler(**kwargs)
             if inspect.isawaitable(response):
