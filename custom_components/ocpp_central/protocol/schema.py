@@ -133,10 +133,10 @@ def _plain_string(schema: dict[str, Any]) -> Check | None:
         allowed = frozenset(schema["enum"])
         if not all(isinstance(option, str) for option in allowed):
             return None
-        longest = schema.get("maxLength")
-        if longest is None:
+        if (limit := schema.get("maxLength")) is None:
             return lambda value: value.__class__ is str and value in allowed
-        return lambda value: value.__class__ is str and value in allowed and len(value) <= longest
+        most = int(limit)
+        return lambda value: value.__class__ is str and value in allowed and len(value) <= most
     if (longest := schema.get("maxLength")) is not None:
         return lambda value: value.__class__ is str and len(value) <= longest
     return lambda value: value.__class__ is str
