@@ -136,6 +136,9 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
         "max_current": 32,
         "limit_interval": 30,
         "failsafe_current": 10,
+        "solar_enable_delay": 30,
+        "solar_disable_delay": 120,
+        "phase_switching": True,
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], new_options)
     assert result["type"] is FlowResultType.CREATE_ENTRY

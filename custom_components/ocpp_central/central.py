@@ -43,6 +43,7 @@ from .protocol import preload_schemas
 from .protocol.base import BootDecision, BootStatus, ChargerSettings
 from .server import CentralServer
 from .session import ChargerSession
+from .solar_runtime import SolarRunner
 from .store import CentralStore
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class CentralSystem:
         self._discovered: set[str] = set()
         self._schemas_loaded: set[str] = set()
         self._controls: dict[tuple[str, int], ConnectorControl] = {}
+        self._solar: dict[tuple[str, int], SolarRunner] = {}
         self._server = CentralServer(
             entry.data[CONF_HOST], entry.data[CONF_PORT], self._serve, self._pinned_version
         )
@@ -97,6 +99,13 @@ class CentralSystem:
             limit_interval=float(options.get(CONF_LIMIT_INTERVAL, DEFAULT_LIMIT_INTERVAL)),
             failsafe_current=float(options.get(CONF_FAILSAFE_CURRENT, DEFAULT_FAILSAFE_CURRENT)),
         )
+
+    def solar(self, charge_point_id: str, connector_id: int) -> SolarRunner:
+        """The charging mode and solar loop of a connector (one per connector)."""
+        key = (charge_point_id, connector_id)
+        if (found := self._solar.get(key)) is None:
+            found = self._solar[key] = SolarRunner(self, charge_point_id, connector_id)
+        return found
 
     def control(self, charge_point_id: str, connector_id: int) -> ConnectorControl:
         """The limit writer of a connector (one per connector, kept across reconnects)."""
@@ -128,6 +137,8 @@ class CentralSystem:
 
     async def async_stop(self) -> None:
         """Close every charger connection, release the port and write the store."""
+        for runner in self._solar.values():
+            runner.stop()
         for control in self._controls.values():
             control.cancel()
         await self._server.stop()

@@ -6,10 +6,13 @@ import errno
 import socket
 from typing import Any, override
 
+from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -25,7 +28,11 @@ from . import OcppConfigEntry
 from .const import (
     ALL_MEASURANDS,
     CONF_AUTO_ACCEPT,
+    CONF_BATTERY_POWER_SENSOR,
+    CONF_BATTERY_PRIORITY_SOC,
+    CONF_BATTERY_SOC_SENSOR,
     CONF_FAILSAFE_CURRENT,
+    CONF_GRID_SENSOR,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HOST,
     CONF_ID_TAG,
@@ -34,7 +41,10 @@ from .const import (
     CONF_MEASURANDS,
     CONF_METER_INTERVAL,
     CONF_OCPP_VERSION,
+    CONF_PHASE_SWITCHING,
     CONF_PORT,
+    CONF_SOLAR_DISABLE_DELAY,
+    CONF_SOLAR_ENABLE_DELAY,
     DEFAULT_AUTO_ACCEPT,
     DEFAULT_FAILSAFE_CURRENT,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -45,6 +55,8 @@ from .const import (
     DEFAULT_MEASURANDS,
     DEFAULT_METER_INTERVAL,
     DEFAULT_PORT,
+    DEFAULT_SOLAR_DISABLE_DELAY,
+    DEFAULT_SOLAR_ENABLE_DELAY,
     DOMAIN,
     OCPP_VERSION_AUTO,
     OCPP_VERSION_CHOICES,
@@ -112,6 +124,40 @@ OPTIONS_SCHEMA = vol.Schema(
             ),
             vol.Coerce(int),
         ),
+        vol.Optional(CONF_GRID_SENSOR): EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
+        ),
+        vol.Optional(CONF_BATTERY_POWER_SENSOR): EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
+        ),
+        vol.Optional(CONF_BATTERY_SOC_SENSOR): EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.BATTERY)
+        ),
+        vol.Optional(CONF_BATTERY_PRIORITY_SOC): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=0, max=100, step=1, unit_of_measurement="%", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Coerce(int),
+        ),
+        vol.Required(CONF_SOLAR_ENABLE_DELAY, default=DEFAULT_SOLAR_ENABLE_DELAY): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=0, max=3600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Coerce(int),
+        ),
+        vol.Required(CONF_SOLAR_DISABLE_DELAY, default=DEFAULT_SOLAR_DISABLE_DELAY): vol.All(
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=0, max=3600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Coerce(int),
+        ),
+        vol.Required(CONF_PHASE_SWITCHING, default=False): BooleanSelector(),
         vol.Required(CONF_OCPP_VERSION, default=OCPP_VERSION_AUTO): SelectSelector(
             SelectSelectorConfig(
                 options=list(OCPP_VERSION_CHOICES),

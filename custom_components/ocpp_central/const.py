@@ -24,6 +24,16 @@ CONF_ID_TAG: Final = "id_tag"
 CONF_MAX_CURRENT: Final = "max_current"
 CONF_LIMIT_INTERVAL: Final = "limit_interval"
 CONF_FAILSAFE_CURRENT: Final = "failsafe_current"
+CONF_GRID_SENSOR: Final = "grid_power_sensor"
+CONF_BATTERY_POWER_SENSOR: Final = "battery_power_sensor"
+CONF_BATTERY_SOC_SENSOR: Final = "battery_soc_sensor"
+CONF_BATTERY_PRIORITY_SOC: Final = "battery_priority_soc"
+CONF_SOLAR_ENABLE_DELAY: Final = "solar_enable_delay"
+CONF_SOLAR_DISABLE_DELAY: Final = "solar_disable_delay"
+CONF_PHASE_SWITCHING: Final = "phase_switching"
+# Start after a minute of surplus, stop after three minutes without: clouds pass, sunsets do not.
+DEFAULT_SOLAR_ENABLE_DELAY: Final = 60
+DEFAULT_SOLAR_DISABLE_DELAY: Final = 180
 # The id tag remote starts use; chargers show it in their session logs.
 DEFAULT_ID_TAG: Final = "HomeAssistant"
 # A common 11 kW wallbox; users with 22 kW or a smaller fuse set their own.

@@ -108,10 +108,16 @@ def limit_profile(
     profile_id: int,
     stack: int,
     transaction_id: str | None,
+    phases: int | None = None,
 ) -> ChargingProfile:
     """A one-period profile limiting a connector to `amps` (in the unit the charger takes)."""
     unit = rate_unit(charger)
-    limit = amps if unit is RateUnit.AMPERE else watts_for(charger, connector_id, amps)
+    if unit is RateUnit.AMPERE:
+        limit = amps
+    elif phases is not None:
+        limit = round(amps * DEFAULT_VOLTAGE * phases)
+    else:
+        limit = watts_for(charger, connector_id, amps)
     return ChargingProfile(
         profile_id=profile_id,
         stack_level=stack,
@@ -120,7 +126,7 @@ def limit_profile(
         kind=ProfileKind.ABSOLUTE,
         start=dt_util.utcnow().replace(microsecond=0),
         unit=unit,
-        periods=(SchedulePeriod(start_period=0, limit=limit),),
+        periods=(SchedulePeriod(start_period=0, limit=limit, number_phases=phases),),
         transaction_id=transaction_id,
     )
 
@@ -157,6 +163,8 @@ class ConnectorControl:
         self._charge_point_id = charge_point_id
         self.connector_id = connector_id
         self._last_write = -float("inf")
+        self._phases: int | None = None
+        self._written_phases: int | None = None
         self._pending: asyncio.Task[None] | None = None
 
     @property
@@ -174,13 +182,21 @@ class ConnectorControl:
         """The connector's limit as the model keeps it."""
         return self.charger.connector(self.connector_id).limit
 
-    async def async_set_current(self, amps: float) -> None:
-        """Ask for a limit; written now if the interval allows (errors raise), else coalesced."""
+    async def async_set_current(self, amps: float, phases: int | None = None) -> None:
+        """Ask for a limit; written now if the interval allows (errors raise), else coalesced.
+
+        `phases` asks the charger to use 1 or 3 phases (numberPhases); None leaves it be.
+        """
         amps = round(amps, 1)  # CURRENT_STEP
         self.state.requested = amps
+        self._phases = phases
         self.charger.notify(self.connector_id)
         reference = self.state.written
-        if reference is not None and abs(reference - amps) < CURRENT_STEP / 2:
+        if (
+            reference is not None
+            and abs(reference - amps) < CURRENT_STEP / 2
+            and phases == self._written_phases
+        ):
             return
         wait = self._last_write + self.interval - time.monotonic()
         if wait <= 0 and self._pending is None:
@@ -197,7 +213,10 @@ class ConnectorControl:
         try:
             await asyncio.sleep(delay)
             self._pending = None
-            if (amps := self.state.requested) is not None and amps != self.state.written:
+            amps = self.state.requested
+            if amps is not None and (
+                amps != self.state.written or self._phases != self._written_phases
+            ):
                 await self._write(amps)
         except ChargerCommandError as err:
             LOGGER.warning(
@@ -216,6 +235,7 @@ class ConnectorControl:
         charger = self.charger
         transaction = charger.connector(self.connector_id).transaction
         unit = rate_unit(charger)
+        phases = self._phases
         profile = limit_profile(
             charger,
             self.connector_id,
@@ -223,12 +243,14 @@ class ConnectorControl:
             profile_id=_PROFILE_ID_BASE + self.connector_id * 10 + (1 if transaction else 2),
             stack=stack_level(charger),
             transaction_id=transaction.transaction_id if transaction else None,
+            phases=phases,
         )
         self._last_write = time.monotonic()
         status = await session.adapter.set_charging_profile(self.connector_id, profile)
         if status is not CommandStatus.ACCEPTED:
             raise ChargerRejectedError(status)
         self.state.written = amps
+        self._written_phases = phases
         self.charger.notify(self.connector_id)
         await self._read_back(session, unit)
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from .const import LOGGER
+from .solar import SolarDecision
 
 
 class ConnectorStatus(StrEnum):
@@ -192,6 +193,9 @@ class Connector:
     transaction: Transaction | None = None
     last_transaction: Transaction | None = None
     limit: CurrentLimit = field(default_factory=CurrentLimit)
+    # The charging mode (off/fast/solar/min_solar) and what the solar controller last decided.
+    charging_mode: str | None = None
+    solar: SolarDecision | None = None
 
     def reading(
         self, measurand: Measurand, phase: str | None = None, location: str | None = None

@@ -19,6 +19,7 @@ from . import OcppConfigEntry
 from .control import MIN_CURRENT, supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
 from .errors import translated_errors
+from .solar import ChargingMode
 
 PARALLEL_UPDATES = 1
 
@@ -74,6 +75,9 @@ class OcppCurrentLimit(OcppEntity, NumberEntity):
 
     @override
     async def async_set_native_value(self, value: float) -> None:
+        charge_point_id = self.charger.charge_point_id
+        # A limit set by hand ends solar mode: one writer at a time.
+        self.central.solar(charge_point_id, self.connector_id).manual_override(ChargingMode.FAST)
         with translated_errors(self.entity_description.key):
             await self.central.control(
                 self.charger.charge_point_id, self.connector_id

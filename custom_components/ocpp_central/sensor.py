@@ -32,6 +32,7 @@ from . import OcppConfigEntry
 from .control import supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
 from .model import Charger, Connector, ConnectorStatus, ErrorCode, Measurand
+from .solar import ControllerState
 
 PARALLEL_UPDATES = 0
 
@@ -94,6 +95,23 @@ def _session_duration(_charger: Charger, connector: Connector) -> int | None:
     # Whole minutes: a per-second value would rewrite the state with every meter frame.
     session = connector.session
     return None if session is None else int(session.duration_seconds(dt_util.utcnow()) // 60)
+
+
+def _next_change(connector: Connector) -> int | None:
+    """Seconds until the solar controller starts, stops or switches phases."""
+    decision = connector.solar
+    if decision is None:
+        return None
+    countdowns = [
+        value
+        for value in (
+            decision.seconds_to_start,
+            decision.seconds_to_stop,
+            decision.seconds_to_phase_switch,
+        )
+        if value is not None
+    ]
+    return round(min(countdowns)) if countdowns else None
 
 
 def _status(connector: Connector) -> str | None:
@@ -221,6 +239,36 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         suggested_display_precision=1,
         charger_exists_fn=supports_smart_charging,
         value_fn=lambda _charger, connector: connector.limit.active,
+    ),
+    OcppSensorEntityDescription(
+        key="solar_surplus",
+        translation_key="solar_surplus",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        charger_exists_fn=supports_smart_charging,
+        value_fn=lambda _charger, connector: (
+            round(connector.solar.surplus_w) if connector.solar else None
+        ),
+    ),
+    OcppSensorEntityDescription(
+        key="solar_state",
+        translation_key="solar_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=[state.value for state in ControllerState],
+        charger_exists_fn=supports_smart_charging,
+        value_fn=lambda _charger, connector: (
+            connector.solar.state.value if connector.solar else None
+        ),
+    ),
+    OcppSensorEntityDescription(
+        key="solar_next_change",
+        translation_key="solar_next_change",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        charger_exists_fn=supports_smart_charging,
+        value_fn=lambda _charger, connector: _next_change(connector),
     ),
     OcppSensorEntityDescription(
         key="session_energy",

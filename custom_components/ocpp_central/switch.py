@@ -21,6 +21,7 @@ from .errors import ChargerNotConnectedError, ChargerRejectedError, translated_e
 from .model import Charger, Connector, ConnectorStatus
 from .protocol.base import CommandStatus
 from .session import ChargerSession
+from .solar import ChargingMode
 
 PARALLEL_UPDATES = 1
 
@@ -53,6 +54,10 @@ async def _turn_charging(
     transaction = connector.transaction
     control = central.control(charger.charge_point_id, connector_id)
     smart = supports_smart_charging(charger)
+    # Switching by hand ends solar mode: one writer at a time.
+    central.solar(charger.charge_point_id, connector_id).manual_override(
+        ChargingMode.FAST if on else ChargingMode.OFF
+    )
     if on:
         if transaction is not None:
             if connector.limit.requested == 0:

@@ -1,0 +1,76 @@
+"""Selects: the charging mode of a connector (off, fast, solar, min+solar)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, override
+
+from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
+
+from . import OcppConfigEntry
+from .control import supports_smart_charging
+from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
+from .solar import ChargingMode
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppSelectEntityDescription(SelectEntityDescription, OcppEntityDescription):
+    """A select of a connector."""
+
+
+SELECTS: tuple[OcppSelectEntityDescription, ...] = (
+    OcppSelectEntityDescription(
+        key="charging_mode",
+        translation_key="charging_mode",
+        options=[mode.value for mode in ChargingMode],
+        charger_exists_fn=supports_smart_charging,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OcppConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up selects for chargers with smart charging, now and as chargers appear."""
+    async_setup_dynamic_entities(hass, entry, SELECTS, OcppChargingMode, async_add_entities)
+
+
+class OcppChargingMode(OcppEntity, SelectEntity, RestoreEntity):
+    """The charging mode; solar modes run the surplus controller. Survives restarts."""
+
+    entity_description: OcppSelectEntityDescription
+
+    @property
+    @override
+    def current_option(self) -> str | None:
+        return self.central.solar(self.charger.charge_point_id, self.connector_id).mode.value
+
+    @override
+    def state_fingerprint(self) -> Any:
+        return (self.available, self.current_option)
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        last = await self.async_get_last_state()
+        if last is not None and last.state in ChargingMode.__members__.values():
+            mode = ChargingMode(last.state)
+            if mode is not ChargingMode.FAST:
+                # Resume following the sun (or staying off) after a restart.
+                await self.central.solar(
+                    self.charger.charge_point_id, self.connector_id
+                ).async_set_mode(mode)
+
+    @override
+    async def async_select_option(self, option: str) -> None:
+        await self.central.solar(self.charger.charge_point_id, self.connector_id).async_set_mode(
+            ChargingMode(option)
+        )
+        self.async_write_ha_state()

@@ -1,0 +1,224 @@
+"""Runs the solar-surplus controller of one connector inside Home Assistant.
+
+The charging-mode select owns the mode; while it is solar or min+solar, this runner reads the
+grid (and home battery) sensors on every change and at least every few seconds, asks the
+pure controller in `solar.py` what to do, and hands the result to the connector's limit
+writer, which is the only writer of limits. A manual limit or a manual stop switches the mode
+away from solar, so two controllers never fight over one charger.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import time
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfPower
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers.event import (
+    async_call_later,
+    async_track_state_change_event,
+    async_track_time_interval,
+)
+
+from .const import (
+    CONF_BATTERY_POWER_SENSOR,
+    CONF_BATTERY_PRIORITY_SOC,
+    CONF_BATTERY_SOC_SENSOR,
+    CONF_GRID_SENSOR,
+    CONF_PHASE_SWITCHING,
+    CONF_SOLAR_DISABLE_DELAY,
+    CONF_SOLAR_ENABLE_DELAY,
+    DEFAULT_SOLAR_DISABLE_DELAY,
+    DEFAULT_SOLAR_ENABLE_DELAY,
+    LOGGER,
+)
+from .control import DEFAULT_PHASES, MIN_CURRENT
+from .errors import ChargerCommandError
+from .model import Measurand
+from .solar import ChargingMode, SolarController, SolarDecision, SolarInputs, SolarSettings
+
+if TYPE_CHECKING:
+    from .central import CentralSystem
+
+# Delays run on the clock, not only on sensor changes: re-evaluate at least this often.
+_TICK: Final = timedelta(seconds=10)
+# Sensors may update many times a second; evaluating more often than this gains nothing.
+_MIN_EVALUATION_INTERVAL: Final = 2.0
+_SOLAR_MODES: Final = frozenset({ChargingMode.SOLAR, ChargingMode.MIN_SOLAR})
+
+
+def _power_w(hass: HomeAssistant, entity_id: str | None) -> float | None:
+    """A power sensor's value in W (kW converted), None when missing or not a number."""
+    if not entity_id or (state := hass.states.get(entity_id)) is None:
+        return None
+    if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    try:
+        value = float(state.state)
+    except ValueError:
+        return None
+    unit = state.attributes.get("unit_of_measurement")
+    if unit == UnitOfPower.KILO_WATT:
+        return value * 1000
+    if unit == UnitOfPower.MEGA_WATT:
+        return value * 1_000_000
+    return value
+
+
+class SolarRunner:
+    """The charging mode of one connector and, in solar modes, the loop that follows the sun."""
+
+    def __init__(self, central: CentralSystem, charge_point_id: str, connector_id: int) -> None:
+        """Start in FAST: nothing is written until the user picks a mode."""
+        self._central = central
+        self._hass = central.hass
+        self._charge_point_id = charge_point_id
+        self._connector_id = connector_id
+        self.mode = ChargingMode.FAST
+        self.decision: SolarDecision | None = None
+        self._controller = SolarController(self._settings())
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._last_evaluation = -float("inf")
+        self._delayed: CALLBACK_TYPE | None = None
+
+    def _settings(self) -> SolarSettings:
+        options = self._central.entry.options
+        priority = options.get(CONF_BATTERY_PRIORITY_SOC)
+        return SolarSettings(
+            min_current=MIN_CURRENT,
+            max_current=float(self._central.settings.max_current),
+            phases=DEFAULT_PHASES,
+            phase_switching=bool(options.get(CONF_PHASE_SWITCHING, False)),
+            enable_delay=float(options.get(CONF_SOLAR_ENABLE_DELAY, DEFAULT_SOLAR_ENABLE_DELAY)),
+            disable_delay=float(options.get(CONF_SOLAR_DISABLE_DELAY, DEFAULT_SOLAR_DISABLE_DELAY)),
+            battery_priority_soc=float(priority) if priority else None,
+        )
+
+    async def async_set_mode(self, mode: ChargingMode) -> None:
+        """Switch mode: OFF pauses, FAST charges at full current, solar modes follow the sun."""
+        self.mode = mode
+        self._stop_listening()
+        self._controller = SolarController(self._settings())
+        if mode in _SOLAR_MODES:
+            self._listen()
+        await self._evaluate(force=True)
+
+    @callback
+    def manual_override(self, mode: ChargingMode) -> None:
+        """The user set a limit or stopped charging by hand: leave solar mode."""
+        if self.mode in _SOLAR_MODES:
+            self._stop_listening()
+            self.mode = mode
+            self.decision = None
+            self._notify()
+
+    def _listen(self) -> None:
+        options = self._central.entry.options
+        sensors = [
+            entity_id
+            for entity_id in (
+                options.get(CONF_GRID_SENSOR),
+                options.get(CONF_BATTERY_POWER_SENSOR),
+                options.get(CONF_BATTERY_SOC_SENSOR),
+            )
+            if entity_id
+        ]
+        if sensors:
+            self._unsubscribe.append(
+                async_track_state_change_event(self._hass, sensors, self._sensor_changed)
+            )
+        self._unsubscribe.append(async_track_time_interval(self._hass, self._tick, _TICK))
+
+    @callback
+    def _stop_listening(self) -> None:
+        while self._unsubscribe:
+            self._unsubscribe.pop()()
+        if self._delayed is not None:
+            self._delayed()
+            self._delayed = None
+
+    @callback
+    def _sensor_changed(self, _event: Event[EventStateChangedData]) -> None:
+        self._schedule()
+
+    @callback
+    def _tick(self, _now: object) -> None:
+        self._schedule()
+
+    @callback
+    def _schedule(self) -> None:
+        wait = self._last_evaluation + _MIN_EVALUATION_INTERVAL - time.monotonic()
+        if wait > 0:
+            # Too soon after the last one: evaluate once when the interval is over.
+            if self._delayed is None:
+                self._delayed = async_call_later(self._hass, wait, self._run_delayed)
+            return
+        self._central.entry.async_create_background_task(
+            self._hass, self._evaluate(), f"ocpp_central {self._charge_point_id} solar"
+        )
+
+    @callback
+    def _run_delayed(self, _now: object) -> None:
+        self._delayed = None
+        self._schedule()
+
+    def _inputs(self) -> SolarInputs:
+        options = self._central.entry.options
+        connector = self._central.chargers[self._charge_point_id].connector(self._connector_id)
+        charger_power = connector.reading(Measurand.POWER_ACTIVE_IMPORT) or 0.0
+        soc_state = self._hass.states.get(options.get(CONF_BATTERY_SOC_SENSOR) or "")
+        try:
+            soc = float(soc_state.state) if soc_state else None
+        except ValueError:
+            soc = None
+        return SolarInputs(
+            now=time.monotonic(),
+            grid_power_w=_power_w(self._hass, options.get(CONF_GRID_SENSOR)) or 0.0,
+            charger_power_w=charger_power,
+            battery_power_w=_power_w(self._hass, options.get(CONF_BATTERY_POWER_SENSOR)),
+            battery_soc=soc,
+            voltage=connector.reading(Measurand.VOLTAGE),
+        )
+
+    async def _evaluate(self, *, force: bool = False) -> None:
+        self._last_evaluation = time.monotonic()
+        if self._charge_point_id not in self._central.chargers:
+            return
+        decision = self._controller.update(self.mode, self._inputs())
+        previous = self.decision
+        self.decision = decision
+        self._notify()
+        if (
+            not force
+            and previous is not None
+            and (previous.current, previous.phases) == (decision.current, decision.phases)
+        ):
+            return
+        phases = decision.phases if self._controller_switches_phases() else None
+        try:
+            await self._central.control(
+                self._charge_point_id, self._connector_id
+            ).async_set_current(decision.current, phases)
+        except ChargerCommandError as err:
+            LOGGER.warning(
+                "Charging mode %s could not set the limit of %s: %s",
+                self.mode,
+                self._charge_point_id,
+                err,
+            )
+
+    def _controller_switches_phases(self) -> bool:
+        return bool(self._central.entry.options.get(CONF_PHASE_SWITCHING, False))
+
+    def _notify(self) -> None:
+        charger = self._central.chargers.get(self._charge_point_id)
+        if charger is not None:
+            charger.connector(self._connector_id).solar = self.decision
+            charger.connector(self._connector_id).charging_mode = self.mode.value
+            charger.notify(self._connector_id)
+
+    @callback
+    def stop(self) -> None:
+        """Stop following sensors (unload)."""
+        self._stop_listening()

@@ -1,0 +1,106 @@
+"""The charging-mode select drives the solar controller against a simulated grid sensor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
+from homeassistant.components.select import ATTR_OPTION, SERVICE_SELECT_OPTION
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ocpp_central.const import (
+    CONF_GRID_SENSOR,
+    CONF_LIMIT_INTERVAL,
+    CONF_SOLAR_DISABLE_DELAY,
+    CONF_SOLAR_ENABLE_DELAY,
+)
+
+from .conftest import ALL_VERSIONS
+from .helpers import entity_id, state, wait_until
+
+
+@pytest.fixture
+def options(options: dict[str, Any]) -> dict[str, Any]:
+    """A grid sensor, no delays and a short write interval, so a test runs in seconds."""
+    return {
+        **options,
+        CONF_GRID_SENSOR: "sensor.grid",
+        CONF_SOLAR_ENABLE_DELAY: 0,
+        CONF_SOLAR_DISABLE_DELAY: 0,
+        CONF_LIMIT_INTERVAL: 1,
+    }
+
+
+def _limits(sim: Any) -> list[float]:
+    limits = []
+    for action, payload in sim.received:
+        if action != "SetChargingProfile":
+            continue
+        if "csChargingProfiles" in payload:
+            schedule = payload["csChargingProfiles"]["chargingSchedule"]
+        else:
+            schedule = payload["chargingProfile"]["chargingSchedule"][0]
+        limits.append(float(schedule["chargingSchedulePeriod"][0]["limit"]))
+    return limits
+
+
+@ALL_VERSIONS
+async def test_solar_mode_follows_surplus(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """Solar mode sets the limit from the export, pauses without surplus; a manual limit wins."""
+    hass.states.async_set("sensor.grid", "-5.0", {"unit_of_measurement": "kW"})
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    charger = central.runtime_data.chargers["CP1"]
+    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    await hass.async_block_till_done()
+    await sim.start_transaction(1)
+    mode = entity_id(hass, "select", "CP1_1_charging_mode")
+    assert hass.states.get(mode).state == "fast"
+
+    await hass.services.async_call(
+        "select", SERVICE_SELECT_OPTION, {ATTR_ENTITY_ID: mode, ATTR_OPTION: "solar"}, blocking=True
+    )
+    await wait_until(hass, lambda: _limits(sim) == [7.2])
+    assert hass.states.get(mode).state == "solar"
+    assert state(hass, "sensor", "CP1_1_solar_state").state == "charging"
+    assert float(state(hass, "sensor", "CP1_1_solar_surplus").state) == 5000
+
+    # Clouds: importing now, nothing to spare: pause through 0 A (after the write interval).
+    hass.states.async_set("sensor.grid", "1500", {"unit_of_measurement": "W"})
+    await wait_until(hass, lambda: _limits(sim)[-1:] == [0.0])
+    assert charger.connector(1).transaction is not None
+
+    # A limit set by hand ends solar mode.
+    await hass.services.async_call(
+        "number",
+        SERVICE_SET_VALUE,
+        {ATTR_ENTITY_ID: entity_id(hass, "number", "CP1_1_current_limit"), ATTR_VALUE: 10},
+        blocking=True,
+    )
+    await wait_until(hass, lambda: hass.states.get(mode).state == "fast")
+
+
+async def test_off_and_fast_modes(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """Off pauses at 0 A, fast charges at the maximum current."""
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    charger = central.runtime_data.chargers["CP1"]
+    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    await hass.async_block_till_done()
+    mode = entity_id(hass, "select", "CP1_1_charging_mode")
+    await hass.services.async_call(
+        "select", SERVICE_SELECT_OPTION, {ATTR_ENTITY_ID: mode, ATTR_OPTION: "off"}, blocking=True
+    )
+    await wait_until(hass, lambda: _limits(sim) == [0.0])
+    await hass.services.async_call(
+        "select", SERVICE_SELECT_OPTION, {ATTR_ENTITY_ID: mode, ATTR_OPTION: "fast"}, blocking=True
+    )
+    await wait_until(hass, lambda: _limits(sim) == [0.0, 16.0])
+    assert state(hass, "sensor", "CP1_1_solar_state").state == "fast"
