@@ -118,6 +118,7 @@ def default_configuration(config: SimulatorConfig) -> dict[str, ConfigKey]:
         "StopTxnSampledDataMaxLength": str(len(MEASURANDS)),
         "ChargeProfileMaxStackLevel": "8",
         "ChargingScheduleAllowedChargingRateUnit": "Current,Power",
+        "ConnectorSwitch3to1PhaseSupported": "true",
         "ChargingScheduleMaxPeriods": "24",
         "MaxChargingProfilesInstalled": "8",
         "LocalAuthListMaxLength": "100",

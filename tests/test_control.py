@@ -288,3 +288,33 @@ async def test_no_limit_entities_without_smart_charging(
     registry = er.async_get(hass)
     assert registry.async_get_entity_id("number", "ocpp_central", "CP1_1_current_limit") is None
     assert registry.async_get_entity_id("switch", "ocpp_central", "CP1_1_charging") is not None
+
+
+@ALL_VERSIONS
+async def test_phases_and_power_limit(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """The phases select asks for numberPhases; the power limit converts W to A."""
+    sim = await _smart_charger(hass, central, make_simulator)
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: entity_id(hass, "select", "CP1_1_phases"), "option": "1"},
+        blocking=True,
+    )
+    payload = await sim.wait_for_call("SetChargingProfile")
+    profile = payload.get("csChargingProfiles") or payload["chargingProfile"]
+    schedule = profile["chargingSchedule"]
+    schedule = schedule if isinstance(schedule, dict) else schedule[0]
+    assert schedule["chargingSchedulePeriod"][0]["numberPhases"] == 1
+    assert state(hass, "select", "CP1_1_phases").state == "1"
+
+    central.runtime_data.control("CP1", 1)._last_write = -1e9  # noqa: SLF001 - skip the interval
+    power = entity_id(hass, "number", "CP1_1_power_limit")
+    assert hass.states.get(power).attributes["max"] == 16 * 230 * 3
+    await hass.services.async_call(
+        "number", SERVICE_SET_VALUE, {ATTR_ENTITY_ID: power, ATTR_VALUE: 6900}, blocking=True
+    )
+    _, unit, limit, _ = _profile(ocpp_version, await sim.wait_for_call("SetChargingProfile"))
+    assert (unit, limit) == ("A", 10.0)
+    assert float(state(hass, "number", "CP1_1_current_limit").state) == 10

@@ -11,6 +11,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
+import re
 from typing import Any
 from unittest.mock import ANY
 
@@ -282,6 +283,53 @@ CASES: dict[str, dict[str, Case]] = {
             },
             ACCEPTED,
             {"profile_id": 30001, "connector_id": 0},
+        ),
+    },
+    "set_charging_profile_max_now": {
+        V16: Case(
+            {"purpose": "charger_max", "periods": [{"start": 0, "limit": 32}], "duration": 600},
+            "SetChargingProfile",
+            {
+                "connectorId": 0,
+                "csChargingProfiles": {
+                    "chargingProfileId": 20000,
+                    "stackLevel": 0,
+                    "chargingProfilePurpose": "ChargePointMaxProfile",
+                    "chargingProfileKind": "Absolute",
+                    "chargingSchedule": {
+                        "duration": 600,
+                        "startSchedule": ANY,
+                        "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 32.0}],
+                    },
+                },
+            },
+            ACCEPTED,
+            {"profile_id": 20000, "connector_id": 0},
+        ),
+        V2: Case(
+            {"purpose": "charger_max", "periods": [{"start": 0, "limit": 32}], "duration": 600},
+            "SetChargingProfile",
+            {
+                "evseId": 0,
+                "chargingProfile": {
+                    "id": 20000,
+                    "stackLevel": 0,
+                    "chargingProfilePurpose": "ChargingStationMaxProfile",
+                    "chargingProfileKind": "Absolute",
+                    "chargingSchedule": [
+                        {
+                            "id": 20000,
+                            "startSchedule": ANY,
+                            "duration": 600,
+                            "chargingRateUnit": "A",
+                            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 32.0}],
+                        }
+                    ],
+                },
+            },
+            ACCEPTED,
+            {"profile_id": 20000, "connector_id": 0},
         ),
     },
     "set_charging_profile_daily_max": {
@@ -609,6 +657,7 @@ CASES: dict[str, dict[str, Case]] = {
 VARIANTS = {
     "start_charging_default_tag": "start_charging",
     "set_charging_profile_daily_max": "set_charging_profile",
+    "set_charging_profile_max_now": "set_charging_profile",
 }
 
 
@@ -836,6 +885,18 @@ async def test_id_tag_length_follows_version(
     await task
 
 
+async def test_unlock_before_connectors_are_known(
+    hass: HomeAssistant, central: MockConfigEntry, raw: RawCharger
+) -> None:
+    """A charger that reported no connector yet still has connector 1 to unlock."""
+    central.runtime_data.chargers["RAW"].connectors.pop(1)
+    task = asyncio.ensure_future(act(hass, "unlock_connector", raw.device_id))
+    call = await raw.next_call(task)
+    assert call[2:] == ["UnlockConnector", {"connectorId": 1}]
+    await raw.answer(call, {"status": "Unlocked"})
+    await task
+
+
 @pytest.mark.parametrize("ocpp_version", ["2.0.1", "2.1"])
 async def test_variable_names_of_2x(
     hass: HomeAssistant, ocpp_version: str, raw: RawCharger
@@ -959,7 +1020,7 @@ async def test_start_profile_and_stop_a_session(
 async def test_charger_commands_on_simulator(
     hass: HomeAssistant, ocpp_version: str, central: MockConfigEntry, make_simulator: Any
 ) -> None:
-    """Configuration, triggers, availability, schedules and resets against the simulator."""
+    """Configuration, triggers, availability, profiles and resets against the simulator."""
     family = _family(ocpp_version)
     sim = await make_simulator("CP1")
     device_id = await _boot(hass, central, sim)
@@ -992,10 +1053,6 @@ async def test_charger_commands_on_simulator(
     )
     assert error.translation_placeholders["status"] == "not_supported"
 
-    response = await act(hass, "get_composite_schedule", device_id, duration=600)
-    assert response is not None
-    assert response["unit"] == "A"
-    assert response["periods"][0]["limit"] == 16.0
     assert await act(hass, "clear_cache", device_id) is None
     assert await act(hass, "change_availability", device_id, operative=False) == {
         "status": "accepted"
@@ -1050,6 +1107,23 @@ async def test_connector_devices(
     payload = await calls.get(START[family])
     assert "connectorId" not in payload
     assert "evseId" not in payload
+    charger = central.runtime_data.chargers["DUO"]
+    await wait_until(hass, lambda: charger.connector(1).transaction is not None)
+    await act(hass, "change_availability", second, operative=True)
+    await act(hass, "start_charging", second, id_tag="TAG2")
+    await wait_until(hass, lambda: charger.connector(2).transaction is not None)
+    transaction = charger.connector(2).transaction
+    assert transaction is not None
+    assert transaction.id_tag == "TAG2"
+
+    # Two sessions: stopping needs the connector.
+    await expect_error(hass, "stop_charging", charger_id, "connector_required")
+    calls = Calls(sim)
+    await act(hass, "stop_charging", second)
+    wire_id = int(transaction.transaction_id) if family == V16 else transaction.transaction_id
+    assert await calls.get(STOP[family]) == {"transactionId": wire_id}
+    await wait_until(hass, lambda: charger.connector(2).transaction is None)
+    assert charger.connector(1).transaction is not None
 
 
 # --- services.yaml, translations and icons ---------------------------------------------------
@@ -1137,8 +1211,6 @@ def test_action_errors_translated(language: str) -> None:
     sources = (INTEGRATION / "services.py").read_text(encoding="utf-8") + (
         INTEGRATION / "services_schema.py"
     ).read_text(encoding="utf-8")
-    import re
-
     keys = set(re.findall(r'validation_error\(\s*"(\w+)"', sources))
     keys |= {"command_rejected", "command_failed", "command_timeout", "charger_offline"}
     exceptions = _load(INTEGRATION / "translations" / f"{language}.json")["exceptions"]

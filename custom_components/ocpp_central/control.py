@@ -51,6 +51,22 @@ _RATE_UNIT_KEYS: Final = ("ChargingScheduleAllowedChargingRateUnit", "SmartCharg
 _STACK_LEVEL_KEYS: Final = ("ChargeProfileMaxStackLevel", "SmartChargingCtrlr.ProfileStackLevel")
 
 
+_PHASE_SWITCH_KEYS: Final = ("ConnectorSwitch3to1PhaseSupported", "SmartChargingCtrlr.Phases3to1")
+
+
+def supports_phase_switching(charger: Charger) -> bool:
+    """Whether profiles may ask for 1 or 3 phases (numberPhases)."""
+    return supports_smart_charging(charger) and (
+        (_configured(charger, _PHASE_SWITCH_KEYS) or "").strip().lower() == "true"
+    )
+
+
+def supports_power_limits(charger: Charger) -> bool:
+    """Whether the charger takes limits in W (then a power limit entity makes sense)."""
+    allowed = (_configured(charger, _RATE_UNIT_KEYS) or "").replace(" ", "").lower()
+    return supports_smart_charging(charger) and bool(set(allowed.split(",")) & {"w", "power"})
+
+
 def supports_smart_charging(charger: Charger) -> bool:
     """Whether the charger announced smart charging (1.6 profile, 2.x controller)."""
     return "SmartCharging" in charger.feature_profiles
@@ -208,6 +224,16 @@ class ConnectorControl:
                 self._write_later(max(wait, 0.0)),
                 f"ocpp_central {self._charge_point_id} limit",
             )
+
+    @property
+    def phases(self) -> int | None:
+        """The phase count last asked for (None: the charger decides)."""
+        return self._phases
+
+    async def async_set_phases(self, phases: int) -> None:
+        """Charge on 1 or 3 phases at the current limit (the maximum if none was set)."""
+        amps = self.state.requested or self._central.settings.max_current
+        await self.async_set_current(amps, phases)
 
     async def _write_later(self, delay: float) -> None:
         try:

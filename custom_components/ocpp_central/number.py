@@ -11,12 +11,12 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import UnitOfElectricCurrent
+from homeassistant.const import UnitOfElectricCurrent, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import OcppConfigEntry
-from .control import MIN_CURRENT, supports_smart_charging
+from .control import MIN_CURRENT, supports_power_limits, supports_smart_charging, watts_for
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
 from .errors import translated_errors
 from .solar import ChargingMode
@@ -42,6 +42,16 @@ NUMBERS: tuple[OcppNumberEntityDescription, ...] = (
     ),
 )
 
+POWER_LIMIT = OcppNumberEntityDescription(
+    key="power_limit",
+    translation_key="power_limit",
+    device_class=NumberDeviceClass.POWER,
+    native_unit_of_measurement=UnitOfPower.WATT,
+    native_step=100,
+    mode=NumberMode.BOX,
+    charger_exists_fn=supports_power_limits,
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -50,6 +60,7 @@ async def async_setup_entry(
 ) -> None:
     """Set up numbers for chargers with smart charging, now and as chargers appear."""
     async_setup_dynamic_entities(hass, entry, NUMBERS, OcppCurrentLimit, async_add_entities)
+    async_setup_dynamic_entities(hass, entry, (POWER_LIMIT,), OcppPowerLimit, async_add_entities)
 
 
 class OcppCurrentLimit(OcppEntity, NumberEntity):
@@ -82,3 +93,30 @@ class OcppCurrentLimit(OcppEntity, NumberEntity):
             await self.central.control(
                 self.charger.charge_point_id, self.connector_id
             ).async_set_current(value)
+
+
+class OcppPowerLimit(OcppCurrentLimit):
+    """The limit as power: converted to current with the measured voltage and phases."""
+
+    def _watts_per_amp(self) -> float:
+        return float(watts_for(self.charger, self.connector_id, 1.0)) or 1.0
+
+    @property
+    @override
+    def native_min_value(self) -> float:
+        return round(MIN_CURRENT * self._watts_per_amp())
+
+    @property
+    @override
+    def native_max_value(self) -> float:
+        return round(self.central.settings.max_current * self._watts_per_amp())
+
+    @property
+    @override
+    def native_value(self) -> float | None:
+        amps = super().native_value
+        return None if amps is None else round(amps * self._watts_per_amp())
+
+    @override
+    async def async_set_native_value(self, value: float) -> None:
+        await super().async_set_native_value(value / self._watts_per_amp())

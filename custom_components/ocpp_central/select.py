@@ -11,8 +11,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
 from . import OcppConfigEntry
-from .control import supports_smart_charging
+from .control import supports_phase_switching, supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
+from .errors import translated_errors
 from .solar import ChargingMode
 
 PARALLEL_UPDATES = 1
@@ -23,13 +24,17 @@ class OcppSelectEntityDescription(SelectEntityDescription, OcppEntityDescription
     """A select of a connector."""
 
 
-SELECTS: tuple[OcppSelectEntityDescription, ...] = (
-    OcppSelectEntityDescription(
-        key="charging_mode",
-        translation_key="charging_mode",
-        options=[mode.value for mode in ChargingMode],
-        charger_exists_fn=supports_smart_charging,
-    ),
+CHARGING_MODE = OcppSelectEntityDescription(
+    key="charging_mode",
+    translation_key="charging_mode",
+    options=[mode.value for mode in ChargingMode],
+    charger_exists_fn=supports_smart_charging,
+)
+PHASES = OcppSelectEntityDescription(
+    key="phases",
+    translation_key="phases",
+    options=["1", "3"],
+    charger_exists_fn=supports_phase_switching,
 )
 
 
@@ -39,7 +44,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up selects for chargers with smart charging, now and as chargers appear."""
-    async_setup_dynamic_entities(hass, entry, SELECTS, OcppChargingMode, async_add_entities)
+    async_setup_dynamic_entities(
+        hass, entry, (CHARGING_MODE,), OcppChargingMode, async_add_entities
+    )
+    async_setup_dynamic_entities(hass, entry, (PHASES,), OcppPhases, async_add_entities)
 
 
 class OcppChargingMode(OcppEntity, SelectEntity, RestoreEntity):
@@ -73,4 +81,31 @@ class OcppChargingMode(OcppEntity, SelectEntity, RestoreEntity):
         await self.central.solar(self.charger.charge_point_id, self.connector_id).async_set_mode(
             ChargingMode(option)
         )
+        self.async_write_ha_state()
+
+
+class OcppPhases(OcppEntity, SelectEntity):
+    """How many phases to charge on (numberPhases in the charging profile)."""
+
+    entity_description: OcppSelectEntityDescription
+
+    @property
+    @override
+    def current_option(self) -> str | None:
+        phases = self.central.control(self.charger.charge_point_id, self.connector_id).phases
+        return None if phases is None else str(phases)
+
+    @override
+    def state_fingerprint(self) -> Any:
+        return (self.available, self.current_option)
+
+    @override
+    async def async_select_option(self, option: str) -> None:
+        charge_point_id = self.charger.charge_point_id
+        # Choosing phases by hand ends solar mode: one writer at a time.
+        self.central.solar(charge_point_id, self.connector_id).manual_override(ChargingMode.FAST)
+        with translated_errors(self.entity_description.key):
+            await self.central.control(charge_point_id, self.connector_id).async_set_phases(
+                int(option)
+            )
         self.async_write_ha_state()
