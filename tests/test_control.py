@@ -309,7 +309,7 @@ async def test_phases_and_power_limit(
     assert schedule["chargingSchedulePeriod"][0]["numberPhases"] == 1
     assert state(hass, "select", "CP1_1_phases").state == "1"
 
-    central.runtime_data.control("CP1", 1)._last_write = -1e9  # noqa: SLF001 - skip the interval
+    central.runtime_data.control("CP1", 1)._last_write = -1e9
     power = entity_id(hass, "number", "CP1_1_power_limit")
     assert hass.states.get(power).attributes["max"] == 16 * 230 * 3
     await hass.services.async_call(

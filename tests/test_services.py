@@ -681,9 +681,11 @@ async def test_action_sends_call_and_returns_answer(
 
 
 def test_every_action_has_a_case() -> None:
-    """The table above covers every action but stop_charging (it needs a session)."""
+    """The table above covers every action but the two that need a simulator."""
     covered = {VARIANTS.get(name, name) for name in CASES}
-    assert set(SCHEMAS) - covered == {"stop_charging"}
+    # stop_charging needs a running session and set_current_limit a smart charger: both are
+    # covered with the simulator (here and in test_control.py).
+    assert set(SCHEMAS) - covered == {"stop_charging", "set_current_limit"}
 
 
 # --- errors a charger causes -----------------------------------------------------------------
@@ -1217,3 +1219,32 @@ def test_action_errors_translated(language: str) -> None:
     assert keys <= set(exceptions), keys - set(exceptions)
     for key in keys:
         assert exceptions[key]["message"].strip()
+
+
+@ALL_VERSIONS
+async def test_set_current_limit_action(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """The limit action writes through the rate-limited control; bad values are refused."""
+    sim = await make_simulator("LIM")
+    await sim.boot()
+    charger = central.runtime_data.chargers["LIM"]
+    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    device = dr.async_get(hass).async_get_device({(DOMAIN, "LIM")})
+    assert device is not None
+    await hass.services.async_call(
+        DOMAIN, "set_current_limit", {"device_id": device.id, "current": 11}, blocking=True
+    )
+    await sim.wait_for_call("SetChargingProfile")
+    assert charger.connector(1).limit.written == 11
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "set_current_limit", {"device_id": device.id, "current": 3}, blocking=True
+        )
+    assert err.value.translation_key == "invalid_current"
+    charger.feature_profiles = frozenset({"Core"})
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "set_current_limit", {"device_id": device.id, "current": 10}, blocking=True
+        )
+    assert err.value.translation_key == "no_smart_charging"

@@ -24,6 +24,7 @@ from homeassistant.helpers import device_registry as dr
 
 from .central import CentralSystem
 from .const import DOMAIN
+from .control import MIN_CURRENT, supports_smart_charging
 from .errors import ChargerRejectedError, translated_errors
 from .model import Charger, Transaction
 from .protocol.base import CommandStatus, TriggerKind
@@ -63,6 +64,7 @@ from .services_schema import (
     SERVICE_SEND_LOCAL_LIST,
     SERVICE_SET_CHARGING_PROFILE,
     SERVICE_SET_CONFIGURATION,
+    SERVICE_SET_CURRENT_LIMIT,
     SERVICE_START_CHARGING,
     SERVICE_STOP_CHARGING,
     SERVICE_TRIGGER_MESSAGE,
@@ -79,6 +81,7 @@ from .services_schema import (
     schedule_response,
     validation_error,
 )
+from .solar import ChargingMode
 
 # What counts as success for most commands; the others name their own success statuses.
 _ACCEPTED: Final = frozenset({CommandStatus.ACCEPTED})
@@ -217,6 +220,7 @@ async def _stop_charging(call: ServiceCall, target: Target) -> ServiceResponse:
 
 async def _set_charging_profile(call: ServiceCall, target: Target) -> ServiceResponse:
     """Install a charging profile; returns its id and connector."""
+    _require_smart_charging(target)
     purpose = ProfilePurpose(call.data[ATTR_PURPOSE])
     transaction_id: str | None = None
     if purpose is ProfilePurpose.CHARGER_MAX:
@@ -381,6 +385,32 @@ async def _clear_cache(call: ServiceCall, target: Target) -> ServiceResponse:
     return None
 
 
+async def _set_current_limit(call: ServiceCall, target: Target) -> ServiceResponse:
+    """Set the connector's current limit like the number entity: rate-limited, 0 pauses."""
+    _require_smart_charging(target)
+    current: float = call.data["current"]
+    if 0 < current < MIN_CURRENT or current > target.central.settings.max_current:
+        raise validation_error(
+            "invalid_current",
+            minimum=str(MIN_CURRENT),
+            maximum=str(target.central.settings.max_current),
+        )
+    connector_id = _needed_connector(target)
+    # A limit set by hand (or by an automation) ends solar mode: one writer at a time.
+    target.central.solar(target.name, connector_id).manual_override(ChargingMode.FAST)
+    with translated_errors(call.service):
+        await target.central.control(target.name, connector_id).async_set_current(
+            current, call.data.get("phases")
+        )
+    return None
+
+
+def _require_smart_charging(target: Target) -> None:
+    # Only a charger known to lack it is refused here; an unknown one decides itself.
+    if target.charger.feature_profiles and not supports_smart_charging(target.charger):
+        raise validation_error("no_smart_charging")
+
+
 type _Handler = Callable[[ServiceCall, Target], Awaitable[ServiceResponse]]
 
 _ACTIONS: Final[dict[str, tuple[_Handler, SupportsResponse]]] = {
@@ -403,6 +433,7 @@ _ACTIONS: Final[dict[str, tuple[_Handler, SupportsResponse]]] = {
     SERVICE_SEND_LOCAL_LIST: (_send_local_list, SupportsResponse.NONE),
     SERVICE_GET_LOCAL_LIST_VERSION: (_get_local_list_version, SupportsResponse.ONLY),
     SERVICE_CLEAR_CACHE: (_clear_cache, SupportsResponse.NONE),
+    SERVICE_SET_CURRENT_LIMIT: (_set_current_limit, SupportsResponse.NONE),
 }
 
 

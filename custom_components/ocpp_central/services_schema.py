@@ -60,6 +60,7 @@ SERVICE_CANCEL_RESERVATION: Final = "cancel_reservation"
 SERVICE_SEND_LOCAL_LIST: Final = "send_local_list"
 SERVICE_GET_LOCAL_LIST_VERSION: Final = "get_local_list_version"
 SERVICE_CLEAR_CACHE: Final = "clear_cache"
+SERVICE_SET_CURRENT_LIMIT: Final = "set_current_limit"
 
 ATTR_ID_TAG: Final = "id_tag"
 ATTR_PURPOSE: Final = "purpose"
@@ -223,6 +224,12 @@ SCHEMAS: Final[dict[str, vol.Schema]] = {
     ),
     SERVICE_GET_LOCAL_LIST_VERSION: _schema(),
     SERVICE_CLEAR_CACHE: _schema(),
+    SERVICE_SET_CURRENT_LIMIT: _schema(
+        {
+            vol.Required("current"): vol.All(vol.Coerce(float), vol.Range(min=0, max=80)),
+            vol.Optional("phases"): vol.All(vol.Coerce(int), vol.In([1, 3])),
+        }
+    ),
 }
 
 
