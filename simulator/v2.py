@@ -404,6 +404,9 @@ class V2ChargePoint(SimulatorChargePoint):
                 extra["reservation_id"] = conn.reservation_id
                 self.state.reservations.pop(conn.reservation_id, None)
                 conn.reservation_id = None
+            # A 2.x station owns the id: the session exists before the CSMS answers, so a
+            # RequestStopTransaction racing the answer finds it.
+            conn.begin_transaction(transaction_id, id_tag)
         result = await self.transaction_event(
             "Started",
             "Authorized" if remote_start_id is None else "RemoteStart",

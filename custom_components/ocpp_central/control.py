@@ -203,7 +203,7 @@ class ConnectorControl:
 
         `phases` asks the charger to use 1 or 3 phases (numberPhases); None leaves it be.
         """
-        amps = round(amps, 1)  # CURRENT_STEP
+        amps = round(amps, 1)  # CURRENT_STEP: chargers take 0.1 A steps at best
         self.state.requested = amps
         self._phases = phases
         self.charger.notify(self.connector_id)
