@@ -7,8 +7,11 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.asyncio.client import connect
+
+from custom_components.ocpp_central.const import DOMAIN
 
 
 async def test_unload_releases_port_and_connections(
@@ -45,3 +48,14 @@ async def test_port_in_use_retries_setup(
         await hass.async_block_till_done()
         assert config_entry.state is ConfigEntryState.SETUP_RETRY
         assert "Cannot listen on port" in (config_entry.reason or "")
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, f"cannot_listen_{config_entry.entry_id}")
+        assert issue is not None
+        assert issue.translation_placeholders["port"] == str(port)
+    # Once the port is free the retry succeeds and the repair disappears.
+    await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, f"cannot_listen_{config_entry.entry_id}") is None
+    )
+    await hass.config_entries.async_unload(config_entry.entry_id)

@@ -6,7 +6,11 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.typing import ConfigType
 
 from .central import CentralSystem
@@ -36,14 +40,26 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> bool:
     """Start the central system of this entry."""
     central = CentralSystem(hass, entry)
+    issue_id = f"cannot_listen_{entry.entry_id}"
     try:
         await central.async_start()
     except OSError as err:
+        # Retried by HA; the repair tells the user why no charger can connect meanwhile.
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="cannot_listen",
+            translation_placeholders={"port": str(entry.data[CONF_PORT]), "error": str(err)},
+        )
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="cannot_listen",
             translation_placeholders={"port": str(entry.data[CONF_PORT]), "error": str(err)},
         ) from err
+    ir.async_delete_issue(hass, DOMAIN, issue_id)
     entry.runtime_data = central
     entry.async_on_unload(central.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
