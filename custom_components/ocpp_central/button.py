@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import OcppConfigEntry
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
-from .errors import ChargerNotConnectedError, ChargerRejectedError, translated_errors
+from .errors import ChargerRejectedError, translated_errors
 from .protocol.base import CommandStatus
 from .protocol.commands import ResetKind
 from .session import ChargerSession
@@ -64,9 +64,7 @@ class OcppButton(OcppEntity, ButtonEntity):
     @override
     async def async_press(self) -> None:
         with translated_errors(self.entity_description.key):
-            session = self.central.sessions.get(self.charger.charge_point_id)
-            if session is None or not session.accepted:
-                raise ChargerNotConnectedError
+            session = self.central.accepted_session(self.charger.charge_point_id)
             status = await self.entity_description.press_fn(session, self.connector_id)
             if status not in self.entity_description.success:
                 raise ChargerRejectedError(status)

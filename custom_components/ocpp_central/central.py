@@ -38,6 +38,7 @@ from .const import (
     OCPP_VERSION_AUTO,
 )
 from .control import ConnectorControl
+from .errors import ChargerNotConnectedError
 from .model import Charger, ChargerInfo, DataTransferRecord
 from .protocol import preload_schemas
 from .protocol.base import BootDecision, BootStatus, ChargerSettings
@@ -165,6 +166,13 @@ class CentralSystem:
         finally:
             if self.sessions.get(charge_point_id) is session:
                 del self.sessions[charge_point_id]
+
+    def accepted_session(self, charge_point_id: str) -> ChargerSession:
+        """The connection of a charger that may take commands, else ChargerNotConnectedError."""
+        session = self.sessions.get(charge_point_id)
+        if session is None or not session.accepted:
+            raise ChargerNotConnectedError
+        return session
 
     # --- approval --------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 from homeassistant.util import dt as dt_util
 
 from .const import LOGGER
-from .errors import ChargerCommandError, ChargerNotConnectedError, ChargerRejectedError
+from .errors import ChargerCommandError, ChargerRejectedError
 from .model import Charger, CurrentLimit, Measurand
 from .protocol.base import CommandStatus
 from .protocol.commands import (
@@ -255,9 +255,7 @@ class ConnectorControl:
             self._pending = None
 
     async def _write(self, amps: float) -> None:
-        session = self._central.sessions.get(self._charge_point_id)
-        if session is None or not session.accepted:
-            raise ChargerNotConnectedError
+        session = self._central.accepted_session(self._charge_point_id)
         charger = self.charger
         transaction = charger.connector(self.connector_id).transaction
         unit = rate_unit(charger)

@@ -17,7 +17,7 @@ from .central import CentralSystem
 from .const import DOMAIN
 from .control import supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
-from .errors import ChargerNotConnectedError, ChargerRejectedError, translated_errors
+from .errors import ChargerRejectedError, translated_errors
 from .model import Charger, Connector, ConnectorStatus
 from .protocol.base import CommandStatus
 from .session import ChargerSession
@@ -32,13 +32,6 @@ class OcppSwitchEntityDescription(SwitchEntityDescription, OcppEntityDescription
 
     is_on_fn: Callable[[Charger, Connector], bool | None]
     turn_fn: Callable[[CentralSystem, ChargerSession, int, bool], Awaitable[None]]
-
-
-def _session(central: CentralSystem, charger: Charger) -> ChargerSession:
-    session = central.sessions.get(charger.charge_point_id)
-    if session is None or not session.accepted:
-        raise ChargerNotConnectedError
-    return session
 
 
 def _charging(_charger: Charger, connector: Connector) -> bool:
@@ -147,7 +140,7 @@ class OcppSwitch(OcppEntity, SwitchEntity):
 
     async def _turn(self, on: bool) -> None:
         with translated_errors(self.entity_description.key):
-            session = _session(self.central, self.charger)
+            session = self.central.accepted_session(self.charger.charge_point_id)
             await self.entity_description.turn_fn(self.central, session, self.connector_id, on)
 
     @override
