@@ -99,11 +99,7 @@ def stack_level(charger: Charger) -> int:
 def watts_for(charger: Charger, connector_id: int, amps: float) -> float:
     """Convert a per-phase current to power with the measured voltage and phase count."""
     connector = charger.connector(connector_id)
-    voltages = [
-        v
-        for p, v in connector.phase_values(Measurand.VOLTAGE).items()
-        if p in ("L1-N", "L2-N", "L3-N", "L1", "L2", "L3") and v > 0
-    ]
+    voltages = [v for v in connector.phase_voltages() if v > 0]
     voltage = connector.reading(Measurand.VOLTAGE) or (
         sum(voltages) / len(voltages) if voltages else DEFAULT_VOLTAGE
     )

@@ -169,6 +169,9 @@ class EnergyRegister:
         return True
 
 
+_PHASE_TO_NEUTRAL = frozenset({"L1-N", "L2-N", "L3-N", "L1", "L2", "L3"})
+
+
 @dataclass(slots=True)
 class CurrentLimit:
     """A connector's current limit (A per phase): asked for, written, and really applied."""
@@ -216,6 +219,14 @@ class Connector:
             for (m, p, _loc), sample in self.readings.items()
             if m is measurand and p is not None
         }
+
+    def phase_voltages(self) -> list[float]:
+        """Latest phase-to-neutral voltages (chargers name the phases L1-N.. or L1..)."""
+        return [
+            value
+            for phase, value in self.phase_values(Measurand.VOLTAGE).items()
+            if phase in _PHASE_TO_NEUTRAL
+        ]
 
     @property
     def session(self) -> Transaction | None:

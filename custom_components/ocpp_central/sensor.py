@@ -65,11 +65,7 @@ def _voltage(connector: Connector) -> float | None:
     value = connector.reading(Measurand.VOLTAGE)
     if value is not None:
         return round(value, 1)
-    phases = [
-        v
-        for p, v in connector.phase_values(Measurand.VOLTAGE).items()
-        if p in ("L1-N", "L2-N", "L3-N", "L1", "L2", "L3")
-    ]
+    phases = connector.phase_voltages()
     return round(sum(phases) / len(phases), 1) if phases else None
 
 
