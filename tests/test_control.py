@@ -123,6 +123,8 @@ def test_watts_follow_measured_voltage_and_phases() -> None:
         assert sample is not None
         connector.readings[(sample.measurand, sample.phase, sample.location)] = sample
     assert watts_for(charger, 1, 10) == 2400
+    # A profile asking for 3 phases still uses the measured voltage.
+    assert watts_for(charger, 1, 10, phases=3) == 7200
 
 
 async def test_rate_limit_last_value_wins(

@@ -96,8 +96,11 @@ def stack_level(charger: Charger) -> int:
         return _DEFAULT_STACK_LEVEL
 
 
-def watts_for(charger: Charger, connector_id: int, amps: float) -> float:
-    """Convert a per-phase current to power with the measured voltage and phase count."""
+def watts_for(charger: Charger, connector_id: int, amps: float, phases: int | None = None) -> float:
+    """Convert a per-phase current to power with the measured voltage and phase count.
+
+    `phases` overrides the measured phase count (a profile asking for 1 or 3 phases).
+    """
     connector = charger.connector(connector_id)
     voltages = [v for v in connector.phase_voltages() if v > 0]
     voltage = connector.reading(Measurand.VOLTAGE) or (
@@ -108,7 +111,7 @@ def watts_for(charger: Charger, connector_id: int, amps: float) -> float:
         for c in connector.phase_values(Measurand.CURRENT_IMPORT).values()
         if c > _ACTIVE_PHASE_CURRENT
     ]
-    phases = len(currents) or len(voltages) or DEFAULT_PHASES
+    phases = phases or len(currents) or len(voltages) or DEFAULT_PHASES
     return round(amps * voltage * phases)
 
 
@@ -124,12 +127,7 @@ def limit_profile(
 ) -> ChargingProfile:
     """A one-period profile limiting a connector to `amps` (in the unit the charger takes)."""
     unit = rate_unit(charger)
-    if unit is RateUnit.AMPERE:
-        limit = amps
-    elif phases is not None:
-        limit = round(amps * DEFAULT_VOLTAGE * phases)
-    else:
-        limit = watts_for(charger, connector_id, amps)
+    limit = amps if unit is RateUnit.AMPERE else watts_for(charger, connector_id, amps, phases)
     return ChargingProfile(
         profile_id=profile_id,
         stack_level=stack,
