@@ -174,6 +174,24 @@ class ChargerSimulator(ChargerLink):
             None,
         )
 
+    def composite_limit(self, connector_id: int, unit: str) -> float:
+        """The limit a composite schedule reports, in A or (unit "W") over all phases.
+
+        A connector reports its offered current; connector 0 the charger-wide maximum.
+        """
+        if connector_id:
+            amps = self.connector(connector_id).offered_current()
+        else:
+            station = [
+                limit.limit_a
+                for n in self.connector_ids()
+                for limit in self.connector(n).profiles.values()
+                if limit.purpose == "ChargePointMaxProfile"
+            ]
+            amps = min([self.config.max_current, *station])
+        value = amps if unit == "A" else amps * self.config.phases * self.config.voltage
+        return round(value, 1)
+
     def set_power(self, connector_id: int, power_w: float | None) -> None:
         """Set the EV's power demand (None: whatever the charger offers)."""
         self.connector(connector_id).set_demand(power_w)

@@ -335,14 +335,14 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
         sim = self.sim
         if connector_id not in sim.connector_ids():
             return call_result.GetCompositeSchedule(status="Rejected")
-        amps = sim.connector(connector_id).offered_current()
         unit = charging_rate_unit or "A"
-        value = amps if unit == "A" else amps * sim.config.phases * sim.config.voltage
         schedule = {
             "duration": duration,
             "startSchedule": utc_timestamp(),
             "chargingRateUnit": unit,
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(value, 1)}],
+            "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": sim.composite_limit(connector_id, unit)}
+            ],
         }
         return call_result.GetCompositeSchedule(
             status="Accepted",

@@ -918,25 +918,18 @@ class V2ChargePoint(SimulatorChargePoint):
         sim = self.sim
         if evse_id not in sim.connector_ids(zero=True):
             return self._call_result.GetCompositeSchedule(status="Rejected")
-        if evse_id:
-            amps = sim.connector(evse_id).offered_current()
-        else:
-            station = [
-                limit.limit_a
-                for n in sim.connector_ids()
-                for limit in sim.connector(n).profiles.values()
-                if limit.purpose == "ChargePointMaxProfile"
-            ]
-            amps = min([sim.config.max_current, *station])
         unit = charging_rate_unit or "A"
-        value = amps if unit == "A" else amps * sim.config.phases * sim.config.voltage
         schedule = {
             "evse_id": evse_id,
             "duration": duration,
             "schedule_start": utc_timestamp(),
             "charging_rate_unit": unit,
             "charging_schedule_period": [
-                {"start_period": 0, "limit": round(value, 1), "number_phases": sim.config.phases}
+                {
+                    "start_period": 0,
+                    "limit": sim.composite_limit(evse_id, unit),
+                    "number_phases": sim.config.phases,
+                }
             ],
         }
         return self._call_result.GetCompositeSchedule(status="Accepted", schedule=schedule)
