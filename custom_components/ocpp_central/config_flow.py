@@ -63,36 +63,30 @@ from .const import (
 )
 from .model import ChargerInfo
 
+
+def _whole_number(minimum: int, maximum: int, unit: str | None = None) -> vol.All:
+    """A whole number typed into a box, stored as int."""
+    config = NumberSelectorConfig(min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX)
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return vol.All(NumberSelector(config), vol.Coerce(int))
+
+
 SERVER_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_HOST, default=DEFAULT_HOST): TextSelector(),
-        vol.Required(CONF_PORT, default=DEFAULT_PORT): vol.All(
-            NumberSelector(
-                NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
-            ),
-            vol.Coerce(int),
-        ),
+        vol.Required(CONF_PORT, default=DEFAULT_PORT): _whole_number(1, 65535),
     }
 )
 
 OPTIONS_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_AUTO_ACCEPT, default=DEFAULT_AUTO_ACCEPT): BooleanSelector(),
-        vol.Required(CONF_HEARTBEAT_INTERVAL, default=DEFAULT_HEARTBEAT_INTERVAL): vol.All(
-            NumberSelector(
-                NumberSelectorConfig(
-                    min=10, max=86400, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                )
-            ),
-            vol.Coerce(int),
+        vol.Required(CONF_HEARTBEAT_INTERVAL, default=DEFAULT_HEARTBEAT_INTERVAL): _whole_number(
+            10, 86400, "s"
         ),
-        vol.Required(CONF_METER_INTERVAL, default=DEFAULT_METER_INTERVAL): vol.All(
-            NumberSelector(
-                NumberSelectorConfig(
-                    min=1, max=3600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                )
-            ),
-            vol.Coerce(int),
+        vol.Required(CONF_METER_INTERVAL, default=DEFAULT_METER_INTERVAL): _whole_number(
+            1, 3600, "s"
         ),
         vol.Required(CONF_MEASURANDS, default=list(DEFAULT_MEASURANDS)): SelectSelector(
             SelectSelectorConfig(
@@ -100,29 +94,12 @@ OPTIONS_SCHEMA = vol.Schema(
             )
         ),
         vol.Required(CONF_ID_TAG, default=DEFAULT_ID_TAG): TextSelector(),
-        vol.Required(CONF_MAX_CURRENT, default=DEFAULT_MAX_CURRENT): vol.All(
-            NumberSelector(
-                NumberSelectorConfig(
-                    min=6, max=80, step=1, unit_of_measurement="A", mode=NumberSelectorMode.BOX
-                )
-            ),
-            vol.Coerce(int),
+        vol.Required(CONF_MAX_CURRENT, default=DEFAULT_MAX_CURRENT): _whole_number(6, 80, "A"),
+        vol.Required(CONF_LIMIT_INTERVAL, default=DEFAULT_LIMIT_INTERVAL): _whole_number(
+            1, 600, "s"
         ),
-        vol.Required(CONF_LIMIT_INTERVAL, default=DEFAULT_LIMIT_INTERVAL): vol.All(
-            NumberSelector(
-                NumberSelectorConfig(
-                    min=1, max=600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                )
-            ),
-            vol.Coerce(int),
-        ),
-        vol.Required(CONF_FAILSAFE_CURRENT, default=DEFAULT_FAILSAFE_CURRENT): vol.All(
-            NumberSelector(
-                NumberSelectorConfig(
-                    min=0, max=80, step=1, unit_of_measurement="A", mode=NumberSelectorMode.BOX
-                )
-            ),
-            vol.Coerce(int),
+        vol.Required(CONF_FAILSAFE_CURRENT, default=DEFAULT_FAILSAFE_CURRENT): _whole_number(
+            0, 80, "A"
         ),
         vol.Optional(CONF_GRID_SENSOR): EntitySelector(
             EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
@@ -133,29 +110,12 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Optional(CONF_BATTERY_SOC_SENSOR): EntitySelector(
             EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.BATTERY)
         ),
-        vol.Optional(CONF_BATTERY_PRIORITY_SOC): vol.All(
-            NumberSelector(
-                NumberSelectorConfig(
-                    min=0, max=100, step=1, unit_of_measurement="%", mode=NumberSelectorMode.BOX
-                )
-            ),
-            vol.Coerce(int),
+        vol.Optional(CONF_BATTERY_PRIORITY_SOC): _whole_number(0, 100, "%"),
+        vol.Required(CONF_SOLAR_ENABLE_DELAY, default=DEFAULT_SOLAR_ENABLE_DELAY): _whole_number(
+            0, 3600, "s"
         ),
-        vol.Required(CONF_SOLAR_ENABLE_DELAY, default=DEFAULT_SOLAR_ENABLE_DELAY): vol.All(
-            NumberSelector(
-                NumberSelectorConfig(
-                    min=0, max=3600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                )
-            ),
-            vol.Coerce(int),
-        ),
-        vol.Required(CONF_SOLAR_DISABLE_DELAY, default=DEFAULT_SOLAR_DISABLE_DELAY): vol.All(
-            NumberSelector(
-                NumberSelectorConfig(
-                    min=0, max=3600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                )
-            ),
-            vol.Coerce(int),
+        vol.Required(CONF_SOLAR_DISABLE_DELAY, default=DEFAULT_SOLAR_DISABLE_DELAY): _whole_number(
+            0, 3600, "s"
         ),
         vol.Required(CONF_PHASE_SWITCHING, default=False): BooleanSelector(),
         vol.Required(CONF_OCPP_VERSION, default=OCPP_VERSION_AUTO): SelectSelector(
