@@ -52,11 +52,18 @@ AUTHORIZATION: Final = {
 
 def utc_iso(value: datetime | None) -> str | None:
     """An OCPP timestamp: UTC, ISO 8601, "Z" suffix (a naive time is taken as UTC)."""
-    if value is None:
-        return None
+    return None if value is None else _ocpp_time(value)
+
+
+def _ocpp_time(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt_util.UTC)
     return value.astimezone(dt_util.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def iso_now() -> str:
+    """Now, as an OCPP timestamp."""
+    return _ocpp_time(dt_util.utcnow())
 
 
 def parse_time(value: str | None) -> datetime | None:

@@ -32,6 +32,7 @@ from .base import (
     same_setting_value,
 )
 from .calls import CallerMixin
+from .profiles import iso_now
 from .rpc import ERROR_CODES_16, BadInputLog, RobustRouting
 from .v16_commands import V16Commands
 
@@ -136,10 +137,6 @@ def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[SampledValue]:
     return samples
 
 
-def _iso_now() -> str:
-    return dt_util.utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type: ignore[misc]
     """One OCPP 1.6J connection."""
 
@@ -180,7 +177,7 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
         )
         decision = await self._events.boot(info, None)
         return call_result.BootNotification(
-            current_time=_iso_now(),
+            current_time=iso_now(),
             interval=decision.interval,
             status=_REGISTRATION[decision.status],
         )
@@ -192,7 +189,7 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
     @on(Action.heartbeat)
     def _on_heartbeat(self, **_kwargs: Any) -> call_result.Heartbeat:
         self._events.heartbeat()
-        return call_result.Heartbeat(current_time=_iso_now())
+        return call_result.Heartbeat(current_time=iso_now())
 
     @on(Action.status_notification)
     def _on_status(

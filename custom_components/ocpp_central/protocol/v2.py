@@ -38,6 +38,7 @@ from .base import (
     same_setting_value,
 )
 from .calls import CallerMixin
+from .profiles import iso_now
 from .rpc import ERROR_CODES_21, ERROR_CODES_201, BadInputLog, RobustRouting
 from .v2_commands import V2Commands
 from .v2_report import ReportCollector, variable_key
@@ -130,10 +131,6 @@ def _register_wh(samples: list[SampledValue]) -> float | None:
     return readings[-1] if readings else None
 
 
-def _iso_now() -> str:
-    return parse_timestamp(None).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 class V2Adapter(V2Commands, CallerMixin, RobustRouting):
     """Handlers and commands shared by the 2.0.1 and 2.1 adapters."""
 
@@ -174,7 +171,7 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         )
         decision = await self._events.boot(info, reason)
         return self._call_result.BootNotification(
-            current_time=_iso_now(),
+            current_time=iso_now(),
             interval=decision.interval,
             status=_REGISTRATION[decision.status],
         )
@@ -186,7 +183,7 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
     @on("Heartbeat")
     def _on_heartbeat(self, **_kwargs: Any) -> Any:
         self._events.heartbeat()
-        return self._call_result.Heartbeat(current_time=_iso_now())
+        return self._call_result.Heartbeat(current_time=iso_now())
 
     @on("StatusNotification")
     def _on_status(
