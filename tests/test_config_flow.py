@@ -139,10 +139,16 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
         "solar_enable_delay": 30,
         "solar_disable_delay": 120,
         "phase_switching": True,
+        "max_connectors": 4,
+        "max_pending_chargers": 3,
+        "max_connections_per_address": 0,
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], new_options)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert central.options == new_options
+    # The running central system uses the new caps without a reload.
+    assert central.runtime_data.max_connectors == 4
+    assert central.runtime_data.max_pending_chargers == 3
 
 
 async def _discover(hass: HomeAssistant, entry_id: str, charge_point_id: str) -> Any:

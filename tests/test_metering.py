@@ -7,6 +7,7 @@ import pytest
 
 from custom_components.ocpp_central.metering import normalise
 from custom_components.ocpp_central.model import Measurand
+from custom_components.ocpp_central.validation import InvalidInputError, Violation
 
 NOW = dt_util.utcnow()
 
@@ -51,12 +52,25 @@ def test_normalise_units(
 
 
 def test_multiplier_and_rejects() -> None:
-    """A 2.x power-of-ten multiplier applies; unknown or non-numeric values are dropped."""
+    """A 2.x power-of-ten multiplier applies; unknown or non-numeric values are dropped.
+
+    Numbers that are numeric but not finite or out of range are refused, not dropped: the
+    adapter answers them with PropertyConstraintViolation.
+    """
     sample = normalise("Energy.Active.Import.Register", "12", "Wh", NOW, multiplier=3)
     assert sample is not None
     assert sample.measurand is Measurand.ENERGY_ACTIVE_IMPORT_REGISTER
     assert sample.value == 12000.0
     assert normalise("Bogus.Measurand", "1", None, NOW) is None
     assert normalise("Voltage", "n/a", None, NOW) is None
-    assert normalise("Voltage", "nan", None, NOW) is None
-    assert normalise("Voltage", "inf", None, NOW) is None
+    for value, multiplier in (("nan", 0), ("inf", 0), ("1e300", 0), ("1", 309), ("1", 2**60)):
+        with pytest.raises(InvalidInputError) as err:
+            normalise("Voltage", value, None, NOW, multiplier=multiplier)
+        assert err.value.violation is Violation.PROPERTY
+    # A kWh value that only overflows after the unit conversion is refused too.
+    with pytest.raises(InvalidInputError):
+        normalise("Energy.Active.Import.Register", "1e308", "kWh", NOW)
+    # Tiny numbers are fine (a negative multiplier rounds them to zero).
+    sample = normalise("Voltage", "1", None, NOW, multiplier=-400)
+    assert sample is not None
+    assert sample.value == 0.0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
+import logging
+import time
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
@@ -19,7 +21,10 @@ from .const import (
     CONF_HOST,
     CONF_ID_TAG,
     CONF_LIMIT_INTERVAL,
+    CONF_MAX_CONNECTIONS_PER_ADDRESS,
+    CONF_MAX_CONNECTORS,
     CONF_MAX_CURRENT,
+    CONF_MAX_PENDING_CHARGERS,
     CONF_MEASURANDS,
     CONF_METER_INTERVAL,
     CONF_OCPP_VERSION,
@@ -29,7 +34,10 @@ from .const import (
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_ID_TAG,
     DEFAULT_LIMIT_INTERVAL,
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    DEFAULT_MAX_CONNECTORS,
     DEFAULT_MAX_CURRENT,
+    DEFAULT_MAX_PENDING_CHARGERS,
     DEFAULT_MEASURANDS,
     DEFAULT_METER_INTERVAL,
     DOMAIN,
@@ -39,6 +47,7 @@ from .const import (
 )
 from .control import ConnectorControl
 from .errors import ChargerNotConnectedError
+from .log_throttle import LogThrottle
 from .model import Charger, ChargerInfo, DataTransferRecord
 from .protocol import preload_schemas
 from .protocol.base import BootDecision, BootStatus, ChargerSettings
@@ -50,9 +59,17 @@ from .store import CentralStore
 if TYPE_CHECKING:
     from . import OcppConfigEntry
 
+# Flows start in a task; a card asked for within this many seconds counts as open even before
+# HA lists its flow.
+CARD_START_GRACE: Final = 10.0
 # A Pending charger boots again after this many seconds (unless we trigger it sooner); short
 # enough that accepting feels immediate even for chargers without TriggerMessage.
 PENDING_RETRY_INTERVAL: Final = 60
+
+
+def discovery_unique_id(entry_id: str, charge_point_id: str) -> str:
+    """Unique id of the discovery card of a charger (one card per charger and central)."""
+    return f"charger:{entry_id}:{charge_point_id}"
 
 
 def signal_new_entities(entry_id: str) -> str:
@@ -77,12 +94,22 @@ class CentralSystem:
         # their session until the user accepts them.
         self.chargers: dict[str, Charger] = {}
         self.sessions: dict[str, ChargerSession] = {}
-        self._discovered: set[str] = set()
+        self.log_throttle = LogThrottle(LOGGER)
+        # Charger id -> when its discovery card was asked for: flows start in a task, so a
+        # card asked for a moment ago may not be in HA's flow list yet.
+        self._cards_requested: dict[str, float] = {}
         self._schemas_loaded: set[str] = set()
         self._controls: dict[tuple[str, int], ConnectorControl] = {}
         self._solar: dict[tuple[str, int], SolarRunner] = {}
         self._server = CentralServer(
-            entry.data[CONF_HOST], entry.data[CONF_PORT], self._serve, self._pinned_version
+            entry.data[CONF_HOST],
+            entry.data[CONF_PORT],
+            self._serve,
+            self._pinned_version,
+            log_throttle=self.log_throttle,
+            max_connections_per_address=lambda: self._option_int(
+                CONF_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+            ),
         )
 
     @property
@@ -114,6 +141,19 @@ class CentralSystem:
         if (found := self._controls.get(key)) is None:
             found = self._controls[key] = ConnectorControl(self, charge_point_id, connector_id)
         return found
+
+    def _option_int(self, key: str, default: int) -> int:
+        return int(self.entry.options.get(key, default))
+
+    @property
+    def max_connectors(self) -> int:
+        """The most connectors (EVSEs) a charger may have before it announces its count."""
+        return self._option_int(CONF_MAX_CONNECTORS, DEFAULT_MAX_CONNECTORS)
+
+    @property
+    def max_pending_chargers(self) -> int:
+        """How many discovery cards for new chargers may be open at once."""
+        return self._option_int(CONF_MAX_PENDING_CHARGERS, DEFAULT_MAX_PENDING_CHARGERS)
 
     @property
     def auto_accept(self) -> bool:
@@ -205,10 +245,25 @@ class CentralSystem:
             )
 
     def _start_discovery(self, session: ChargerSession) -> None:
+        """Show a discovery card for a new charger, unless too many cards are open already.
+
+        Anyone on the network can invent charger ids; past the cap, a new charger stays
+        Pending without a card and gets one when it boots again after a card was resolved.
+        """
         charger = session.charger
-        if charger.charge_point_id in self._discovered:
+        charge_point_id = charger.charge_point_id
+        open_cards = self._open_cards()
+        if charge_point_id in open_cards:
             return
-        self._discovered.add(charger.charge_point_id)
+        if len(open_cards) >= self.max_pending_chargers:
+            self.log_throttle.report(
+                logging.WARNING,
+                f"Charger {charge_point_id}",
+                "waits for approval without a discovery card",
+                f"{len(open_cards)} new chargers already wait for approval",
+            )
+            return
+        self._cards_requested[charge_point_id] = time.monotonic()
         info = charger.info
         discovery_flow.async_create_flow(
             self.hass,
@@ -216,7 +271,7 @@ class CentralSystem:
             context={"source": SOURCE_INTEGRATION_DISCOVERY},
             data={
                 "entry_id": self.entry.entry_id,
-                "charge_point_id": charger.charge_point_id,
+                "charge_point_id": charge_point_id,
                 "vendor": info.vendor or "",
                 "model": info.model or "",
                 "serial_number": info.serial_number or "",
@@ -226,13 +281,44 @@ class CentralSystem:
             },
         )
 
+    def _open_cards(self) -> set[str]:
+        """Ids of chargers whose discovery card is open (or about to open)."""
+        prefix = discovery_unique_id(self.entry.entry_id, "")
+        in_progress = {
+            unique_id.removeprefix(prefix)
+            for flow in self.hass.config_entries.flow.async_progress_by_handler(
+                DOMAIN,
+                include_uninitialized=True,
+                match_context={"source": SOURCE_INTEGRATION_DISCOVERY},
+            )
+            if (unique_id := str(flow["context"].get("unique_id") or "")).startswith(prefix)
+        }
+        now = time.monotonic()
+        self._cards_requested = {
+            charge_point_id: asked
+            for charge_point_id, asked in self._cards_requested.items()
+            if charge_point_id not in in_progress and now - asked < CARD_START_GRACE
+        }
+        return in_progress | set(self._cards_requested)
+
+    def _offer_waiting_cards(self) -> None:
+        """After a card was resolved, show cards for connected chargers still waiting."""
+        for session in list(self.sessions.values()):
+            if (
+                session.charger.charge_point_id not in self.chargers
+                and session.has_booted
+                and len(self._open_cards()) < self.max_pending_chargers
+            ):
+                self._start_discovery(session)
+
     async def async_approve(self, charger: Charger) -> None:
         """Make a charger a device of this central system (and persist that)."""
         self.chargers[charger.charge_point_id] = charger
         self.store.track(charger)
         await self.store.async_save_now()
-        self._discovered.discard(charger.charge_point_id)
+        self._cards_requested.pop(charger.charge_point_id, None)
         self.structure_changed(charger)
+        self._offer_waiting_cards()
 
     async def async_accept(self, charge_point_id: str, info: ChargerInfo) -> None:
         """Accept a charger from its discovery card, connected or not.

@@ -25,6 +25,7 @@ from homeassistant.helpers.typing import DiscoveryInfoType
 import voluptuous as vol
 
 from . import OcppConfigEntry
+from .central import discovery_unique_id
 from .const import (
     ALL_MEASURANDS,
     CONF_AUTO_ACCEPT,
@@ -37,7 +38,10 @@ from .const import (
     CONF_HOST,
     CONF_ID_TAG,
     CONF_LIMIT_INTERVAL,
+    CONF_MAX_CONNECTIONS_PER_ADDRESS,
+    CONF_MAX_CONNECTORS,
     CONF_MAX_CURRENT,
+    CONF_MAX_PENDING_CHARGERS,
     CONF_MEASURANDS,
     CONF_METER_INTERVAL,
     CONF_OCPP_VERSION,
@@ -51,7 +55,10 @@ from .const import (
     DEFAULT_HOST,
     DEFAULT_ID_TAG,
     DEFAULT_LIMIT_INTERVAL,
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    DEFAULT_MAX_CONNECTORS,
     DEFAULT_MAX_CURRENT,
+    DEFAULT_MAX_PENDING_CHARGERS,
     DEFAULT_MEASURANDS,
     DEFAULT_METER_INTERVAL,
     DEFAULT_PORT,
@@ -118,6 +125,13 @@ OPTIONS_SCHEMA = vol.Schema(
             0, 3600, "s"
         ),
         vol.Required(CONF_PHASE_SWITCHING, default=False): BooleanSelector(),
+        vol.Required(CONF_MAX_CONNECTORS, default=DEFAULT_MAX_CONNECTORS): _whole_number(1, 128),
+        vol.Required(
+            CONF_MAX_PENDING_CHARGERS, default=DEFAULT_MAX_PENDING_CHARGERS
+        ): _whole_number(1, 100),
+        vol.Required(
+            CONF_MAX_CONNECTIONS_PER_ADDRESS, default=DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+        ): _whole_number(0, 10000),
         vol.Required(CONF_OCPP_VERSION, default=OCPP_VERSION_AUTO): SelectSelector(
             SelectSelectorConfig(
                 options=list(OCPP_VERSION_CHOICES),
@@ -215,7 +229,9 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """A charger nobody accepted yet booted: show it as a discovered device."""
         charge_point_id = discovery_info["charge_point_id"]
-        await self.async_set_unique_id(f"charger:{discovery_info['entry_id']}:{charge_point_id}")
+        await self.async_set_unique_id(
+            discovery_unique_id(discovery_info["entry_id"], charge_point_id)
+        )
         self._abort_if_unique_id_configured()
         self._discovery = dict(discovery_info)
         self.context["title_placeholders"] = {"name": charge_point_id}

@@ -42,6 +42,19 @@ DEFAULT_MAX_CURRENT: Final = 16
 DEFAULT_LIMIT_INTERVAL: Final = 15
 # 0: no failsafe profile unless the user asks for one.
 DEFAULT_FAILSAFE_CURRENT: Final = 0
+# Caps on what the network can make us create (options). A wallbox has 1-2 connectors and
+# the largest chargers a handful of EVSEs; 16 leaves room without letting one charger mint
+# hundreds of devices.
+CONF_MAX_CONNECTORS: Final = "max_connectors"
+DEFAULT_MAX_CONNECTORS: Final = 16
+# Discovery cards open at once; further unknown chargers wait (Pending) until one is resolved.
+CONF_MAX_PENDING_CHARGERS: Final = "max_pending_chargers"
+DEFAULT_MAX_PENDING_CHARGERS: Final = 10
+# Websocket connections from one address (0: no limit). A home has one or two wallboxes per
+# address; loopback is never limited, because a TLS proxy or add-on on the Home Assistant host
+# itself forwards every charger from there.
+CONF_MAX_CONNECTIONS_PER_ADDRESS: Final = "max_connections_per_address"
+DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: Final = 16
 # "auto": the newest version the charger offers; otherwise only that version is accepted.
 OCPP_VERSION_AUTO: Final = "auto"
 OCPP_VERSION_CHOICES: Final = (OCPP_VERSION_AUTO, "2.1", "2.0.1", "1.6")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-import math
 from typing import Final
 
 from .model import Measurand, SampledValue
+from .validation import InvalidInputError, Violation, check_number
 
 # Unit name (1.6 spelling; 2.x uses the same names) -> (normalised unit, factor).
 _UNIT_FACTORS: Final[dict[str, tuple[str, float]]] = {
@@ -64,16 +64,21 @@ def normalise(
 ) -> SampledValue | None:
     """Build a SampledValue in normalised units, or None for values we cannot interpret.
 
-    `multiplier` is the OCPP 2.x power-of-ten exponent of the unit of measure.
+    `multiplier` is the OCPP 2.x power-of-ten exponent of the unit of measure. Raises
+    InvalidInputError for numbers out of range.
     """
     try:
         measurand = Measurand(measurand_name or Measurand.ENERGY_ACTIVE_IMPORT_REGISTER)
-        value = float(raw_value) * 10.0**multiplier
+        value = float(raw_value)
     except ValueError:
         # Unknown measurand names or signed/encoded values: nothing a sensor can show.
         return None
-    if not math.isfinite(value):
-        return None
+    try:
+        value *= 10.0**multiplier
+    except OverflowError:
+        raise InvalidInputError(
+            Violation.PROPERTY, f"{measurand} multiplier {multiplier} is out of range"
+        ) from None
     unit = unit or default_unit(measurand)
     if unit == "K":
         value, unit = value - 273.15, "Celsius"
@@ -82,6 +87,9 @@ def normalise(
     elif unit is not None:
         normalised_unit, factor = _UNIT_FACTORS.get(unit, (unit, 1.0))
         value, unit = value * factor, normalised_unit
+    # A numeric reading that is infinite, NaN or absurdly large is refused, not skipped: it
+    # would otherwise become an energy total that can never come down again.
+    check_number(value)
     return SampledValue(
         measurand=measurand,
         value=value,

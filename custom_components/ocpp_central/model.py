@@ -7,12 +7,13 @@ Nothing in this module knows which OCPP version a charger speaks.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from .const import LOGGER
 from .solar import SolarDecision
+from .validation import safe_text
 
 
 class ConnectorStatus(StrEnum):
@@ -247,6 +248,15 @@ class ChargerInfo:
     iccid: str | None = None
     imsi: str | None = None
 
+    def printable(self) -> ChargerInfo:
+        """A copy fit for HA's device registry and logs (no control characters)."""
+        return ChargerInfo(
+            **{
+                name: None if value is None else safe_text(value)
+                for name, value in asdict(self).items()
+            }
+        )
+
 
 @dataclass(slots=True)
 class ConfigurationValue:
@@ -269,6 +279,8 @@ class Charger:
     last_boot: datetime | None = None
     boot_reason: str | None = None
     connectors: dict[int, Connector] = field(default_factory=dict)
+    # How many connectors (1.6) or EVSEs (2.x) the charger said it has, once it said so.
+    announced_connectors: int | None = None
     feature_profiles: frozenset[str] = frozenset()
     configuration: dict[str, ConfigurationValue] = field(default_factory=dict)
     data_transfers: list[DataTransferRecord] = field(default_factory=list)

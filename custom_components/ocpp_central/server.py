@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from http import HTTPStatus
-from typing import Final
+import ipaddress
+import logging
+from typing import Any, Final, override
 from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -13,6 +16,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from .const import LOGGER, MAX_CHARGE_POINT_ID_LENGTH, MAX_WEBSOCKET_MESSAGE_BYTES
+from .log_throttle import LogThrottle
 from .protocol import DEFAULT_VERSION, SUBPROTOCOLS
 
 # Pings find dead TCP connections (chargers on flaky mobile links) within two minutes.
@@ -20,6 +24,39 @@ PING_INTERVAL: Final = 60.0
 PING_TIMEOUT: Final = 60.0
 
 type ConnectionHandler = Callable[[ServerConnection, str, str], Awaitable[None]]
+
+
+class QuietHandshakeLogger(logging.LoggerAdapter[logging.Logger]):
+    """The websockets library's logger, with failed handshakes at DEBUG without a traceback.
+
+    Every TCP connection that never completes a websocket handshake (port scans, health
+    checks, a charger that gives up) would otherwise log an ERROR with a 30-line traceback.
+    """
+
+    @override
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if msg == "opening handshake failed" and level > logging.DEBUG:
+            level = logging.DEBUG
+            kwargs["exc_info"] = False
+        super().log(level, msg, *args, **kwargs)
+
+    @override
+    def process(
+        self, msg: Any, kwargs: MutableMapping[str, Any]
+    ) -> tuple[Any, MutableMapping[str, Any]]:
+        return msg, kwargs
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _remote_host(connection: ServerConnection) -> str:
+    remote = connection.remote_address
+    return str(remote[0]) if remote else ""
 
 
 def charge_point_id_from_path(path: str) -> str | None:
@@ -61,9 +98,19 @@ class CentralServer:
         port: int,
         handler: ConnectionHandler,
         pinned_version: Callable[[], str | None],
+        *,
+        log_throttle: LogThrottle,
+        max_connections_per_address: Callable[[], int],
     ) -> None:
-        """Listen on host:port, pass each charger to `handler`; `pinned_version` is read live."""
+        """Listen on host:port, pass each charger to `handler`.
+
+        `pinned_version` and `max_connections_per_address` (0: no limit) are read live, so
+        option changes need no restart.
+        """
         self._pinned_version = pinned_version
+        self._log_throttle = log_throttle
+        self._max_per_address = max_connections_per_address
+        self._connections: Counter[str] = Counter()
         self._host = host
         self._port = port
         self._handler = handler
@@ -82,7 +129,7 @@ class CentralServer:
             compression=None,
             ping_interval=PING_INTERVAL,
             ping_timeout=PING_TIMEOUT,
-            logger=LOGGER.getChild("websocket"),
+            logger=QuietHandshakeLogger(LOGGER.getChild("websocket")),
         )
 
     async def stop(self) -> None:
@@ -99,12 +146,12 @@ class CentralServer:
         return int(next(iter(self._server.sockets)).getsockname()[1])
 
     def _select_subprotocol(
-        self, _connection: ServerConnection, offered: Sequence[Subprotocol]
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
         try:
             return select_subprotocol(offered, self._pinned_version())
         except NegotiationError as err:
-            LOGGER.warning("Refused a charger: %s", err)
+            self._refused(connection, "offered no OCPP version we accept", str(err))
             raise
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -113,11 +160,21 @@ class CentralServer:
         except UnicodeDecodeError:
             charge_point_id = None
         if charge_point_id is None:
-            LOGGER.warning(
-                "Refused a connection with an invalid charger id in %r", request.path[:100]
-            )
+            self._refused(connection, "named an invalid charger id", repr(request.path[:100]))
             return connection.respond(HTTPStatus.NOT_FOUND, "Invalid charge point id\n")
+        host = _remote_host(connection)
+        limit = self._max_per_address()
+        if limit and self._connections[host] >= limit and not _is_loopback(host):
+            self._refused(connection, "opened too many connections", f"the limit is {limit}")
+            return connection.respond(
+                HTTPStatus.TOO_MANY_REQUESTS, "Too many connections from this address\n"
+            )
         return None
+
+    def _refused(self, connection: ServerConnection, kind: str, detail: str) -> None:
+        self._log_throttle.report(
+            logging.WARNING, f"Connection from {_remote_host(connection)}", kind, detail
+        )
 
     async def _handle(self, connection: ServerConnection) -> None:
         request = connection.request
@@ -125,4 +182,11 @@ class CentralServer:
         charge_point_id = charge_point_id_from_path(request.path)
         assert charge_point_id is not None
         version = SUBPROTOCOLS.get(connection.subprotocol or "", DEFAULT_VERSION)
-        await self._handler(connection, charge_point_id, version)
+        host = _remote_host(connection)
+        self._connections[host] += 1
+        try:
+            await self._handler(connection, charge_point_id, version)
+        finally:
+            self._connections[host] -= 1
+            if self._connections[host] <= 0:
+                del self._connections[host]

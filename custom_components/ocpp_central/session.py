@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import datetime
+import logging
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.util import dt as dt_util
@@ -35,6 +36,7 @@ from .protocol.base import (
     TriggerKind,
 )
 from .protocol.commands import CommandAdapter
+from .validation import InvalidInputError, Violation
 
 if TYPE_CHECKING:
     from .central import CentralSystem
@@ -78,11 +80,17 @@ class ChargerSession:
         self.central = central
         self.charger = charger
         self._websocket = websocket
+        self.log_throttle = central.log_throttle
         self.adapter: CommandAdapter = create_adapter(
             ocpp_version, charger.charge_point_id, websocket, self
         )
         self._boot_status: BootStatus | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def has_booted(self) -> bool:
+        """Whether the charger sent a BootNotification on this connection."""
+        return self._boot_status is not None
 
     @property
     def accepted(self) -> bool:
@@ -109,8 +117,14 @@ class ChargerSession:
                     await self.adapter.route_message(message)
                 except ConnectionClosed:
                     raise
-                except Exception:  # noqa: BLE001 - one bad frame must never end the connection
-                    LOGGER.exception("Unexpected error serving charger %s", charger.charge_point_id)
+                except Exception as err:  # noqa: BLE001 - one bad frame must never end the connection
+                    self.log_throttle.report(
+                        logging.ERROR,
+                        f"Charger {charger.charge_point_id}",
+                        "could not be served",
+                        repr(err),
+                        exc_info=err,
+                    )
         except ConnectionClosed:
             pass
         finally:
@@ -170,7 +184,8 @@ class ChargerSession:
 
     async def boot(self, info: ChargerInfo, reason: str | None) -> BootDecision:
         """Record who the charger is and decide whether it may operate."""
-        self.charger.info = info
+        # What the charger calls itself ends up in HA's device registry and the log.
+        self.charger.info = info.printable()
         self.charger.boot_reason = reason
         self.charger.last_boot = dt_util.utcnow()
         decision = await self.central.async_boot_decision(self)
@@ -194,7 +209,9 @@ class ChargerSession:
         charger.configuration = dict(report.values)
         charger.feature_profiles = feature_profiles
         if connector_count is not None:
-            for connector_id in range(1, connector_count + 1):
+            # A charger announcing thousands of connectors gets no more devices than the cap.
+            charger.announced_connectors = max(0, min(connector_count, self.central.max_connectors))
+            for connector_id in range(1, charger.announced_connectors + 1):
                 charger.connector(connector_id)
         # New connectors or capabilities (smart charging) may need entities.
         self.central.structure_changed(charger)
@@ -217,7 +234,7 @@ class ChargerSession:
     ) -> None:
         """Record a status notification."""
         is_new = connector_id not in self.charger.connectors
-        connector = self.charger.connector(connector_id)
+        connector = self._reported_connector(connector_id)
         connector.status = status
         connector.error_code = error_code
         connector.info = info
@@ -242,9 +259,9 @@ class ChargerSession:
         transaction_id: str | None = None,
     ) -> tuple[str, AuthorizationStatus]:
         """Open a transaction (with a new id unless the charger chose one), persisted first."""
+        connector = self._reported_connector(connector_id)
         if transaction_id is None:
             transaction_id = str(self.central.store.next_transaction_id())
-        connector = self.charger.connector(connector_id)
         # 2.x may start a session without a register reading: the last known register is the
         # baseline then, or, for a charger never read before, the session's first reading.
         start_pending = meter_start_wh is None and connector.energy.value_wh is None
@@ -338,7 +355,7 @@ class ChargerSession:
         self, connector_id: int, transaction_id: str | None, samples: list[SampledValue]
     ) -> None:
         """Record readings; in or outside a transaction, never lowering the energy total."""
-        connector = self.charger.connector(connector_id)
+        connector = self._reported_connector(connector_id)
         transaction = connector.transaction
         if transaction is not None and transaction_id not in (None, transaction.transaction_id):
             # Late readings of an earlier session still move the register, not this session.
@@ -381,6 +398,24 @@ class ChargerSession:
         del transfers[:-_MAX_DATA_TRANSFERS]
         self.central.fire_data_transfer(self.charger, record)
         return False
+
+    def _reported_connector(self, connector_id: int) -> Connector:
+        """The connector a charger names, refused unless the charger has it.
+
+        Every connector becomes a device with entities and a stored record, so an id beyond
+        what the charger announced (or, before it announced anything, beyond the cap) is
+        refused rather than created.
+        """
+        charger = self.charger
+        if connector_id not in charger.connectors:
+            announced = charger.announced_connectors
+            limit = self.central.max_connectors if announced is None else announced
+            if not 0 <= connector_id <= limit:
+                raise InvalidInputError(
+                    Violation.PROPERTY,
+                    f"Connector {connector_id} does not exist (connectors are 0-{limit})",
+                )
+        return charger.connector(connector_id)
 
     def _source(self, connector_id: int) -> str:
         return f"{self.charger.charge_point_id} connector {connector_id}"

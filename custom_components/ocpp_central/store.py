@@ -7,10 +7,13 @@ from datetime import datetime
 from typing import Any, Final, TypedDict
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.json import prepare_save_json
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import SerializationError
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .model import Charger, ChargerInfo, Transaction
 
 STORAGE_VERSION: Final = 1
@@ -79,10 +82,15 @@ class CentralStore:
         self._store: Store[StoredData] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
         )
+        self._hass = hass
+        self._issue_id = f"store_failed_{entry_id}"
         self._chargers: dict[str, Charger] = {}
         self.approved: set[str] = set()
         self.last_transaction_id = 0
         self._save_pending = False
+        # Each charger's last record that serialised, kept in case a later one cannot be.
+        self._last_good: dict[str, StoredCharger] = {}
+        self._unsaveable: frozenset[str] = frozenset()
 
     async def async_load(self) -> dict[str, Charger]:
         """Load stored state; returns the approved chargers rebuilt as model objects."""
@@ -126,6 +134,9 @@ class CentralStore:
 
     async def async_save_now(self) -> None:
         """Write immediately: after approvals, transaction starts and stops."""
+        # This write replaces a delayed one that was scheduled: the next meter reading must
+        # schedule again.
+        self._save_pending = False
         await self._store.async_save(self._data())
 
     def schedule_save(self) -> None:
@@ -143,25 +154,82 @@ class CentralStore:
         return self._data()
 
     def _data(self) -> StoredData:
-        chargers: dict[str, StoredCharger] = {}
-        for charge_point_id in sorted(self.approved):
-            charger = self._chargers[charge_point_id]
-            chargers[charge_point_id] = StoredCharger(
-                info=asdict(charger.info),
-                ocpp_version=charger.ocpp_version,
-                connector_ids=sorted(charger.connectors),
-                energy_wh={
-                    str(connector_id): connector.energy.value_wh
-                    for connector_id, connector in charger.connectors.items()
-                    if connector.energy.value_wh is not None
-                },
-                transactions=[
-                    _transaction_to_store(connector.transaction)
-                    for connector in charger.connectors.values()
-                    if connector.transaction is not None
-                ],
-            )
-        return StoredData(last_transaction_id=self.last_transaction_id, chargers=chargers)
+        """The document to write, never one that cannot be written.
+
+        HA's Store logs a document it cannot serialise and drops the write, which would stop
+        every later save too (approvals, energy totals, the transaction-id counter). What enters
+        the model is validated, so this is a last line of defence: a charger whose record does
+        not serialise keeps its last good record, and a repair issue names it.
+        """
+        chargers = {
+            charge_point_id: self._charger_record(self._chargers[charge_point_id])
+            for charge_point_id in sorted(self.approved)
+        }
+        data = StoredData(last_transaction_id=self.last_transaction_id, chargers=chargers)
+        try:
+            prepare_save_json(dict(data))
+        except SerializationError:
+            data = self._without_unsaveable(data)
+        else:
+            self._last_good = chargers
+            self._set_unsaveable(frozenset())
+        return data
+
+    def _without_unsaveable(self, data: StoredData) -> StoredData:
+        chargers = dict(data["chargers"])
+        unsaveable: set[str] = set()
+        for charge_point_id, record in data["chargers"].items():
+            try:
+                prepare_save_json(dict(record))
+            except SerializationError:
+                unsaveable.add(charge_point_id)
+                if (good := self._last_good.get(charge_point_id)) is not None:
+                    chargers[charge_point_id] = good
+                else:
+                    del chargers[charge_point_id]
+            else:
+                self._last_good[charge_point_id] = record
+        self._set_unsaveable(frozenset(unsaveable))
+        return StoredData(last_transaction_id=data["last_transaction_id"], chargers=chargers)
+
+    def _set_unsaveable(self, unsaveable: frozenset[str]) -> None:
+        if unsaveable == self._unsaveable:
+            return
+        self._unsaveable = unsaveable
+        if not unsaveable:
+            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
+            return
+        names = ", ".join(sorted(unsaveable))
+        LOGGER.error(
+            "The state of chargers %s cannot be saved; keeping their last saved state", names
+        )
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            self._issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="store_failed",
+            translation_placeholders={"chargers": names},
+        )
+
+    @staticmethod
+    def _charger_record(charger: Charger) -> StoredCharger:
+        return StoredCharger(
+            info=asdict(charger.info),
+            ocpp_version=charger.ocpp_version,
+            connector_ids=sorted(charger.connectors),
+            energy_wh={
+                str(connector_id): connector.energy.value_wh
+                for connector_id, connector in charger.connectors.items()
+                if connector.energy.value_wh is not None
+            },
+            transactions=[
+                _transaction_to_store(connector.transaction)
+                for connector in charger.connectors.values()
+                if connector.transaction is not None
+            ],
+        )
 
     def as_diagnostics(self) -> dict[str, Any]:
         """What the store would write now (for diagnostics)."""

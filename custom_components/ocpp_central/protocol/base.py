@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from ..log_throttle import LogThrottle
 from ..model import ChargerInfo, ConfigurationValue, ConnectorStatus, ErrorCode, SampledValue
 
 
@@ -111,6 +112,9 @@ class ConfigurationReport:
 
 class ChargerEvents(Protocol):
     """What adapters tell the version-neutral side; implemented by the charger session."""
+
+    # Where adapters report bad input: shared by the central system's connections.
+    log_throttle: LogThrottle
 
     async def boot(self, info: ChargerInfo, reason: str | None) -> BootDecision:
         """A charger booted; decide how to answer."""

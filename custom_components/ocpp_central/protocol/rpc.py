@@ -8,13 +8,14 @@ version; the adapters only add their `@on` handlers.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import lru_cache
 import inspect
 import json
 import logging
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from jsonschema.exceptions import ValidationError as SchemaValidationError
 from ocpp.charge_point import (
@@ -26,7 +27,15 @@ from ocpp.charge_point import (
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult, get_validator
 
-from ..const import LOGGER, MAX_FRAME_BYTES
+from ..const import MAX_FRAME_BYTES
+from ..log_throttle import LogThrottle
+from ..validation import (
+    InvalidInputError,
+    Violation,
+    check_parsed_frame,
+    reject_constant,
+    safe_text,
+)
 from .schema import Check, compile_schema
 
 # Elements of each OCPP-J message array: [type, id, action, payload], [type, id, payload] and
@@ -36,9 +45,8 @@ _CALLRESULT_LENGTH: Final = 3
 _CALLERROR_LENGTH: Final = 5
 # OCPP-J limits message ids to 36 characters (a UUID).
 _MAX_UNIQUE_ID_LENGTH: Final = 36
-# How many bad frames per connection are logged before the rest are only counted; a flood of
-# garbage must not flood the log.
-_MAX_LOGGED_BAD_FRAMES: Final = 5
+# The `frames` logger shows this much of each incoming frame.
+MAX_LOGGED_FRAME: Final = 4096
 # Finds the message id of a frame too large or too broken to parse as a whole.
 _UNIQUE_ID_PATTERN: Final = re.compile(r'^\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
 
@@ -125,23 +133,39 @@ def _guess_unique_id(raw: str) -> str:
     return match.group(1) if match else "-1"
 
 
-def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | CallError:
-    """Parse one OCPP-J frame or raise FrameError saying what is wrong with it."""
+def _decode(raw: str | bytes, codes: ErrorCodes) -> tuple[str, Any]:
+    """Decode a frame's text and JSON, refusing what is not UTF-8, too large or not JSON."""
     if isinstance(raw, bytes):
         try:
             raw = raw.decode()
         except UnicodeDecodeError:
             raise FrameError(codes.rpc_framework, "Frame is not UTF-8 text", "-1") from None
-    if len(raw) > MAX_FRAME_BYTES or len(raw.encode()) > MAX_FRAME_BYTES:
+    if len(raw) > MAX_FRAME_BYTES or len(raw.encode(errors="replace")) > MAX_FRAME_BYTES:
         raise FrameError(
             codes.format_violation,
             f"Frame exceeds {MAX_FRAME_BYTES} bytes",
             _guess_unique_id(raw),
         )
     try:
-        frame = json.loads(raw)
-    except ValueError:
-        raise FrameError(codes.rpc_framework, "Frame is not valid JSON", "-1") from None
+        frame = json.loads(raw, parse_constant=reject_constant)
+    except (ValueError, InvalidInputError):
+        raise FrameError(
+            codes.rpc_framework, "Frame is not valid JSON", _guess_unique_id(raw)
+        ) from None
+    except RecursionError:
+        raise FrameError(
+            codes.format_violation, "Frame is nested too deeply", _guess_unique_id(raw)
+        ) from None
+    return raw, frame
+
+
+def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | CallError:
+    """Parse one OCPP-J frame or raise FrameError saying what is wrong with it.
+
+    Besides the OCPP-J envelope, the frame's content passes the validation layer here, once
+    for every action: no lone surrogates, no deep nesting, no numbers out of range.
+    """
+    raw, frame = _decode(raw, codes)
     if not isinstance(frame, list) or len(frame) < _CALLRESULT_LENGTH:
         # Answers are never answered, not even broken ones: only a CALL may get a CALLERROR.
         is_answer = isinstance(frame, list) and frame[:1] in ([3], [4])
@@ -153,7 +177,14 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
         raise FrameError(
             codes.rpc_framework, "Message id must be a string of 1-36 characters", "-1"
         )
-    if message_type == Call.message_type_id:
+    is_call = message_type == Call.message_type_id
+    try:
+        check_parsed_frame(raw, frame)
+    except InvalidInputError as err:
+        raise FrameError(
+            _error_code(err.violation, codes), err.description, unique_id if is_call else None
+        ) from None
+    if is_call:
         if (
             len(frame) != _CALL_LENGTH
             or not isinstance(frame[2], str)
@@ -170,7 +201,12 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
             raise FrameError(codes.format_violation, "Malformed CALLRESULT", None)
         return CallResult(unique_id, frame[2])
     if message_type == CallError.message_type_id:
-        if len(frame) != _CALLERROR_LENGTH:
+        if (
+            len(frame) != _CALLERROR_LENGTH
+            or not isinstance(frame[2], str)
+            or not isinstance(frame[3], str)
+            or not isinstance(frame[4], dict)
+        ):
             raise FrameError(codes.format_violation, "Malformed CALLERROR", None)
         return CallError(unique_id, frame[2], frame[3], frame[4])
     raise FrameError(
@@ -178,6 +214,19 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
         f"Message type {message_type!r} is not supported",
         unique_id,
     )
+
+
+def _error_code(violation: Violation, codes: ErrorCodes) -> str:
+    """The CALLERROR code of a validation-layer violation, in the version's spelling."""
+    match violation:
+        case Violation.FORMAT:
+            return codes.format_violation
+        case Violation.TYPE:
+            return "TypeConstraintViolation"
+        case Violation.PROPERTY:
+            return "PropertyConstraintViolation"
+        case Violation.OCCURRENCE:
+            return codes.occurrence_violation
 
 
 def schema_error(error: SchemaValidationError, codes: ErrorCodes) -> RpcError:
@@ -202,26 +251,6 @@ def schema_error(error: SchemaValidationError, codes: ErrorCodes) -> RpcError:
             return RpcError(codes.format_violation, description)
 
 
-class BadInputLog:
-    """Logs bad input once per frame, and stops logging a connection that floods garbage."""
-
-    def __init__(self, charge_point_id: str) -> None:
-        """Start counting for one connection."""
-        self._charge_point_id = charge_point_id
-        self.count = 0
-
-    def log(self, what: str, detail: str) -> None:
-        """Log one line for this bad frame unless the connection already sent too many."""
-        self.count += 1
-        if self.count <= _MAX_LOGGED_BAD_FRAMES:
-            LOGGER.warning("Charger %s sent %s: %s", self._charge_point_id, what, detail[:200])
-        elif self.count == _MAX_LOGGED_BAD_FRAMES + 1:
-            LOGGER.warning(
-                "Charger %s keeps sending bad frames; not logging further ones",
-                self._charge_point_id,
-            )
-
-
 class RobustRouting:
     """Mixin placed before an `ocpp` ChargePoint class: our receive path for every version.
 
@@ -238,37 +267,67 @@ class RobustRouting:
     _ocpp_version: str
     _response_queue: Any
     _call_lock: Any
+    _connection: Any
     validate_schemas: bool = True
-    bad_input: BadInputLog
-
-    if TYPE_CHECKING:
-
-        async def _send(self, message: str) -> None:
-            """Provided by the `ocpp` library's ChargePoint."""
+    # Shared by every connection of a central system: logging stays bounded across
+    # reconnects and across a flood of charger ids.
+    log_throttle: LogThrottle
+    _sent_call_id: str | None = None
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         """Route one incoming frame; never raises for anything the charger sent."""
+        if self.logger.isEnabledFor(logging.INFO):
+            self.logger.info("%s: receive %s", self.id, safe_text(raw_msg, MAX_LOGGED_FRAME))
         try:
             message = parse_frame(raw_msg, self.error_codes)
         except FrameError as err:
-            self.bad_input.log("a malformed frame", err.description)
+            self.report_bad_input("a malformed frame", err.description)
             if err.unique_id is not None:
                 reply = CallError(err.unique_id, err.code, err.description, {})
                 await self._send(reply.to_json())
+            elif self._call_lock.locked() and (pending := self._pending_call_id) is not None:
+                # A broken answer to our pending call (its id is unreadable or it is
+                # malformed): fail that call now instead of letting it time out.
+                self._response_queue.put_nowait(
+                    CallError(pending, self.error_codes.format_violation, err.description, {})
+                )
             return
         if isinstance(message, Call):
             try:
                 await self._handle_call(message)
             except OCPPError as err:
-                self.bad_input.log(
-                    f"a {message.action} we refused", f"{err.code}: {err.description}"
-                )
+                self.report_bad_input(f"a {message.action} we refused", err.code)
                 await self._send(message.create_call_error(err).to_json())
-        elif self._call_lock.locked():
+        elif self._call_lock.locked() and message.unique_id == self._pending_call_id:
             self._response_queue.put_nowait(message)
         else:
-            # Nobody is waiting: queueing it would hand a stale answer to our next call.
-            self.bad_input.log("an answer to no pending call", str(message.unique_id))
+            # Nobody waits for it: queueing it would hand a stale answer to our next call.
+            self.report_bad_input("an answer to no pending call", str(message.unique_id))
+
+    def report_bad_input(self, kind: str, detail: str) -> None:
+        """Log what the charger sent wrong, once per kind within the throttle's window."""
+        self.log_throttle.report(logging.WARNING, f"Charger {self.id}", f"sent {kind}", detail)
+
+    @property
+    def _pending_call_id(self) -> str | None:
+        """The message id of our CALL waiting for its answer (one at a time, OCPP-J)."""
+        return self._sent_call_id if self._call_lock.locked() else None
+
+    async def _send(self, message: str) -> None:
+        """Send a frame, remembering the id of our own CALLs to match their answers."""
+        if message.startswith("[2,"):
+            self._sent_call_id = json.loads(message)[1]
+        self.logger.info("%s: send %s", self.id, message)
+        await self._connection.send(message)
+
+    async def _get_specific_response(self, unique_id: str, timeout: float) -> Any:  # noqa: ASYNC109 - the library's signature
+        """Wait for the answer to our CALL (replaces the library's recursive version)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                response = await self._response_queue.get()
+                if response.unique_id == unique_id:
+                    return response
+                self.report_bad_input("an answer to another call", str(response.unique_id))
 
     def validate(self, message: Call) -> None:
         """Validate a CALL's payload against the version's JSON schema."""
@@ -305,8 +364,18 @@ class RobustRouting:
                 response = await response
         except OCPPError:
             raise
+        except InvalidInputError as err:
+            raise RpcError(_error_code(err.violation, self.error_codes), err.description) from None
         except Exception as err:
-            LOGGER.exception("Error handling %s from charger %s", msg.action, self.id)
+            # A bug of ours, not the charger's: with a traceback, but throttled like the rest
+            # because the charger can repeat the frame that triggers it.
+            self.log_throttle.report(
+                logging.ERROR,
+                f"Charger {self.id}",
+                f"{msg.action} could not be processed",
+                repr(err),
+                exc_info=err,
+            )
             raise RpcError("InternalError", f"{msg.action} could not be processed") from err
         payload = snake_to_camel_case(remove_nones(serialize_as_dict(response)))
         await self._send(msg.create_call_result(payload).to_json())

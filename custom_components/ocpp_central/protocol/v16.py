@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Final
 
-from homeassistant.util import dt as dt_util
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.datatypes import IdTagInfo
@@ -21,6 +19,7 @@ from ocpp.v16.enums import (
 from ..const import CALL_TIMEOUT, LOGGER
 from ..metering import normalise
 from ..model import ChargerInfo, ConfigurationValue, ConnectorStatus, ErrorCode, SampledValue
+from ..validation import parse_timestamp
 from .base import (
     AuthorizationStatus,
     BootStatus,
@@ -33,7 +32,7 @@ from .base import (
 )
 from .calls import CallerMixin
 from .profiles import iso_now
-from .rpc import ERROR_CODES_16, BadInputLog, RobustRouting
+from .rpc import ERROR_CODES_16, RobustRouting
 from .v16_commands import V16Commands
 
 OCPP_VERSION: Final = "1.6"
@@ -108,13 +107,6 @@ KEY_SAMPLED_DATA: Final = "MeterValuesSampledData"
 KEY_SAMPLED_DATA_MAX_LENGTH: Final = "MeterValuesSampledDataMaxLength"
 
 
-def parse_timestamp(value: str | None) -> datetime:
-    """Parse an OCPP timestamp; chargers without a clock send nonsense, which becomes now."""
-    if value and (parsed := dt_util.parse_datetime(value)) is not None:
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_util.UTC)
-    return dt_util.utcnow()
-
-
 def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[SampledValue]:
     """Turn 1.6 meterValue elements into normalised samples, skipping what is not numeric."""
     samples: list[SampledValue] = []
@@ -153,7 +145,7 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
             logger=LOGGER.getChild("frames"),
         )
         self._events = events
-        self.bad_input = BadInputLog(charge_point_id)
+        self.log_throttle = events.log_throttle
 
     # --- charger -> central system -------------------------------------------------------
 

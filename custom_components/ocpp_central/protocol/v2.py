@@ -27,6 +27,7 @@ from ..model import (
     Measurand,
     SampledValue,
 )
+from ..validation import parse_timestamp
 from .base import (
     AuthorizationStatus,
     BootStatus,
@@ -39,10 +40,9 @@ from .base import (
 )
 from .calls import CallerMixin
 from .profiles import iso_now
-from .rpc import ERROR_CODES_21, ERROR_CODES_201, BadInputLog, RobustRouting
+from .rpc import ERROR_CODES_21, ERROR_CODES_201, RobustRouting
 from .v2_commands import V2Commands
 from .v2_report import ReportCollector, variable_key
-from .v16 import parse_timestamp
 
 OCPP_201: Final = "2.0.1"
 OCPP_21: Final = "2.1"
@@ -149,7 +149,7 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
             logger=LOGGER.getChild("frames"),
         )
         self._events = events
-        self.bad_input = BadInputLog(charge_point_id)
+        self.log_throttle = events.log_throttle
         self._request_ids = itertools.count(1)
         self._reports: dict[int, ReportCollector] = {}
         self._seq_nos: dict[str, int] = {}
