@@ -299,7 +299,8 @@ class CentralSystem:
             for charge_point_id, asked in self._cards_requested.items()
             if charge_point_id not in in_progress and now - asked < CARD_START_GRACE
         }
-        return in_progress | set(self._cards_requested)
+        # An accepted charger's card is closing: it no longer counts.
+        return (in_progress | set(self._cards_requested)) - self.chargers.keys()
 
     def _offer_waiting_cards(self) -> None:
         """After a card was resolved, show cards for connected chargers still waiting."""

@@ -117,14 +117,21 @@ ERROR_CODES_21: Final = ErrorCodes(
 
 
 class FrameError(Exception):
-    """A frame that cannot be routed; answered with a CALLERROR when it has a message id."""
+    """A frame that cannot be routed; answered with a CALLERROR when it has a message id.
 
-    def __init__(self, code: str, description: str, unique_id: str | None) -> None:
+    `answer_to` is the message id of a broken CALLRESULT or CALLERROR, which is never
+    answered but fails our own call with that id.
+    """
+
+    def __init__(
+        self, code: str, description: str, unique_id: str | None, answer_to: str | None = None
+    ) -> None:
         """Describe why the frame was refused."""
         super().__init__(description)
         self.code = code
         self.description = description
         self.unique_id = unique_id
+        self.answer_to = answer_to
 
 
 def _guess_unique_id(raw: str) -> str:
@@ -182,7 +189,10 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
         check_parsed_frame(raw, frame)
     except InvalidInputError as err:
         raise FrameError(
-            _error_code(err.violation, codes), err.description, unique_id if is_call else None
+            _error_code(err.violation, codes),
+            err.description,
+            unique_id if is_call else None,
+            None if is_call else unique_id,
         ) from None
     if is_call:
         if (
@@ -198,7 +208,7 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
         return Call(unique_id, frame[2], frame[3])
     if message_type == CallResult.message_type_id:
         if len(frame) != _CALLRESULT_LENGTH or not isinstance(frame[2], dict):
-            raise FrameError(codes.format_violation, "Malformed CALLRESULT", None)
+            raise FrameError(codes.format_violation, "Malformed CALLRESULT", None, unique_id)
         return CallResult(unique_id, frame[2])
     if message_type == CallError.message_type_id:
         if (
@@ -207,7 +217,7 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
             or not isinstance(frame[3], str)
             or not isinstance(frame[4], dict)
         ):
-            raise FrameError(codes.format_violation, "Malformed CALLERROR", None)
+            raise FrameError(codes.format_violation, "Malformed CALLERROR", None, unique_id)
         return CallError(unique_id, frame[2], frame[3], frame[4])
     raise FrameError(
         codes.message_type_not_supported,
@@ -285,11 +295,10 @@ class RobustRouting:
             if err.unique_id is not None:
                 reply = CallError(err.unique_id, err.code, err.description, {})
                 await self._send(reply.to_json())
-            elif self._call_lock.locked() and (pending := self._pending_call_id) is not None:
-                # A broken answer to our pending call (its id is unreadable or it is
-                # malformed): fail that call now instead of letting it time out.
+            elif err.answer_to is not None and err.answer_to == self._pending_call_id:
+                # A broken answer to the call we wait for: fail it now, not after a timeout.
                 self._response_queue.put_nowait(
-                    CallError(pending, self.error_codes.format_violation, err.description, {})
+                    CallError(err.answer_to, self.error_codes.format_violation, err.description, {})
                 )
             return
         if isinstance(message, Call):
@@ -298,7 +307,7 @@ class RobustRouting:
             except OCPPError as err:
                 self.report_bad_input(f"a {message.action} we refused", err.code)
                 await self._send(message.create_call_error(err).to_json())
-        elif self._call_lock.locked() and message.unique_id == self._pending_call_id:
+        elif message.unique_id == self._pending_call_id:
             self._response_queue.put_nowait(message)
         else:
             # Nobody waits for it: queueing it would hand a stale answer to our next call.
