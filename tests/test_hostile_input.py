@@ -20,8 +20,14 @@ from homeassistant.helpers.json import json_bytes
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
 
-from custom_components.ocpp_central.const import CONF_AUTO_ACCEPT, CONF_MAX_PENDING_CHARGERS, DOMAIN
+from custom_components.ocpp_central.const import (
+    CONF_AUTO_ACCEPT,
+    CONF_MAX_CONNECTIONS_PER_ADDRESS,
+    CONF_MAX_PENDING_CHARGERS,
+    DOMAIN,
+)
 from custom_components.ocpp_central.errors import ChargerCallError
 from custom_components.ocpp_central.log_throttle import LogThrottle
 
@@ -495,3 +501,41 @@ def test_log_throttle_counts_repeats_and_caps_everything() -> None:
         assert "not logging more" in records[-1]
     finally:
         logger.removeHandler(handler)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{CONF_AUTO_ACCEPT: True, CONF_MAX_CONNECTIONS_PER_ADDRESS: 2}],
+)
+async def test_connections_per_address_are_capped(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    url: str,
+    options: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Past the cap an address gets HTTP 429; a closed connection frees its slot.
+
+    Loopback is exempt in real use (a proxy on the HA host forwards every charger), so the
+    test makes loopback count like any other address.
+    """
+    from custom_components.ocpp_central import server
+
+    monkeypatch.setattr(server, "_is_loopback", lambda _address: False)
+    first = await _open(url, "1.6", "ADDR1")
+    second = await _open(url, "1.6", "ADDR2")
+    for ws in (first, second):
+        assert (await RawCharger(ws).call("Heartbeat", {}))[0] == 3
+    for number in range(5):
+        with pytest.raises(InvalidStatus) as err:
+            await _open(url, "1.6", f"ADDR-EXTRA{number}")
+        assert err.value.response.status_code == 429
+    await first.close()
+    await wait_until(hass, lambda: "ADDR1" not in central.runtime_data.sessions)
+    async with await _open(url, "1.6", "ADDR3") as third:
+        reply = await RawCharger(third).call("Heartbeat", {})
+        assert reply[0] == 3
+    await second.close()
+    # Five refusals, one log line.
+    assert caplog.text.count("opened too many connections") == 1
