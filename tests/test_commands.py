@@ -49,7 +49,7 @@ async def test_callerror_to_configuration_is_logged(
         await ws.send(json.dumps([4, call[1], "NotSupported", "nope", {}]))
         await asyncio.sleep(0.1)
         await hass.async_block_till_done()
-        assert "Could not read or apply configuration of charger ERR1" in caplog.text
+        assert "Charger ERR1: did not let us read or apply its configuration" in caplog.text
         await ws.send(json.dumps([2, "hb", "Heartbeat", {}]))
         async with asyncio.timeout(5):
             assert json.loads(await ws.recv())[:2] == [3, "hb"]

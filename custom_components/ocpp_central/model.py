@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
+import time
+from typing import Final
 
 from .const import LOGGER
 from .solar import SolarDecision
@@ -137,6 +139,11 @@ class Transaction:
         return max(0.0, (end - self.started_at).total_seconds())
 
 
+# A register that keeps dropping and recovering (a broken meter, or a charger that wants to
+# fill the log) is reported at most this often (seconds).
+REGISTER_WARNING_INTERVAL: Final = 600.0
+
+
 @dataclass(slots=True)
 class EnergyRegister:
     """A lifetime energy register that never goes backwards.
@@ -144,16 +151,21 @@ class EnergyRegister:
     Some chargers' registers drop to 0 or jump back after a firmware restart or meter swap.
     Home Assistant's energy dashboard treats any decrease of a total_increasing sensor as a
     meter reset and would count the whole register again, so decreases are ignored (and
-    logged once per episode) instead.
+    logged once per episode, at most once per REGISTER_WARNING_INTERVAL) instead.
     """
 
     value_wh: float | None = None
     _rejecting: bool = False
+    _warned_at: float | None = None
 
     def update(self, reading_wh: float, source: str) -> bool:
         """Accept a new register reading; return True when the total changed."""
         if self.value_wh is not None and reading_wh < self.value_wh:
-            if not self._rejecting:
+            now = time.monotonic()
+            if not self._rejecting and (
+                self._warned_at is None or now - self._warned_at >= REGISTER_WARNING_INTERVAL
+            ):
+                self._warned_at = now
                 LOGGER.warning(
                     "%s: energy register went back from %.0f Wh to %.0f Wh; ignoring"
                     " readings below the last total",

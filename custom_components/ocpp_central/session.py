@@ -174,10 +174,12 @@ class ChargerSession:
             await self.adapter.apply_settings(self.central.settings)
             await install_failsafe(self)
         except ChargerCommandError as err:
-            LOGGER.warning(
-                "Could not read or apply configuration of charger %s: %s",
-                self.charger.charge_point_id,
-                err,
+            # Throttled: a charger that boots in a loop would otherwise log on every boot.
+            self.log_throttle.report(
+                logging.WARNING,
+                f"Charger {self.charger.charge_point_id}",
+                "did not let us read or apply its configuration",
+                str(err),
             )
 
     # --- ChargerEvents ---------------------------------------------------------------------
