@@ -49,6 +49,8 @@ _MAX_UNIQUE_ID_LENGTH: Final = 36
 MAX_LOGGED_FRAME: Final = 4096
 # Finds the message id of a frame too large or too broken to parse as a whole.
 _UNIQUE_ID_PATTERN: Final = re.compile(r'^\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
+# Recognises a CALLRESULT or CALLERROR too broken to parse.
+_ANSWER_PATTERN: Final = re.compile(r"^\s*\[\s*[34]\s*,")
 
 
 # Compiled validity checks per (OCPP version, action); None where jsonschema must decide.
@@ -92,6 +94,9 @@ class ErrorCodes:
     occurrence_violation: str
     message_type_not_supported: str
     rpc_framework: str
+    # Message types that are never answered besides CALLRESULT and CALLERROR: OCPP-J 2.1's
+    # CALLRESULTERROR (5, a charger's complaint about our answer) and SEND (6, unconfirmed).
+    unanswered_message_types: frozenset[int] = frozenset()
 
 
 # OCPP-J 1.6 spells these "FormationViolation" and "OccurenceConstraintViolation" (errata 5.1,
@@ -113,6 +118,7 @@ ERROR_CODES_21: Final = ErrorCodes(
     occurrence_violation="OccurrenceConstraintViolation",
     message_type_not_supported="MessageTypeNotSupported",
     rpc_framework="RpcFrameworkError",
+    unanswered_message_types=frozenset({5, 6}),
 )
 
 
@@ -134,9 +140,15 @@ class FrameError(Exception):
         self.answer_to = answer_to
 
 
-def _guess_unique_id(raw: str) -> str:
-    """Message id of a CALL too broken to parse; "-1" when none can be found (OCPP-J 2.0.1)."""
-    match = _UNIQUE_ID_PATTERN.match(raw[:200])
+def _guess_unique_id(raw: str) -> str | None:
+    """Message id of a CALL too broken to parse; "-1" when none can be found (OCPP-J 2.0.1).
+
+    None for what looks like a broken answer: answers are never answered.
+    """
+    head = raw[:200]
+    if _ANSWER_PATTERN.match(head):
+        return None
+    match = _UNIQUE_ID_PATTERN.match(head)
     return match.group(1) if match else "-1"
 
 
@@ -155,9 +167,15 @@ def _decode(raw: str | bytes, codes: ErrorCodes) -> tuple[str, Any]:
         )
     try:
         frame = json.loads(raw, parse_constant=reject_constant)
-    except (ValueError, InvalidInputError):
+    except InvalidInputError as err:
+        # NaN or Infinity: JSON otherwise, with an id worth answering.
+        raise FrameError(codes.format_violation, err.description, _guess_unique_id(raw)) from None
+    except ValueError:
+        # OCPP-J: the id of a frame that is not JSON cannot be trusted; answer "-1".
         raise FrameError(
-            codes.rpc_framework, "Frame is not valid JSON", _guess_unique_id(raw)
+            codes.rpc_framework,
+            "Frame is not valid JSON",
+            None if _ANSWER_PATTERN.match(raw[:200]) else "-1",
         ) from None
     except RecursionError:
         raise FrameError(
@@ -175,16 +193,19 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
     raw, frame = _decode(raw, codes)
     if not isinstance(frame, list) or len(frame) < _CALLRESULT_LENGTH:
         # Answers are never answered, not even broken ones: only a CALL may get a CALLERROR.
-        is_answer = isinstance(frame, list) and frame[:1] in ([3], [4])
+        is_answer = isinstance(frame, list) and bool(frame) and _is_answer(frame[0], codes)
         raise FrameError(
             codes.rpc_framework, "Frame is not an OCPP-J message array", None if is_answer else "-1"
         )
     message_type, unique_id = frame[0], frame[1]
+    is_call = message_type == Call.message_type_id
+    is_answer = _is_answer(message_type, codes)
     if not isinstance(unique_id, str) or not 0 < len(unique_id) <= _MAX_UNIQUE_ID_LENGTH:
         raise FrameError(
-            codes.rpc_framework, "Message id must be a string of 1-36 characters", "-1"
+            codes.rpc_framework,
+            "Message id must be a string of 1-36 characters",
+            None if is_answer else "-1",
         )
-    is_call = message_type == Call.message_type_id
     try:
         check_parsed_frame(raw, frame)
     except InvalidInputError as err:
@@ -222,7 +243,19 @@ def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | Call
     raise FrameError(
         codes.message_type_not_supported,
         f"Message type {message_type!r} is not supported",
-        unique_id,
+        None if is_answer else unique_id,
+    )
+
+
+def _is_answer(message_type: Any, codes: ErrorCodes) -> bool:
+    """Whether a message type is one never answered (answers, and 2.1's SEND)."""
+    return (
+        isinstance(message_type, int)
+        and not isinstance(message_type, bool)
+        and (
+            message_type in (CallResult.message_type_id, CallError.message_type_id)
+            or message_type in codes.unanswered_message_types
+        )
     )
 
 
@@ -291,7 +324,7 @@ class RobustRouting:
         try:
             message = parse_frame(raw_msg, self.error_codes)
         except FrameError as err:
-            self.report_bad_input("a malformed frame", err.description)
+            self.report_bad_input("malformed frames", err.description)
             if err.unique_id is not None:
                 reply = CallError(err.unique_id, err.code, err.description, {})
                 await self._send(reply.to_json())
@@ -305,16 +338,24 @@ class RobustRouting:
             try:
                 await self._handle_call(message)
             except OCPPError as err:
-                self.report_bad_input(f"a {message.action} we refused", err.code)
+                self.report_bad_input(
+                    "calls we refused", f"{message.action}: {err.code} {err.description}"
+                )
                 await self._send(message.create_call_error(err).to_json())
         elif message.unique_id == self._pending_call_id:
             self._response_queue.put_nowait(message)
         else:
             # Nobody waits for it: queueing it would hand a stale answer to our next call.
-            self.report_bad_input("an answer to no pending call", str(message.unique_id))
+            self.report_bad_input("answers to no pending call", str(message.unique_id))
 
     def report_bad_input(self, kind: str, detail: str) -> None:
-        """Log what the charger sent wrong, once per kind within the throttle's window."""
+        """Log what the charger sent wrong: a warning once per kind within the window.
+
+        The kinds are few and coarse, so a charger's log lines stay few whatever it sends;
+        debug logging shows every bad frame.
+        """
+        if self.logger.isEnabledFor(logging.DEBUG):
+            self.logger.debug("%s: bad input (%s): %s", self.id, kind, safe_text(detail))
         self.log_throttle.report(logging.WARNING, f"Charger {self.id}", f"sent {kind}", detail)
 
     @property
@@ -336,7 +377,7 @@ class RobustRouting:
                 response = await self._response_queue.get()
                 if response.unique_id == unique_id:
                     return response
-                self.report_bad_input("an answer to another call", str(response.unique_id))
+                self.report_bad_input("answers to no pending call", str(response.unique_id))
 
     def validate(self, message: Call) -> None:
         """Validate a CALL's payload against the version's JSON schema."""
