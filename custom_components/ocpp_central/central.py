@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
+import itertools
 import logging
 import time
 from typing import TYPE_CHECKING, Final
@@ -62,9 +63,11 @@ if TYPE_CHECKING:
 # Flows start in a task; a card asked for within this many seconds counts as open even before
 # HA lists its flow.
 CARD_START_GRACE: Final = 10.0
-# A Pending charger boots again after this many seconds (unless we trigger it sooner); short
-# enough that accepting feels immediate even for chargers without TriggerMessage.
+# A Pending charger boots again after this many seconds (unless we trigger it sooner). One
+# whose discovery card is open asks every 10 s, so accepting it feels immediate also where it
+# cannot be triggered; one waiting without a card (too many are waiting) asks every minute.
 PENDING_RETRY_INTERVAL: Final = 60
+PENDING_RETRY_WITH_CARD: Final = 10
 
 
 def discovery_unique_id(entry_id: str, charge_point_id: str) -> str:
@@ -99,6 +102,9 @@ class CentralSystem:
         # card asked for a moment ago may not be in HA's flow list yet.
         self._cards_requested: dict[str, float] = {}
         self._schemas_loaded: set[str] = set()
+        # Connections are numbered as they arrive; per charger, the newest one is served.
+        self._connection_generations = itertools.count()
+        self._newest_connection: dict[str, int] = {}
         self._controls: dict[tuple[str, int], ConnectorControl] = {}
         self._solar: dict[tuple[str, int], SolarRunner] = {}
         self._server = CentralServer(
@@ -189,23 +195,39 @@ class CentralSystem:
         await self.store.async_save_now()
 
     async def _serve(self, websocket: ServerConnection, charge_point_id: str, version: str) -> None:
-        """Serve one charger connection; a newer connection with the same id replaces it."""
-        if (previous := self.sessions.get(charge_point_id)) is not None:
-            LOGGER.info("Charger %s reconnected; closing its previous connection", charge_point_id)
-            del self.sessions[charge_point_id]
-            await previous.close("replaced by a new connection")
+        """Serve one charger connection; a newer connection with the same id replaces it.
+
+        Only the newest connection of a charger may change its state: a connection that
+        waited (for the schemas to load) while a newer one arrived is closed, never
+        registered over the newer one.
+        """
+        generation = next(self._connection_generations)
+        self._newest_connection[charge_point_id] = generation
         if version not in self._schemas_loaded:
             # Once per version and process; the first charger of a version waits for it.
             await self.hass.async_add_executor_job(preload_schemas, version)
             self._schemas_loaded.add(version)
+        if self._newest_connection.get(charge_point_id) != generation:
+            await websocket.close(code=1000, reason="replaced by a new connection")
+            return
         charger = self.chargers.get(charge_point_id) or Charger(charge_point_id)
         session = ChargerSession(self, charger, websocket, version)
+        previous = self.sessions.get(charge_point_id)
         self.sessions[charge_point_id] = session
+        if previous is not None:
+            LOGGER.info("Charger %s reconnected; closing its previous connection", charge_point_id)
+            self.entry.async_create_background_task(
+                self.hass,
+                previous.close("replaced by a new connection"),
+                f"ocpp_central {charge_point_id} close replaced connection",
+            )
         try:
             await session.run()
         finally:
             if self.sessions.get(charge_point_id) is session:
                 del self.sessions[charge_point_id]
+            if self._newest_connection.get(charge_point_id) == generation:
+                del self._newest_connection[charge_point_id]
 
     def accepted_session(self, charge_point_id: str) -> ChargerSession:
         """The connection of a charger that may take commands, else ChargerNotConnectedError."""
@@ -228,7 +250,12 @@ class CentralSystem:
             await self.async_approve(charger)
             return BootDecision(BootStatus.ACCEPTED, self.settings.heartbeat_interval)
         self._start_discovery(session)
-        return BootDecision(BootStatus.PENDING, PENDING_RETRY_INTERVAL)
+        # With its card open, the charger asks again soon, so that accepting it takes effect
+        # within seconds even where it cannot be triggered to boot.
+        has_card = charge_point_id in self._open_cards()
+        return BootDecision(
+            BootStatus.PENDING, PENDING_RETRY_WITH_CARD if has_card else PENDING_RETRY_INTERVAL
+        )
 
     def _update_device(self, charger: Charger) -> None:
         """Show what the charger said at boot (new firmware, say) on its device."""
@@ -330,7 +357,7 @@ class CentralSystem:
         session = self.sessions.get(charge_point_id)
         charger = session.charger if session else Charger(charge_point_id, info=info)
         await self.async_approve(charger)
-        if session is not None and not session.accepted:
+        if session is not None and session.boot_pending:
             session.request_boot()
 
     async def async_forget(self, charge_point_id: str) -> None:

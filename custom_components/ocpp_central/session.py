@@ -41,6 +41,9 @@ from .validation import InvalidInputError, Violation
 if TYPE_CHECKING:
     from .central import CentralSystem
 
+# A charger that reconnects usually boots within a second or two if it rebooted; one that has
+# not booted by then only lost its connection, and is caught up without a boot.
+RESUME_GRACE: Final = 5.0
 # Diagnostics keep the last few vendor messages, not an unbounded history.
 _MAX_DATA_TRANSFERS: Final = 20
 
@@ -94,8 +97,17 @@ class ChargerSession:
 
     @property
     def accepted(self) -> bool:
-        """Whether this connection's boot was accepted."""
-        return self._boot_status is BootStatus.ACCEPTED
+        """Whether the charger may operate: it is approved, whatever this connection sent.
+
+        Chargers boot only after a reboot; after a network drop or an HA restart they simply
+        reconnect and go on. Approval is a fact about the charger, not about a connection.
+        """
+        return self.charger.charge_point_id in self.central.chargers
+
+    @property
+    def boot_pending(self) -> bool:
+        """Whether this connection's last boot was answered Pending (it waits to boot again)."""
+        return self._boot_status is BootStatus.PENDING
 
     async def run(self) -> None:
         """Serve the connection until it closes; nothing the charger sends ends it early."""
@@ -111,6 +123,7 @@ class ChargerSession:
             charger.remote_address,
             charger.ocpp_version,
         )
+        self._start_task(self._resume_without_boot(), "resume")
         try:
             async for message in self._websocket:
                 try:
@@ -150,6 +163,28 @@ class ChargerSession:
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _resume_without_boot(self) -> None:
+        """Catch up with a charger that reconnected and sent no BootNotification.
+
+        An approved charger is learned and configured as after a boot and asked for its
+        status; one that is not approved is asked to boot, so that it gets a discovery card.
+        A charger that does boot right after connecting is handled by its boot instead.
+        """
+        await asyncio.sleep(RESUME_GRACE)
+        if self.has_booted:
+            return
+        if not self.accepted:
+            await self._trigger_boot()
+            return
+        LOGGER.debug("Charger %s reconnected without booting", self.charger.charge_point_id)
+        self.apply_settings()
+        try:
+            await self.adapter.trigger_message(TriggerKind.STATUS_NOTIFICATION)
+        except ChargerCommandError as err:
+            LOGGER.debug(
+                "Charger %s did not resend its status: %s", self.charger.charge_point_id, err
+            )
 
     def request_boot(self) -> None:
         """Ask a charger that was Pending to boot again now that it is accepted."""

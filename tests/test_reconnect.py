@@ -1,0 +1,144 @@
+"""Chargers reconnect all the time: acceptance and the session belong to the charger.
+
+A charger sends BootNotification only after it reboots. After a Wi-Fi drop or a Home
+Assistant restart it simply reconnects and goes on; a charger retrying quickly may even open a
+second connection before the first one is served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from custom_components.ocpp_central import central as central_module, session as session_module
+from custom_components.ocpp_central.const import CONF_AUTO_ACCEPT
+
+from .conftest import ALL_VERSIONS
+from .helpers import state, wait_until
+from .test_hostile_input import BOOT, SUBPROTOCOL, RawCharger
+
+AUTHORIZE = {
+    "1.6": {"idTag": "RFID1"},
+    "2.0.1": {"idToken": {"idToken": "RFID1", "type": "ISO14443"}},
+    "2.1": {"idToken": {"idToken": "RFID1", "type": "ISO14443"}},
+}
+
+
+def _authorization_status(version: str, reply: list[Any]) -> str:
+    info = reply[2]["idTagInfo" if version == "1.6" else "idTokenInfo"]
+    return str(info["status"])
+
+
+@pytest.fixture
+def quick_resume(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Catch up with a charger that did not boot after 50 ms instead of seconds."""
+    monkeypatch.setattr(session_module, "RESUME_GRACE", 0.05)
+
+
+@ALL_VERSIONS
+async def test_reconnect_without_boot_keeps_the_charger_accepted(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    url: str,
+    ocpp_version: str,
+    quick_resume: None,
+) -> None:
+    """Tags, sessions and readings of a charger that reconnected without booting are served.
+
+    It used to be treated as not accepted until it happened to reboot: tags Invalid, every
+    control "not connected". It is also asked for its status and configured again.
+    """
+    first = await connect(f"{url}/RC", subprotocols=[SUBPROTOCOL[ocpp_version]])
+    charger = RawCharger(first)
+    await charger.call("BootNotification", BOOT[ocpp_version])
+    await first.close()
+    await wait_until(hass, lambda: "RC" not in central.runtime_data.sessions)
+
+    async with connect(f"{url}/RC", subprotocols=[SUBPROTOCOL[ocpp_version]]) as again:
+        asked: list[str] = []
+        # The central system catches up: configuration, then a fresh StatusNotification.
+        async with asyncio.timeout(5):
+            while "TriggerMessage" not in asked:
+                frame = json.loads(await again.recv())
+                assert frame[0] == 2
+                asked.append(frame[2])
+                await again.send(json.dumps([4, frame[1], "NotSupported", "", {}]))
+        assert asked[0] in {"GetConfiguration", "GetBaseReport"}
+        charger = RawCharger(again)
+        reply = await charger.call("Authorize", AUTHORIZE[ocpp_version])
+        assert _authorization_status(ocpp_version, reply) == "Accepted"
+        assert central.runtime_data.sessions["RC"].accepted
+        assert state(hass, "binary_sensor", "RC_connected").state == "on"
+
+
+async def test_unapproved_charger_without_boot_is_asked_to_boot(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    url: str,
+    quick_resume: None,
+) -> None:
+    """A charger nobody accepted yet that connects without booting gets TriggerMessage."""
+    async with connect(f"{url}/STRANGER", subprotocols=["ocpp1.6"]) as ws:
+        async with asyncio.timeout(5):
+            frame = json.loads(await ws.recv())
+        assert frame[2:] == ["TriggerMessage", {"requestedMessage": "BootNotification"}]
+        await ws.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+        reply = await RawCharger(ws).call("Authorize", AUTHORIZE["1.6"])
+        assert _authorization_status("1.6", reply) == "Invalid"
+
+
+@ALL_VERSIONS
+async def test_newest_connection_wins_while_schemas_load(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    url: str,
+    ocpp_version: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A second connection that arrives while the first waits is the one that is served.
+
+    The first connection used to take over the session after its wait, and when it ended it
+    removed the second one's session: the charger stayed connected but detached.
+    """
+    loaded = central_module.preload_schemas
+
+    def slow_preload(version: str) -> None:
+        time.sleep(0.3)
+        loaded(version)
+
+    monkeypatch.setattr(central_module, "preload_schemas", slow_preload)
+    central.runtime_data._schemas_loaded.clear()
+    subprotocols = [SUBPROTOCOL[ocpp_version]]
+    first = await connect(f"{url}/TWICE", subprotocols=subprotocols)
+    second = await connect(f"{url}/TWICE", subprotocols=subprotocols)
+    with pytest.raises(ConnectionClosed):
+        async with asyncio.timeout(5):
+            await first.recv()
+    async with second:
+        charger = RawCharger(second)
+        reply = await charger.call("BootNotification", BOOT[ocpp_version])
+        assert reply[2]["status"] == "Accepted"
+        await asyncio.sleep(0.1)
+        session = central.runtime_data.sessions["TWICE"]
+        assert session.charger.connected
+        assert (await charger.call("Heartbeat", {}))[0] == 3
+        assert central.runtime_data.sessions["TWICE"] is session
+
+
+@pytest.mark.parametrize("options", [{CONF_AUTO_ACCEPT: False}])
+async def test_pending_interval_is_short_while_its_card_is_open(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, options: dict[str, Any]
+) -> None:
+    """A new charger with a discovery card asks again within seconds, not a minute."""
+    async with connect(f"{url}/NEWBOX", subprotocols=["ocpp1.6"]) as ws:
+        reply = await RawCharger(ws).call("BootNotification", BOOT["1.6"])
+    assert reply[2]["status"] == "Pending"
+    assert reply[2]["interval"] == central_module.PENDING_RETRY_WITH_CARD
