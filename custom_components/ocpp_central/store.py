@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Final, TypedDict
+from typing import Any, Final, NotRequired, TypedDict
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -24,7 +24,10 @@ METER_SAVE_DELAY: Final = 30
 
 
 class StoredTransaction(TypedDict):
-    """A running transaction as stored."""
+    """A running (or the last finished) transaction as stored.
+
+    Keys added after the first release are NotRequired: older stores load unchanged.
+    """
 
     transaction_id: str
     connector_id: int
@@ -32,6 +35,11 @@ class StoredTransaction(TypedDict):
     started_at: str
     meter_start_wh: float
     meter_last_wh: float
+    # A 2.x session that started without a register reading takes its first one as start.
+    meter_start_pending: NotRequired[bool]
+    stopped_at: NotRequired[str | None]
+    meter_stop_wh: NotRequired[float | None]
+    stop_reason: NotRequired[str | None]
 
 
 class StoredCharger(TypedDict):
@@ -42,6 +50,8 @@ class StoredCharger(TypedDict):
     connector_ids: list[int]
     energy_wh: dict[str, float]
     transactions: list[StoredTransaction]
+    # The last finished session per connector: its sensors show it after a restart too.
+    last_transactions: NotRequired[list[StoredTransaction]]
 
 
 class StoredData(TypedDict):
@@ -59,11 +69,16 @@ def _transaction_to_store(transaction: Transaction) -> StoredTransaction:
         started_at=transaction.started_at.isoformat(),
         meter_start_wh=transaction.meter_start_wh,
         meter_last_wh=transaction.meter_last_wh,
+        meter_start_pending=transaction.meter_start_pending,
+        stopped_at=None if transaction.stopped_at is None else transaction.stopped_at.isoformat(),
+        meter_stop_wh=transaction.meter_stop_wh,
+        stop_reason=transaction.stop_reason,
     )
 
 
 def _transaction_from_store(stored: StoredTransaction) -> Transaction:
     started: datetime = dt_util.parse_datetime(stored["started_at"]) or dt_util.utcnow()
+    stopped = stored.get("stopped_at")
     return Transaction(
         transaction_id=stored["transaction_id"],
         connector_id=stored["connector_id"],
@@ -71,6 +86,10 @@ def _transaction_from_store(stored: StoredTransaction) -> Transaction:
         started_at=started,
         meter_start_wh=stored["meter_start_wh"],
         meter_last_wh=stored["meter_last_wh"],
+        meter_start_pending=stored.get("meter_start_pending", False),
+        stopped_at=None if stopped is None else dt_util.parse_datetime(stopped),
+        meter_stop_wh=stored.get("meter_stop_wh"),
+        stop_reason=stored.get("stop_reason"),
     )
 
 
@@ -112,6 +131,9 @@ class CentralStore:
             for stored_transaction in stored["transactions"]:
                 transaction = _transaction_from_store(stored_transaction)
                 charger.connector(transaction.connector_id).transaction = transaction
+            for stored_transaction in stored.get("last_transactions", []):
+                transaction = _transaction_from_store(stored_transaction)
+                charger.connector(transaction.connector_id).last_transaction = transaction
             chargers[charge_point_id] = charger
         self.approved = set(chargers)
         self._chargers = chargers
@@ -228,6 +250,11 @@ class CentralStore:
                 _transaction_to_store(connector.transaction)
                 for connector in charger.connectors.values()
                 if connector.transaction is not None
+            ],
+            last_transactions=[
+                _transaction_to_store(connector.last_transaction)
+                for connector in charger.connectors.values()
+                if connector.last_transaction is not None
             ],
         )
 

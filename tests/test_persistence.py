@@ -1,0 +1,108 @@
+"""What must survive a Home Assistant restart is written in time, and read back.
+
+Home Assistant does not unload config entries when it stops: what is on disk then is what the
+delayed save last wrote. A delayed save that stops after the first immediate one turned one
+restart into a 12 → 10 kWh drop of the energy total, which the Energy dashboard took for a
+meter reset and counted again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.ocpp_central.const import DOMAIN
+from custom_components.ocpp_central.store import METER_SAVE_DELAY
+
+from .conftest import ALL_VERSIONS
+from .helpers import state
+
+
+def _stored(hass_storage: dict[str, Any], central: MockConfigEntry) -> dict[str, Any]:
+    return dict(hass_storage[f"{DOMAIN}.{central.entry_id}"]["data"])
+
+
+@ALL_VERSIONS
+async def test_meter_saves_keep_coming_after_immediate_saves(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Readings after a session start are saved within the delay, and at HA's final write."""
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    first = await sim.start_transaction(1, meter_start_wh=10_000)
+    await sim.meter_values(1, [{"value": "11000", "unit": "Wh"}], transaction_id=first)
+    await sim.stop_transaction(1, meter_stop_wh=11_500, transaction_id=first)
+    second = await sim.start_transaction(1, meter_start_wh=11_500)
+    await sim.meter_values(1, [{"value": "12000", "unit": "Wh"}], transaction_id=second)
+    await hass.async_block_till_done()
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=METER_SAVE_DELAY + 1))
+    await hass.async_block_till_done()
+    assert _stored(hass_storage, central)["chargers"]["CP1"]["energy_wh"]["1"] == 12_000
+
+    await sim.meter_values(1, [{"value": "12500", "unit": "Wh"}], transaction_id=second)
+    await hass.async_block_till_done()
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert _stored(hass_storage, central)["chargers"]["CP1"]["energy_wh"]["1"] == 12_500
+
+
+@ALL_VERSIONS
+async def test_last_session_and_pending_start_survive_a_restart(
+    hass: HomeAssistant, ocpp_version: str, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """The last finished session is shown again after a restart; a start meter still pending
+    is taken from the first reading after it, not from the whole register."""
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    done = await sim.start_transaction(1, meter_start_wh=1000)
+    await sim.stop_transaction(1, meter_stop_wh=3500, transaction_id=done)
+    await hass.async_block_till_done()
+    charger = central.runtime_data.chargers["CP1"]
+    connector = charger.connector(2)
+    await sim.close()
+
+    # A 2.x-style session that started without a register reading on a connector never read.
+    connector.transaction = None
+    from custom_components.ocpp_central.model import Transaction
+
+    connector.transaction = Transaction(
+        transaction_id="PENDING1",
+        connector_id=2,
+        id_tag=None,
+        started_at=dt_util.utcnow(),
+        meter_start_wh=0.0,
+        meter_last_wh=0.0,
+        meter_start_pending=True,
+    )
+    await central.runtime_data.store.async_save_now()
+
+    assert await hass.config_entries.async_unload(central.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(central.entry_id)
+    await hass.async_block_till_done()
+
+    restored = central.runtime_data.chargers["CP1"]
+    last = restored.connector(1).last_transaction
+    assert last is not None
+    assert (last.transaction_id, last.energy_wh, last.stopped_at is not None) == (
+        done if isinstance(done, str) else str(done),
+        2500.0,
+        True,
+    )
+    pending = restored.connector(2).transaction
+    assert pending is not None
+    assert pending.meter_start_pending
+
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    await hass.async_block_till_done()
+    assert float(state(hass, "sensor", "CP1_1_session_energy").state) == 2.5
