@@ -142,3 +142,91 @@ async def test_pending_interval_is_short_while_its_card_is_open(
         reply = await RawCharger(ws).call("BootNotification", BOOT["1.6"])
     assert reply[2]["status"] == "Pending"
     assert reply[2]["interval"] == central_module.PENDING_RETRY_WITH_CARD
+
+
+def _transaction_event(
+    event_type: str, seq_no: int, charging_state: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    info: dict[str, Any] = {"transactionId": "TX-1"}
+    if charging_state is not None:
+        info["chargingState"] = charging_state
+    return {
+        "eventType": event_type,
+        "timestamp": "2024-05-01T10:00:00Z",
+        "triggerReason": "ChargingStateChanged",
+        "seqNo": seq_no,
+        "transactionInfo": info,
+        "evse": {"id": 1, "connectorId": 1},
+        **extra,
+    }
+
+
+def _power(watts: float) -> dict[str, Any]:
+    return {
+        "meterValue": [
+            {
+                "timestamp": "2024-05-01T10:00:00Z",
+                "sampledValue": [{"value": watts, "measurand": "Power.Active.Import"}],
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize("ocpp_version", ["2.0.1", "2.1"])
+async def test_charging_state_survives_a_reconnect(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, ocpp_version: str
+) -> None:
+    """After a reconnect, "Occupied" during a session keeps showing Charging and the power.
+
+    The charging state used to live in the connection, so the next StatusNotification
+    Occupied switched charging off and zeroed the power mid-session.
+    """
+    subprotocols = [SUBPROTOCOL[ocpp_version]]
+    async with connect(f"{url}/EV2", subprotocols=subprotocols) as ws:
+        charger = RawCharger(ws)
+        await charger.call("BootNotification", BOOT[ocpp_version])
+        await charger.call("TransactionEvent", _transaction_event("Started", 0, "Charging"))
+        await charger.call(
+            "TransactionEvent", _transaction_event("Updated", 1, "Charging", **_power(7400))
+        )
+    async with connect(f"{url}/EV2", subprotocols=subprotocols) as ws:
+        charger = RawCharger(ws)
+        reply = await charger.call(
+            "StatusNotification",
+            {
+                "timestamp": "2024-05-01T10:01:00Z",
+                "connectorStatus": "Occupied",
+                "evseId": 1,
+                "connectorId": 1,
+            },
+        )
+        assert reply[0] == 3
+        await hass.async_block_till_done()
+        assert state(hass, "sensor", "EV2_1_status").state == "charging"
+        assert float(state(hass, "sensor", "EV2_1_power").state) == 7400
+
+
+@pytest.mark.parametrize("ocpp_version", ["2.0.1", "2.1"])
+async def test_repeated_and_late_events_change_nothing(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, ocpp_version: str
+) -> None:
+    """A repeated seqNo is ignored; an Updated after Ended does not reopen the session."""
+    async with connect(f"{url}/EV3", subprotocols=[SUBPROTOCOL[ocpp_version]]) as ws:
+        charger = RawCharger(ws)
+        await charger.call("BootNotification", BOOT[ocpp_version])
+        await charger.call("TransactionEvent", _transaction_event("Started", 0, "Charging"))
+        await charger.call("TransactionEvent", _transaction_event("Updated", 1, "SuspendedEV"))
+        # The same event again (its answer was lost): already accounted.
+        await charger.call("TransactionEvent", _transaction_event("Updated", 1, "Charging"))
+        await hass.async_block_till_done()
+        assert state(hass, "sensor", "EV3_1_status").state == "suspended_ev"
+        await charger.call("TransactionEvent", _transaction_event("Ended", 2, "EVConnected"))
+        # Sent again, and a late Updated: neither reopens the session.
+        await charger.call("TransactionEvent", _transaction_event("Ended", 3, "EVConnected"))
+        await charger.call("TransactionEvent", _transaction_event("Updated", 2, "Charging"))
+        await hass.async_block_till_done()
+        connector = central.runtime_data.chargers["EV3"].connector(1)
+        assert connector.transaction is None
+        assert connector.last_transaction is not None
+        assert connector.last_transaction.transaction_id == "TX-1"
+        assert state(hass, "sensor", "EV3_1_status").state == "finishing"

@@ -126,6 +126,12 @@ class Transaction:
     stop_reason: str | None = None
     # True until the first register reading of a session that started without one.
     meter_start_pending: bool = False
+    # What the vehicle does in this session (Charging, SuspendedEV, ...): 2.x reports it with
+    # the transaction and only "Occupied" as the connector status.
+    charging_state: ConnectorStatus | None = None
+    # The highest 2.x TransactionEvent seqNo accounted; repeats and late events are ignored.
+    last_seq_no: int | None = None
+    last_event_at: datetime | None = None
 
     @property
     def energy_wh(self) -> float:
@@ -142,6 +148,20 @@ class Transaction:
 # A register that keeps dropping and recovering (a broken meter, or a charger that wants to
 # fill the log) is reported at most this often (seconds).
 REGISTER_WARNING_INTERVAL: Final = 600.0
+
+
+# States a connector shows while a session's vehicle is connected; 2.x reports them as the
+# transaction's charging state.
+SESSION_STATUSES = frozenset(
+    {
+        ConnectorStatus.PREPARING,
+        ConnectorStatus.CHARGING,
+        ConnectorStatus.SUSPENDED_EV,
+        ConnectorStatus.SUSPENDED_EVSE,
+    }
+)
+# How many finished transaction ids a charger remembers.
+MAX_FINISHED_TRANSACTIONS: Final = 32
 
 
 @dataclass(slots=True)
@@ -296,6 +316,9 @@ class Charger:
     feature_profiles: frozenset[str] = frozenset()
     configuration: dict[str, ConfigurationValue] = field(default_factory=dict)
     data_transfers: list[DataTransferRecord] = field(default_factory=list)
+    # Ids of the latest finished transactions (bounded): a late or repeated event of one of
+    # them must not open a phantom session.
+    finished_transaction_ids: list[str] = field(default_factory=list)
     _listeners: dict[int, list[Callable[[], None]]] = field(default_factory=dict, repr=False)
 
     @property

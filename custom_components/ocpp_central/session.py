@@ -17,6 +17,8 @@ from .const import LOGGER
 from .control import install_failsafe
 from .errors import ChargerCommandError
 from .model import (
+    MAX_FINISHED_TRANSACTIONS,
+    SESSION_STATUSES,
     Charger,
     ChargerInfo,
     Connector,
@@ -33,6 +35,7 @@ from .protocol.base import (
     BootDecision,
     BootStatus,
     ConfigurationReport,
+    EventOrder,
     TriggerKind,
 )
 from .protocol.commands import CommandAdapter
@@ -270,8 +273,14 @@ class ChargerSession:
         timestamp: datetime,
     ) -> None:
         """Record a status notification."""
-        is_new = connector_id not in self.charger.connectors
         connector = self._reported_connector(connector_id)
+        if (transaction := connector.transaction) is not None:
+            if status in SESSION_STATUSES:
+                transaction.charging_state = status
+            elif status is ConnectorStatus.OCCUPIED and transaction.charging_state is not None:
+                # 2.x: "Occupied" while the session goes on (also after a reconnect) is the
+                # session's charging state, not a switch to "plugged in, idle".
+                status = transaction.charging_state
         connector.status = status
         connector.error_code = error_code
         connector.info = info
@@ -279,8 +288,6 @@ class ChargerSession:
         connector.status_timestamp = timestamp
         if status is not ConnectorStatus.CHARGING:
             _zero_flow_readings(connector)
-        if is_new:
-            self.central.structure_changed(self.charger)
         self.charger.notify(connector_id)
 
     def authorize(self, id_tag: str) -> AuthorizationStatus:
@@ -334,6 +341,42 @@ class ChargerSession:
         transaction = self._running(transaction_id)
         return None if transaction is None else transaction.connector_id
 
+    def transaction_sequence(
+        self, transaction_id: str, seq_no: int, timestamp: datetime, *, offline: bool
+    ) -> EventOrder:
+        """Record a 2.x event's seqNo; say whether it is new, repeated, or after the end.
+
+        An event is a repeat when its seqNo was seen and it is not newer than the latest
+        event: a charger that lost our answer sends the same event again, and one back from
+        offline may deliver old ones late. A lower seqNo with a newer timestamp is a charger
+        that restarted its numbering (after a reboot), and is accounted.
+        """
+        if transaction_id in self.charger.finished_transaction_ids:
+            return EventOrder.FINISHED
+        transaction = self._running(transaction_id)
+        if transaction is None:
+            return EventOrder.UNKNOWN
+        previous, previous_at = transaction.last_seq_no, transaction.last_event_at
+        if (
+            previous is not None
+            and seq_no <= previous
+            and (previous_at is None or timestamp <= previous_at)
+        ):
+            return EventOrder.REPEATED
+        if previous is not None and seq_no != previous + 1:
+            LOGGER.info(
+                "Charger %s transaction %s: seqNo %s after %s%s",
+                self.charger.charge_point_id,
+                transaction_id,
+                seq_no,
+                previous,
+                " (delivered after being offline)" if offline else "",
+            )
+        transaction.last_seq_no = seq_no
+        if previous_at is None or timestamp > previous_at:
+            transaction.last_event_at = timestamp
+        return EventOrder.NEXT
+
     def _running(self, transaction_id: str) -> Transaction | None:
         return next(
             (
@@ -386,6 +429,9 @@ class ChargerSession:
         transaction.stop_reason = reason
         connector.transaction = None
         connector.last_transaction = transaction
+        finished = self.charger.finished_transaction_ids
+        finished.append(transaction.transaction_id)
+        del finished[:-MAX_FINISHED_TRANSACTIONS]
         _zero_flow_readings(connector)
 
     def meter_values(
@@ -444,15 +490,19 @@ class ChargerSession:
         refused rather than created.
         """
         charger = self.charger
-        if connector_id not in charger.connectors:
-            announced = charger.announced_connectors
-            limit = self.central.max_connectors if announced is None else announced
-            if not 0 <= connector_id <= limit:
-                raise InvalidInputError(
-                    Violation.PROPERTY,
-                    f"Connector {connector_id} does not exist (connectors are 0-{limit})",
-                )
-        return charger.connector(connector_id)
+        if (connector := charger.connectors.get(connector_id)) is not None:
+            return connector
+        announced = charger.announced_connectors
+        limit = self.central.max_connectors if announced is None else announced
+        if not 0 <= connector_id <= limit:
+            raise InvalidInputError(
+                Violation.PROPERTY,
+                f"Connector {connector_id} does not exist (connectors are 0-{limit})",
+            )
+        connector = charger.connector(connector_id)
+        # A connector first named by a status, a reading or a session needs its entities.
+        self.central.structure_changed(charger)
+        return connector
 
     def _source(self, connector_id: int) -> str:
         return f"{self.charger.charge_point_id} connector {connector_id}"

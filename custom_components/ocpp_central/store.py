@@ -14,7 +14,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import SerializationError
 
 from .const import DOMAIN, LOGGER
-from .model import Charger, ChargerInfo, Transaction
+from .model import Charger, ChargerInfo, ConnectorStatus, Transaction
 
 STORAGE_VERSION: Final = 1
 # Meter baselines change with every frame; writing them at most every 30 s bounds disk writes
@@ -40,6 +40,9 @@ class StoredTransaction(TypedDict):
     stopped_at: NotRequired[str | None]
     meter_stop_wh: NotRequired[float | None]
     stop_reason: NotRequired[str | None]
+    charging_state: NotRequired[str | None]
+    last_seq_no: NotRequired[int | None]
+    last_event_at: NotRequired[str | None]
 
 
 class StoredCharger(TypedDict):
@@ -52,6 +55,7 @@ class StoredCharger(TypedDict):
     transactions: list[StoredTransaction]
     # The last finished session per connector: its sensors show it after a restart too.
     last_transactions: NotRequired[list[StoredTransaction]]
+    finished_transaction_ids: NotRequired[list[str]]
 
 
 class StoredData(TypedDict):
@@ -70,15 +74,17 @@ def _transaction_to_store(transaction: Transaction) -> StoredTransaction:
         meter_start_wh=transaction.meter_start_wh,
         meter_last_wh=transaction.meter_last_wh,
         meter_start_pending=transaction.meter_start_pending,
-        stopped_at=None if transaction.stopped_at is None else transaction.stopped_at.isoformat(),
+        stopped_at=_iso_or_none(transaction.stopped_at),
         meter_stop_wh=transaction.meter_stop_wh,
         stop_reason=transaction.stop_reason,
+        charging_state=transaction.charging_state,
+        last_seq_no=transaction.last_seq_no,
+        last_event_at=_iso_or_none(transaction.last_event_at),
     )
 
 
 def _transaction_from_store(stored: StoredTransaction) -> Transaction:
     started: datetime = dt_util.parse_datetime(stored["started_at"]) or dt_util.utcnow()
-    stopped = stored.get("stopped_at")
     return Transaction(
         transaction_id=stored["transaction_id"],
         connector_id=stored["connector_id"],
@@ -87,10 +93,28 @@ def _transaction_from_store(stored: StoredTransaction) -> Transaction:
         meter_start_wh=stored["meter_start_wh"],
         meter_last_wh=stored["meter_last_wh"],
         meter_start_pending=stored.get("meter_start_pending", False),
-        stopped_at=None if stopped is None else dt_util.parse_datetime(stopped),
+        stopped_at=_datetime_or_none(stored.get("stopped_at")),
         meter_stop_wh=stored.get("meter_stop_wh"),
         stop_reason=stored.get("stop_reason"),
+        charging_state=_status_or_none(stored.get("charging_state")),
+        last_seq_no=stored.get("last_seq_no"),
+        last_event_at=_datetime_or_none(stored.get("last_event_at")),
     )
+
+
+def _iso_or_none(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _datetime_or_none(value: str | None) -> datetime | None:
+    return None if value is None else dt_util.parse_datetime(value)
+
+
+def _status_or_none(value: str | None) -> ConnectorStatus | None:
+    try:
+        return None if value is None else ConnectorStatus(value)
+    except ValueError:
+        return None
 
 
 class CentralStore:
@@ -131,6 +155,7 @@ class CentralStore:
             for stored_transaction in stored["transactions"]:
                 transaction = _transaction_from_store(stored_transaction)
                 charger.connector(transaction.connector_id).transaction = transaction
+            charger.finished_transaction_ids = list(stored.get("finished_transaction_ids", []))
             for stored_transaction in stored.get("last_transactions", []):
                 transaction = _transaction_from_store(stored_transaction)
                 charger.connector(transaction.connector_id).last_transaction = transaction
@@ -251,6 +276,7 @@ class CentralStore:
                 for connector in charger.connectors.values()
                 if connector.transaction is not None
             ],
+            finished_transaction_ids=list(charger.finished_transaction_ids),
             last_transactions=[
                 _transaction_to_store(connector.last_transaction)
                 for connector in charger.connectors.values()

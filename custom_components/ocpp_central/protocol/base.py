@@ -65,6 +65,19 @@ class CommandStatus(StrEnum):
     ACCEPTED_CANCELED = "accepted_canceled"
 
 
+class EventOrder(StrEnum):
+    """Where a 2.x TransactionEvent stands in its transaction's sequence (seqNo)."""
+
+    # A transaction not running here (its first event, or one whose start we missed).
+    UNKNOWN = "unknown"
+    # The next event of a running transaction (gaps are fine: events may be lost).
+    NEXT = "next"
+    # A seqNo already seen: sent again after a lost answer, or delivered late.
+    REPEATED = "repeated"
+    # An event of a transaction that already ended here.
+    FINISHED = "finished"
+
+
 class TriggerKind(StrEnum):
     """Messages the central system can ask a charger to send now."""
 
@@ -167,6 +180,11 @@ class ChargerEvents(Protocol):
 
     def transaction_connector(self, transaction_id: str) -> int | None:
         """The connector of a transaction open here, None if it is not running."""
+
+    def transaction_sequence(
+        self, transaction_id: str, seq_no: int, timestamp: datetime, *, offline: bool
+    ) -> EventOrder:
+        """Record a 2.x event's seqNo; say whether it is new, repeated, or after the end."""
 
     async def stop_transaction(
         self,

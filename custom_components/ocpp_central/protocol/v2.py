@@ -35,6 +35,7 @@ from .base import (
     ChargerSettings,
     CommandStatus,
     ConfigurationReport,
+    EventOrder,
     TriggerKind,
     same_setting_value,
 )
@@ -152,9 +153,6 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         self.log_throttle = events.log_throttle
         self._request_ids = itertools.count(1)
         self._reports: dict[int, ReportCollector] = {}
-        self._seq_nos: dict[str, int] = {}
-        # The charging state of each EVSE's session: shown instead of a plain "Occupied".
-        self._charging: dict[int, ConnectorStatus] = {}
 
     # --- charger -> central system -------------------------------------------------------
 
@@ -189,9 +187,9 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
     def _on_status(
         self, timestamp: str, connector_status: str, evse_id: int, **_kwargs: Any
     ) -> Any:
+        # "Occupied" during a session is shown as the session's charging state (the model
+        # keeps it, so that also holds after a reconnect).
         status = _CONNECTOR_STATUS.get(connector_status)
-        if status is ConnectorStatus.OCCUPIED and evse_id in self._charging:
-            status = self._charging[evse_id]
         self._report_status(evse_id, status, parse_timestamp(timestamp))
         return self._call_result.StatusNotification()
 
@@ -222,11 +220,17 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         **kwargs: Any,
     ) -> Any:
         transaction_id = str(transaction_info["transaction_id"])
+        when = parse_timestamp(timestamp)
+        order = self._events.transaction_sequence(
+            transaction_id, seq_no, when, offline=bool(kwargs.get("offline"))
+        )
+        if order in (EventOrder.REPEATED, EventOrder.FINISHED):
+            # Sent again after a lost answer, or late after the session ended: it was
+            # accounted already, and must not reopen a finished session.
+            return self._call_result.TransactionEvent()
         running_on = self._events.transaction_connector(transaction_id)
         # Only the first event of a transaction must name its EVSE.
         evse_id = int((kwargs.get("evse") or {}).get("id") or running_on or 1)
-        when = parse_timestamp(timestamp)
-        self._check_sequence(transaction_id, seq_no, offline=bool(kwargs.get("offline")))
         samples = parse_meter_values(kwargs.get("meter_value") or [])
         id_token = kwargs.get("id_token")
         id_tag = str(id_token["id_token"]) if id_token else None
@@ -236,6 +240,7 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
             _, start_status = await self._events.start_transaction(
                 evse_id, id_tag, _register_wh(samples), when, transaction_id
             )
+            self._events.transaction_sequence(transaction_id, seq_no, when, offline=False)
             status = start_status if id_tag else None
         elif id_tag is not None and event_type != "Ended":
             status = self._events.transaction_authorized(transaction_id, id_tag)
@@ -250,8 +255,6 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
                 id_tag,
                 samples,
             )
-            self._seq_nos.pop(transaction_id, None)
-            self._charging.pop(evse_id, None)
             if charging_state == "Idle":
                 # The vehicle is gone: the connector is free again.
                 self._report_status(evse_id, ConnectorStatus.AVAILABLE, when)
@@ -261,26 +264,11 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         else:
             if samples:
                 self._events.meter_values(evse_id, transaction_id, samples)
-            if charging is not None and self._charging.get(evse_id) is not charging:
-                self._charging[evse_id] = charging
+            if charging is not None:
                 self._report_status(evse_id, charging, when)
         if status is None:
             return self._call_result.TransactionEvent()
         return self._call_result.TransactionEvent(id_token_info={"status": _AUTHORIZATION[status]})
-
-    def _check_sequence(self, transaction_id: str, seq_no: int, *, offline: bool) -> None:
-        """Note gaps in a transaction's seqNo; the events are accounted whatever their order."""
-        previous = self._seq_nos.get(transaction_id)
-        if previous is not None and seq_no != previous + 1:
-            LOGGER.info(
-                "Charger %s transaction %s: seqNo %s after %s%s",
-                self.id,
-                transaction_id,
-                seq_no,
-                previous,
-                " (delivered after being offline)" if offline else "",
-            )
-        self._seq_nos[transaction_id] = max(seq_no, previous or 0)
 
     @on("MeterValues")
     def _on_meter_values(
@@ -305,8 +293,6 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
             value = str(event.get("actual_value", ""))
             if variable.get("name") == "AvailabilityState":
                 status = _CONNECTOR_STATUS.get(value)
-                if evse_id in self._charging and status is ConnectorStatus.OCCUPIED:
-                    status = self._charging[evse_id]
                 self._report_status(evse_id, status, parse_timestamp(event.get("timestamp")))
             LOGGER.debug(
                 "Charger %s event %s = %s", self.id, variable_key(component, variable), value
