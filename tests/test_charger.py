@@ -148,7 +148,12 @@ async def test_energy_total_never_goes_backwards(
     make_simulator: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A register glitching to 0 or jumping back is ignored (and logged once)."""
+    """The total never falls: restarts continue it, glitches and jumps back are ignored.
+
+    A register that restarts near zero (a firmware reset, a new meter, a register counting
+    from 0 in every session) used to freeze the total until it passed the old value, losing
+    that energy from the Energy dashboard.
+    """
     sim = await make_simulator("CP1")
     await sim.boot()
 
@@ -158,10 +163,22 @@ async def test_energy_total_never_goes_backwards(
         return float(state(hass, "sensor", "CP1_1_energy").state)
 
     assert await register("12000") == 12.0
+    # A glitch to 0 and straight back.
     assert await register("0") == 12.0
-    assert await register("11000") == 12.0
+    assert await register("12010") == 12.01
+    # A jump back that is no restart: ignored (and logged once) until passed again.
+    assert await register("11000") == 12.01
+    assert await register("11500") == 12.01
     assert await register("12500") == 12.5
     assert caplog.text.count("energy register went back") == 1
+    # Whole Wh against fractional readings is no drop, and no warning.
+    assert await register("12499.6") == 12.5
+    assert caplog.text.count("energy register went back") == 1
+    # A real restart: the total goes on with the new register.
+    assert await register("0") == 12.5
+    assert await register("500") == 13.0
+    assert await register("1500") == 14.0
+    assert "energy register restarted" in caplog.text
 
 
 @ALL_VERSIONS

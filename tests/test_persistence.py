@@ -106,3 +106,39 @@ async def test_last_session_and_pending_start_survive_a_restart(
     await sim.boot()
     await hass.async_block_till_done()
     assert float(state(hass, "sensor", "CP1_1_session_energy").state) == 2.5
+
+
+@ALL_VERSIONS
+async def test_per_session_register_keeps_the_total_growing(
+    hass: HomeAssistant, ocpp_version: str, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """A charger whose register starts at 0 in every session adds up, across a restart too.
+
+    A widely used simulator (and some wallboxes) send meterStart 0 for every transaction;
+    the total used to freeze at the first session's value.
+    """
+    sim = await make_simulator("CP1")
+    await sim.boot()
+
+    async def session(kwh: float) -> None:
+        transaction = await sim.start_transaction(1, meter_start_wh=0)
+        await sim.meter_values(
+            1, [{"value": str(kwh * 1000), "unit": "Wh"}], transaction_id=transaction
+        )
+        await sim.stop_transaction(1, meter_stop_wh=kwh * 1000, transaction_id=transaction)
+        await hass.async_block_till_done()
+
+    await session(5)
+    await session(3)
+    assert float(state(hass, "sensor", "CP1_1_energy").state) == 8.0
+    assert float(state(hass, "sensor", "CP1_1_session_energy").state) == 3.0
+    await sim.close()
+
+    assert await hass.config_entries.async_unload(central.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(central.entry_id)
+    await hass.async_block_till_done()
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    await session(2)
+    assert float(state(hass, "sensor", "CP1_1_energy").state) == 10.0

@@ -145,11 +145,6 @@ class Transaction:
         return max(0.0, (end - self.started_at).total_seconds())
 
 
-# A register that keeps dropping and recovering (a broken meter, or a charger that wants to
-# fill the log) is reported at most this often (seconds).
-REGISTER_WARNING_INTERVAL: Final = 600.0
-
-
 # States a connector shows while a session's vehicle is connected; 2.x reports them as the
 # transaction's charging state.
 SESSION_STATUSES = frozenset(
@@ -162,44 +157,108 @@ SESSION_STATUSES = frozenset(
 )
 # How many finished transaction ids a charger remembers.
 MAX_FINISHED_TRANSACTIONS: Final = 32
+# A register that keeps dropping and recovering (a broken meter, or a charger that wants to
+# fill the log) is reported at most this often (seconds).
+REGISTER_WARNING_INTERVAL: Final = 600.0
+# Chargers report meterStart/meterStop in whole Wh and readings with decimals: a reading this
+# much below the last one is the same reading, not a drop.
+REGISTER_TOLERANCE_WH: Final = 1.0
+# A register that falls to at most this (or to a tenth of what it was) restarted: a firmware
+# reset, a new meter, or a charger whose register starts at 0 with every session.
+REGISTER_RESTART_WH: Final = 1000.0
+REGISTER_RESTART_FRACTION: Final = 0.1
+# The reading right after a restart that is back at 90 % of the old register or more means the
+# restart was a glitch.
+REGISTER_GLITCH_FRACTION: Final = 0.9
 
 
 @dataclass(slots=True)
 class EnergyRegister:
-    """A lifetime energy register that never goes backwards.
+    """A lifetime energy total that never goes backwards, built from a charger's register.
 
-    Some chargers' registers drop to 0 or jump back after a firmware restart or meter swap.
-    Home Assistant's energy dashboard treats any decrease of a total_increasing sensor as a
-    meter reset and would count the whole register again, so decreases are ignored (and
-    logged once per episode, at most once per REGISTER_WARNING_INTERVAL) instead.
+    Home Assistant's Energy dashboard treats any decrease of a total_increasing sensor as a
+    meter reset and counts the whole register again. Registers do restart, though: firmware
+    resets, meter swaps, and chargers that count from 0 in every session. A restart (a fall
+    to near zero) is continued as an offset, so the total keeps growing with the new register;
+    a reading right after a restart that is back at the old register means the fall was a
+    glitch, and the offset is taken back. Any other fall is ignored until the register passes
+    its last value again.
     """
 
+    # The total shown: offset + raw register, never lower than before.
     value_wh: float | None = None
+    # Added to the raw register for every restart it went through.
+    offset_wh: float = 0.0
+    # The last raw register reading.
+    raw_wh: float | None = None
+    # The raw register before the restart detected with the last reading (glitch check).
+    _restarted_from_wh: float | None = None
+    # The next reading is the first of a new meter: it sets the baseline, it adds nothing.
+    _new_meter: bool = False
     _rejecting: bool = False
     _warned_at: float | None = None
 
     def update(self, reading_wh: float, source: str) -> bool:
-        """Accept a new register reading; return True when the total changed."""
-        if self.value_wh is not None and reading_wh < self.value_wh:
-            now = time.monotonic()
-            if not self._rejecting and (
-                self._warned_at is None or now - self._warned_at >= REGISTER_WARNING_INTERVAL
-            ):
-                self._warned_at = now
-                LOGGER.warning(
-                    "%s: energy register went back from %.0f Wh to %.0f Wh; ignoring"
-                    " readings below the last total",
-                    source,
-                    self.value_wh,
-                    reading_wh,
-                )
-                self._rejecting = True
+        """Account a raw register reading; return True when the total changed."""
+        if self._new_meter:
+            self._new_meter = False
+            self.raw_wh = reading_wh
+            self.offset_wh = (self.value_wh or 0.0) - reading_wh
+            return False
+        raw = self.raw_wh
+        restarted_from, self._restarted_from_wh = self._restarted_from_wh, None
+        if raw is not None and reading_wh < raw - REGISTER_TOLERANCE_WH:
+            if reading_wh > max(REGISTER_RESTART_WH, raw * REGISTER_RESTART_FRACTION):
+                self._warn_drop(source, raw, reading_wh)
+                return False
+            self.offset_wh += raw
+            self._restarted_from_wh = raw
+            LOGGER.info(
+                "%s: energy register restarted (%.0f Wh after %.0f Wh); the total continues",
+                source,
+                reading_wh,
+                raw,
+            )
+        elif restarted_from is not None and reading_wh >= restarted_from * REGISTER_GLITCH_FRACTION:
+            # Back near the old register right after the fall (no wallbox charges that much
+            # between two readings): the fall was a glitch, not a restart.
+            self.offset_wh -= restarted_from
+        elif raw is not None and reading_wh < raw:
+            # Within the tolerance: the same reading, rounded differently.
             return False
         self._rejecting = False
-        if reading_wh == self.value_wh:
+        self.raw_wh = reading_wh
+        total = self.offset_wh + reading_wh
+        if self.value_wh is not None and total <= self.value_wh:
             return False
-        self.value_wh = reading_wh
+        self.value_wh = total
         return True
+
+    def restore(self, total_wh: float, raw_wh: float | None, offset_wh: float) -> None:
+        """Take the stored state back after a restart of Home Assistant."""
+        self.value_wh = total_wh
+        self.offset_wh = offset_wh
+        # Stores without the raw register: the total is the register then.
+        self.raw_wh = total_wh - offset_wh if raw_wh is None else raw_wh
+
+    def new_meter(self) -> None:
+        """The charger reports a new meter: the total goes on from its first reading."""
+        self._new_meter = self.value_wh is not None
+
+    def _warn_drop(self, source: str, raw: float, reading_wh: float) -> None:
+        now = time.monotonic()
+        if not self._rejecting and (
+            self._warned_at is None or now - self._warned_at >= REGISTER_WARNING_INTERVAL
+        ):
+            self._warned_at = now
+            LOGGER.warning(
+                "%s: energy register went back from %.0f Wh to %.0f Wh; ignoring"
+                " readings below the last total",
+                source,
+                raw,
+                reading_wh,
+            )
+        self._rejecting = True
 
 
 _PHASE_TO_NEUTRAL = frozenset({"L1-N", "L2-N", "L3-N", "L1", "L2", "L3"})

@@ -224,8 +224,19 @@ class ChargerSession:
 
     async def boot(self, info: ChargerInfo, reason: str | None) -> BootDecision:
         """Record who the charger is and decide whether it may operate."""
+        previous_meter = self.charger.info.meter_serial_number
         # What the charger calls itself ends up in HA's device registry and the log.
         self.charger.info = info.printable()
+        new_meter = self.charger.info.meter_serial_number
+        if previous_meter and new_meter and new_meter != previous_meter:
+            LOGGER.info(
+                "Charger %s has a new meter (%s, was %s); its energy total continues",
+                self.charger.charge_point_id,
+                new_meter,
+                previous_meter,
+            )
+            for connector in self.charger.connectors.values():
+                connector.energy.new_meter()
         self.charger.boot_reason = reason
         self.charger.last_boot = dt_util.utcnow()
         decision = await self.central.async_boot_decision(self)
@@ -308,9 +319,9 @@ class ChargerSession:
             transaction_id = str(self.central.store.next_transaction_id())
         # 2.x may start a session without a register reading: the last known register is the
         # baseline then, or, for a charger never read before, the session's first reading.
-        start_pending = meter_start_wh is None and connector.energy.value_wh is None
+        start_pending = meter_start_wh is None and connector.energy.raw_wh is None
         if meter_start_wh is None:
-            meter_start_wh = connector.energy.value_wh or 0.0
+            meter_start_wh = connector.energy.raw_wh or 0.0
         if connector.transaction is not None:
             # The charger lost track of its previous session (power loss): close ours too.
             self._finish(connector.transaction, None, timestamp, "Other")

@@ -52,6 +52,9 @@ class StoredCharger(TypedDict):
     ocpp_version: str | None
     connector_ids: list[int]
     energy_wh: dict[str, float]
+    # The raw registers and the offsets of their restarts (see EnergyRegister).
+    energy_raw_wh: NotRequired[dict[str, float]]
+    energy_offset_wh: NotRequired[dict[str, float]]
     transactions: list[StoredTransaction]
     # The last finished session per connector: its sensors show it after a restart too.
     last_transactions: NotRequired[list[StoredTransaction]]
@@ -150,8 +153,12 @@ class CentralStore:
             )
             for connector_id in stored["connector_ids"]:
                 charger.connector(connector_id)
+            raw = stored.get("energy_raw_wh", {})
+            offsets = stored.get("energy_offset_wh", {})
             for stored_id, energy in stored["energy_wh"].items():
-                charger.connector(int(stored_id)).energy.value_wh = energy
+                charger.connector(int(stored_id)).energy.restore(
+                    energy, raw.get(stored_id), offsets.get(stored_id, 0.0)
+                )
             for stored_transaction in stored["transactions"]:
                 transaction = _transaction_from_store(stored_transaction)
                 charger.connector(transaction.connector_id).transaction = transaction
@@ -270,6 +277,16 @@ class CentralStore:
                 str(connector_id): connector.energy.value_wh
                 for connector_id, connector in charger.connectors.items()
                 if connector.energy.value_wh is not None
+            },
+            energy_raw_wh={
+                str(connector_id): connector.energy.raw_wh
+                for connector_id, connector in charger.connectors.items()
+                if connector.energy.raw_wh is not None
+            },
+            energy_offset_wh={
+                str(connector_id): connector.energy.offset_wh
+                for connector_id, connector in charger.connectors.items()
+                if connector.energy.offset_wh
             },
             transactions=[
                 _transaction_to_store(connector.transaction)
