@@ -2,6 +2,8 @@
 
 Runs one simulated charger in an endless loop of charging sessions (or one with --once),
 reconnecting every few seconds while the CSMS is down. Ctrl-C or SIGTERM stop it cleanly.
+``--habit NAME`` (repeatable) and ``--habits realistic`` make it behave like real chargers
+(see `simulator.habits`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ import sys
 
 from simulator.charger import ChargerSimulator
 from simulator.config import SUBPROTOCOLS, SimulatorConfig
+from simulator.habits import PRESETS, Habit, describe
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults in the option help, the epilog (the habit list) kept as written."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m simulator",
         description="Simulated OCPP charger (1.6J, 2.0.1 or 2.1) that charges in an endless loop.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
+        epilog="real-charger habits (--habit):\n"
+        + describe()
+        + "\n\n--habits realistic: "
+        + ", ".join(sorted(PRESETS["realistic"])),
     )
     parser.add_argument(
         "url",
@@ -74,6 +85,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="log level",
     )
     parser.add_argument("--wire", action="store_true", help="log every OCPP frame")
+    parser.add_argument(
+        "--habit",
+        action="append",
+        default=[],
+        choices=[habit.value for habit in Habit],
+        metavar="NAME",
+        help="show a real-charger habit (repeatable; the list is below)",
+    )
+    parser.add_argument(
+        "--habits",
+        choices=tuple(PRESETS),
+        default="none",
+        help="a preset of habits; --habit adds to it",
+    )
+    parser.add_argument(
+        "--answer-delay",
+        type=float,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        default=defaults.answer_delay,
+        help="seconds answers wait with habit slow_answers",
+    )
+    parser.add_argument(
+        "--reboot-delay",
+        type=float,
+        default=defaults.reboot_delay,
+        help="seconds offline during a Reset with habit reset_reboots",
+    )
+    parser.add_argument(
+        "--duplicate",
+        default=defaults.duplicate_message,
+        metavar="ACTION",
+        help="message sent twice with habit duplicate_after_lost_reply",
+    )
+    parser.add_argument(
+        "--reboot-required-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="configuration key (2.x: Component.Variable) answering RebootRequired; repeatable",
+    )
     return parser
 
 
@@ -91,6 +143,11 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         meter_interval=args.meter_interval,
         id_tag=args.id_tag,
         ocpp_version=args.ocpp_version,
+        habits=PRESETS[args.habits] | frozenset(Habit(name) for name in args.habit),
+        answer_delay=(args.answer_delay[0], args.answer_delay[1]),
+        reboot_delay=args.reboot_delay,
+        duplicate_message=args.duplicate,
+        reboot_required_keys=frozenset(args.reboot_required_key),
     )
 
 

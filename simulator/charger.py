@@ -9,13 +9,20 @@ format is delegated to a protocol layer chosen by `SimulatorConfig.ocpp_version`
 layer translates them (StartTransaction becomes TransactionEvent Started, ...) and they return
 the 2.x answers, which carry `.id_tag_info` where the 1.6 answer has one. Scripted behaviour
 (`run_session`, `run_forever`) lives in `simulator.scenario`.
+
+Real-charger habits (`SimulatorConfig.habits`, see `simulator.habits`) that concern the whole
+charger live here: what a dropped connection keeps (`_on_disconnect`, `reconnect`), the
+offline queue (`_send_or_queue`), what a reboot forgets (`restart_state`), the clock
+(`timestamp`) and the energy register (`start_transaction`, `reset_energy_register`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 import logging
+import random
+import time
 from typing import TYPE_CHECKING, Any
 
 from ocpp.exceptions import OCPPError
@@ -29,17 +36,35 @@ from simulator.config import (
     SimulatorConfig,
     format_seconds,
 )
+from simulator.habits import Habit
 from simulator.link import ChargerLink
-from simulator.model import ConnectorState, TransactionId, sampled_values, utc_timestamp, wait_event
+from simulator.model import (
+    IEC_MIN_CURRENT,
+    ConnectorState,
+    MeterNoise,
+    MeterStyle,
+    TransactionId,
+    sampled_values,
+    utc_timestamp,
+    wait_event,
+)
+from simulator.offline import OfflineQueue, Sender
+from simulator.schedule import merge_periods
 from simulator.v2 import V2ChargePoint, V2State, V21ChargePoint, V201ChargePoint
 from simulator.v2_variables import default_variables
 from simulator.v16 import V16ChargePoint
 from simulator.v16_config import default_configuration, parse_csl
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from simulator.protocol import ProtocolLayer
 
 LOGGER = logging.getLogger(__name__)
+# Where the clock of an `unset_clock` charger starts.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Periods a composite schedule reports at most (ChargingScheduleMaxPeriods).
+MAX_COMPOSITE_PERIODS = 24
 
 
 class ChargerSimulator(ChargerLink):
@@ -56,6 +81,10 @@ class ChargerSimulator(ChargerLink):
         # Keys ChangeConfiguration (1.6) / SetVariables (2.x, "Component.Variable") must answer
         # Rejected (tests force failures with it).
         self.reject_keys: set[str] = set()
+        # Keys whose change answers RebootRequired; the new values take effect at the next
+        # reboot (`after_reboot` holds what applies them).
+        self.reboot_required_keys: set[str] = set(cfg.reboot_required_keys)
+        self.after_reboot: list[Callable[[], None]] = []
         # Smart-charging quirks of real chargers: refuse every profile, or take only some
         # rate units (Huawei and others take only W).
         self.reject_profiles = False
@@ -82,9 +111,28 @@ class ChargerSimulator(ChargerLink):
         self.next_seq_no: int | None = None
         self.v2_state = V2State()
         self._connectors = {
-            n: ConnectorState(n, cfg.phases, cfg.voltage, cfg.max_current, cfg.meter_start_wh)
+            n: ConnectorState(
+                n,
+                cfg.phases,
+                cfg.voltage,
+                cfg.max_current,
+                cfg.meter_start_wh,
+                phase_switching=not cfg.has(Habit.NO_PHASE_SWITCHING),
+                min_current=IEC_MIN_CURRENT if cfg.has(Habit.SUSPENDED_BELOW_6A) else 0.0,
+            )
             for n in range(cfg.connectors + 1)
         }
+        self.meter_style = MeterStyle(
+            per_phase_only=cfg.has(Habit.PER_PHASE_ONLY),
+            noise=MeterNoise(cfg.charge_point_id) if cfg.has(Habit.NOISY_METER) else None,
+        )
+        self.offline_queue = OfflineQueue(cfg.charge_point_id)
+        # Randomness of the habits (answer delays, register resets), seeded per charger.
+        self.rng = random.Random(f"{cfg.charge_point_id}/habits")
+        self._clock_origin = time.monotonic()
+        # True while a `reset_reboots` reboot has the charger switched off.
+        self.powered_off = False
+        self._reconnect_lock = asyncio.Lock()
         self._cp: ProtocolLayer | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._accepted = asyncio.Event()
@@ -101,13 +149,114 @@ class ChargerSimulator(ChargerLink):
     def _on_disconnect(self) -> None:
         """Forget the registration (a new connection must boot again) and wake sessions.
 
-        2.x: the connector statuses are reported afresh on the next connection.
+        2.x: the connector statuses are reported afresh on the next connection. Habit
+        `reconnect_without_boot`: the registration survives the drop, as with every real
+        charger (only a reboot makes it boot again).
         """
+        if not self.config.has(Habit.RECONNECT_WITHOUT_BOOT):
+            self._forget_registration()
+        self._wake_connectors()
+
+    def _forget_registration(self) -> None:
         self.boot_status = None
         self._accepted.clear()
         for conn in self._connectors.values():
             conn.reported_status = None
-        self._wake_connectors()
+
+    @property
+    def keeps_running_offline(self) -> bool:
+        """True if sessions go on while the connection is down (habits that reconnect)."""
+        return self.config.has(Habit.OFFLINE_QUEUE) or self.config.has(Habit.RECONNECT_WITHOUT_BOOT)
+
+    async def reconnect(self) -> None:
+        """Open a new connection after a drop and go on the way the charger's habits say.
+
+        Habit `reconnect_without_boot` (and a registration that was Accepted): no
+        BootNotification; the heartbeat restarts and the offline queue is replayed. Otherwise
+        the charger registers anew (`scenario.register`: BootNotification until Accepted, the
+        queue, transactions cut off by the drop, every idle status).
+        """
+        async with self._reconnect_lock:
+            if self.connected:
+                return
+            await self.connect()
+            if self.config.has(Habit.RECONNECT_WITHOUT_BOOT) and self.boot_status == "Accepted":
+                self._start_heartbeat()
+                await self.flush_offline_queue()
+                return
+        await scenario.register(self)
+
+    async def flush_offline_queue(self) -> int:
+        """Replay the offline queue now (see `OfflineQueue.flush`); returns how many left it."""
+        return await self.offline_queue.flush(self._protocol)
+
+    async def _send_or_queue(self, action: str, send: Sender, *, transactional: bool) -> Any:
+        """Send a message now, or keep it while offline as the habits say.
+
+        Habit `offline_queue`: a transaction-related message made while offline (or while
+        older ones still wait, or lost with the connection on its way out) joins the offline
+        queue and None is returned. A charger that keeps running offline without a queue
+        (`reconnect_without_boot` alone) loses it. Otherwise ConnectionError, as without
+        habits.
+        """
+        queue = transactional and self.config.has(Habit.OFFLINE_QUEUE)
+        if self.connected and not (queue and len(self.offline_queue)):
+            try:
+                return await send(self._protocol(), False)
+            except ConnectionError:
+                if not queue:
+                    raise
+        elif not queue:  # offline
+            if transactional and self.keeps_running_offline and not self.powered_off:
+                LOGGER.info("%s: offline, %s lost", self.config.charge_point_id, action)
+                return None
+            raise ConnectionError(f"{self.config.charge_point_id}: not connected")
+        self.offline_queue.append(action, send)
+        if self.connected:
+            await self.flush_offline_queue()
+        return None
+
+    def restart_state(self) -> None:
+        """What a reboot does to the charger's memory.
+
+        The registration is gone and changes answered RebootRequired take effect. Habits:
+        `forgets_profiles_on_reboot` clears every charging profile (many chargers keep them in
+        RAM only); `register_reset` restarts the energy registers near zero (a firmware that
+        counts from its own start).
+        """
+        self._forget_registration()
+        for apply in self.after_reboot:
+            apply()
+        self.after_reboot.clear()
+        for n in self.connector_ids():
+            conn = self.connector(n)
+            conn.charging_state = None
+            if self.config.has(Habit.FORGETS_PROFILES_ON_REBOOT):
+                for profile_id in list(conn.profiles):
+                    conn.drop_profile(profile_id)
+            if self.config.has(Habit.REGISTER_RESET):
+                self.reset_energy_register(n, float(self.rng.randint(0, 20)))
+
+    def reset_energy_register(
+        self, connector_id: int | None = None, energy_wh: float = 0.0
+    ) -> None:
+        """Restart energy registers (one connector, or all) at `energy_wh`: a meter swap.
+
+        Works without a habit; `register_reset` does it on every reboot.
+        """
+        targets = self.connector_ids() if connector_id is None else [connector_id]
+        for target in targets:
+            self.connector(target).set_energy(energy_wh)
+
+    def timestamp(self, when: datetime | None = None) -> str:
+        """A timestamp as this charger writes it: `when`, or now by the charger's clock.
+
+        Habit `unset_clock`: the clock was never set, so "now" is in 1970 (the epoch plus the
+        time since the simulator started); timestamps a test passes go out unchanged.
+        """
+        if when is None and self.config.has(Habit.UNSET_CLOCK):
+            when = EPOCH + timedelta(seconds=time.monotonic() - self._clock_origin)
+        return utc_timestamp(when)
 
     def _protocol(self) -> ProtocolLayer:
         if self._cp is None or not self.connected:
@@ -117,13 +266,6 @@ class ChargerSimulator(ChargerLink):
     def protocol_layer(self) -> ProtocolLayer:
         """The protocol layer of the open connection (ConnectionError when there is none)."""
         return self._protocol()
-
-    def _v2(self) -> V2ChargePoint:
-        if not self.config.is_v2:
-            raise RuntimeError(f"OCPP {self.config.ocpp_version} has no TransactionEvent")
-        layer = self._protocol()
-        assert isinstance(layer, V2ChargePoint)
-        return layer
 
     # ------------------------------------------------------------------ state
     def connector_ids(self, *, zero: bool = False) -> list[int]:
@@ -174,23 +316,40 @@ class ChargerSimulator(ChargerLink):
             None,
         )
 
-    def composite_limit(self, connector_id: int, unit: str) -> float:
-        """The limit a composite schedule reports, in A or (unit "W") over all phases.
+    def composite_schedule(
+        self, connector_id: int, duration: float, unit: str
+    ) -> list[tuple[int, float, int]]:
+        """The composite schedule: (startPeriod, limit, numberPhases) from now on.
 
-        A connector reports its offered current; connector 0 the charger-wide maximum.
+        The limit really applied over the next `duration` seconds, from the stacked profiles
+        as they follow their schedules (see `ConnectorState.offered_current`), in A per phase
+        or W over the phases in use. Connector 0 reports the charger-wide maximum
+        (ChargePointMaxProfile). At most MAX_COMPOSITE_PERIODS periods.
         """
-        if connector_id:
-            amps = self.connector(connector_id).offered_current()
-        else:
-            station = [
-                limit.limit_a
-                for n in self.connector_ids()
-                for limit in self.connector(n).profiles.values()
-                if limit.purpose == "ChargePointMaxProfile"
-            ]
-            amps = min([self.config.max_current, *station])
-        value = amps if unit == "A" else amps * self.config.phases * self.config.voltage
-        return round(value, 1)
+        now = time.time()
+        end = now + max(0.0, float(duration))
+        conns = (
+            [self.connector(connector_id)]
+            if connector_id
+            else [self.connector(n) for n in self.connector_ids()]
+        )
+        moments = {now}
+        for conn in conns:
+            for limit in conn.profiles.values():
+                if connector_id or limit.purpose == "ChargePointMaxProfile":
+                    moments |= limit.changes(now, end, conn.tx_started_at)
+        samples = []
+        for moment in sorted(moments):
+            if connector_id:
+                amps = conns[0].offered_current(moment)
+                phases = conns[0].active_phases(moment)
+            else:
+                amps = min([self.config.max_current, *(c.station_limit(moment) for c in conns)])
+                phases = self.config.phases
+            value = amps if unit == "A" else amps * phases * self.config.voltage
+            samples.append((round(moment - now), round(value, 1), phases))
+        merged = merge_periods(samples)[:MAX_COMPOSITE_PERIODS]
+        return [(int(offset), limit, phases) for offset, limit, phases in merged]
 
     def set_power(self, connector_id: int, power_w: float | None) -> None:
         """Set the EV's power demand (None: whatever the charger offers)."""
@@ -245,11 +404,15 @@ class ChargerSimulator(ChargerLink):
             if int(result.interval) > 0:
                 self.set_heartbeat_interval(float(result.interval))
             self._accepted.set()
-            if self.config.auto_heartbeat and (self._heartbeat is None or self._heartbeat.done()):
-                self._heartbeat = self.spawn(self._heartbeat_loop(), "heartbeat")
+            self._start_heartbeat()
         else:
             self._accepted.clear()
         return result
+
+    def _start_heartbeat(self) -> None:
+        """Start the heartbeat loop (if `auto_heartbeat` and it is not running)."""
+        if self.config.auto_heartbeat and (self._heartbeat is None or self._heartbeat.done()):
+            self._heartbeat = self.spawn(self._heartbeat_loop(), "heartbeat")
 
     async def wait_accepted(self, timeout: float = 10) -> bool:  # noqa: ASYNC109
         """Wait until a BootNotification (e.g. a triggered re-boot) was Accepted."""
@@ -288,15 +451,25 @@ class ChargerSimulator(ChargerLink):
 
         2.x: see `simulator.v2` (StatusNotification on a change of connectorStatus, a
         TransactionEvent for a new chargingState, NotifyEvent for connector 0); returns the
-        last answer, or None when nothing had to be sent.
+        last answer, or None when nothing had to be sent. A charger that keeps running
+        offline (habits) changes its status locally while the connection is down (or when it
+        drops on the way).
         """
         conn = self._connectors.get(connector_id)
         if conn is not None:
             conn.set_status(status)
             conn.error_code = error_code
-        return await self._protocol().status_notification(
-            connector_id, status, error_code, info, vendor_error_code, utc_timestamp(timestamp)
-        )
+        offline_ok = self.keeps_running_offline or self.powered_off
+        if not self.connected and offline_ok:
+            return None
+        try:
+            return await self._protocol().status_notification(
+                connector_id, status, error_code, info, vendor_error_code, self.timestamp(timestamp)
+            )
+        except ConnectionError:
+            if not offline_ok:
+                raise
+            return None  # lost with the connection; the local status stands
 
     async def authorize(self, id_tag: str | None = None) -> Any:
         """Send Authorize (default: the configured id tag)."""
@@ -316,17 +489,21 @@ class ChargerSimulator(ChargerLink):
         """Send StartTransaction and return (and remember) the transactionId.
 
         `meter_start_wh` also sets the connector's energy register; by default the register's
-        current value is sent. The full answer is kept in `last_result["StartTransaction"]`.
-        1.6 returns the CSMS's integer id. 2.x sends TransactionEvent Started and returns the
-        new UUID string; `offline` (2.x only) flags the event as queued while offline.
+        current value is sent (habit `per_session_register`: the register restarts at 0 for
+        every transaction, so meterStart is 0). The full answer is kept in
+        `last_result["StartTransaction"]`. 1.6 returns the CSMS's integer id. 2.x sends
+        TransactionEvent Started and returns the new UUID string; `offline` (2.x only) flags
+        the event as queued while offline.
         """
         tag = id_tag or self.config.id_tag
         conn = self._connectors.get(connector_id)
+        if meter_start_wh is None and self.config.has(Habit.PER_SESSION_REGISTER):
+            meter_start_wh = 0.0
         if conn is not None and meter_start_wh is not None:
             conn.set_energy(meter_start_wh)
         start = conn.advance() if conn is not None else (meter_start_wh or 0.0)
         transaction_id, result = await self._protocol().start_transaction(
-            connector_id, tag, start, utc_timestamp(timestamp), offline=offline
+            connector_id, tag, start, self.timestamp(timestamp), offline=offline
         )
         self.last_result["StartTransaction"] = result
         if conn is not None:
@@ -349,16 +526,23 @@ class ChargerSimulator(ChargerLink):
         the connector's state with `context`. The running transaction's id is added unless
         `transaction_id` is given. 2.x: a TransactionEvent Updated during a transaction
         (`offline` flags it), else MeterValues; samples 2.x cannot carry are dropped
-        (`v2.convert_sample`) and ValueError is raised when none is left.
+        (`v2.convert_sample`) and ValueError is raised when none is left. Readings of a
+        transaction made offline join the offline queue (habit `offline_queue`).
         """
         conn = self._connectors.get(connector_id)
         if sampled_values is None:
             sampled_values = self.sample(connector_id, context=context)
         if transaction_id is None and conn is not None:
             transaction_id = conn.transaction_id
-        meter_value = [{"timestamp": utc_timestamp(timestamp), "sampledValue": sampled_values}]
-        return await self._protocol().meter_values(
-            connector_id, meter_value, transaction_id, offline=offline
+        meter_value = [{"timestamp": self.timestamp(timestamp), "sampledValue": sampled_values}]
+
+        async def send(layer: ProtocolLayer, late: bool) -> Any:
+            return await layer.meter_values(
+                connector_id, meter_value, transaction_id, offline=offline or late
+            )
+
+        return await self._send_or_queue(
+            "MeterValues", send, transactional=transaction_id is not None
         )
 
     def sample(
@@ -370,7 +554,7 @@ class ChargerSimulator(ChargerLink):
     ) -> list[dict[str, str]]:
         """The sampledValue list a connector would report now (default: `measurands`)."""
         chosen = self.measurands if measurands is None else measurands
-        return sampled_values(self.connector(connector_id), chosen, context)
+        return sampled_values(self.connector(connector_id), chosen, context, self.meter_style)
 
     async def stop_transaction(
         self,
@@ -388,7 +572,8 @@ class ChargerSimulator(ChargerLink):
         The contactor opens first (local status Finishing) so the energy register stops at
         meterStop; the caller still reports Finishing/Available with `status()`. 2.x sends
         TransactionEvent Ended (`offline` flags it); the answer's `.id_tag_info` is None
-        unless the idToken went along (reason Local).
+        unless the idToken went along (reason Local). Made offline, it joins the offline queue
+        (habit `offline_queue`; the answer is then None) and the transaction ends locally.
         """
         conn = self._connectors.get(connector_id)
         if transaction_id is None and conn is not None:
@@ -401,16 +586,21 @@ class ChargerSimulator(ChargerLink):
                 conn.set_energy(meter_stop_wh)
         stop = conn.advance() if conn is not None else (meter_stop_wh or 0.0)
         id_tag = conn.id_tag if conn is not None else None
-        result = await self._protocol().stop_transaction(
-            connector_id,
-            transaction_id,
-            stop,
-            utc_timestamp(timestamp),
-            reason,
-            id_tag,
-            transaction_data,
-            offline=offline,
-        )
+        when = self.timestamp(timestamp)
+
+        async def send(layer: ProtocolLayer, late: bool) -> Any:
+            return await layer.stop_transaction(
+                connector_id,
+                transaction_id,
+                stop,
+                when,
+                reason,
+                id_tag,
+                transaction_data,
+                offline=offline or late,
+            )
+
+        result = await self._send_or_queue("StopTransaction", send, transactional=True)
         self.last_result["StopTransaction"] = result
         if conn is not None and conn.transaction_id == transaction_id:
             conn.end_transaction()
@@ -455,7 +645,8 @@ class ChargerSimulator(ChargerLink):
         shortcuts charging_state, stopped_reason, remote_start_id (into transactionInfo) and
         id_tag (the idToken); see `V2ChargePoint.transaction_event`.
         """
-        layer = self._v2()
+        if not self.config.is_v2:
+            raise RuntimeError(f"OCPP {self.config.ocpp_version} has no TransactionEvent")
         if transaction_id is None:
             running = (
                 self._connectors[connector_id].transaction_id
@@ -465,16 +656,23 @@ class ChargerSimulator(ChargerLink):
             if running is None:
                 raise ValueError(f"no transaction on connector {connector_id}")
             transaction_id = str(running)
-        return await layer.transaction_event(
-            event_type,
-            trigger_reason,
-            connector_id,
-            transaction_id,
-            seq_no=seq_no,
-            offline=offline,
-            timestamp=utc_timestamp(timestamp),
-            **fields,
-        )
+        when = self.timestamp(timestamp)
+        chosen_id = transaction_id
+
+        async def send(layer: ProtocolLayer, late: bool) -> Any:
+            assert isinstance(layer, V2ChargePoint)
+            return await layer.transaction_event(
+                event_type,
+                trigger_reason,
+                connector_id,
+                chosen_id,
+                seq_no=seq_no,
+                offline=offline or late,
+                timestamp=when,
+                **fields,
+            )
+
+        return await self._send_or_queue("TransactionEvent", send, transactional=True)
 
     # ------------------------------------------------------------------ scripted behaviour
     async def run_session(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from simulator.habits import Habit, parse_habits
 
 # The measurands a fresh simulator samples during a session, in the order a typical wallbox
 # reports them. The CSMS can change the set with MeterValuesSampledData.
@@ -35,6 +37,14 @@ class SimulatorConfig:
     CSMS's answer, and `auto_heartbeat` whether Heartbeats are sent on the interval the
     CSMS grants in its BootNotification answer. `ocpp_version` picks the protocol ("1.6",
     "2.0.1" or "2.1"); `id_token_type` is the IdTokenEnum sent with the id tag in 2.x.
+
+    `habits` switches on real-charger habits (`simulator.habits`; empty: the polite default).
+    Their settings: `reboot_delay` (seconds a `reset_reboots` reboot stays offline),
+    `answer_delay` (range of a `slow_answers` delay in seconds), `duplicate_message` (the
+    action `duplicate_after_lost_reply` repeats; StopTransaction / StartTransaction mean
+    TransactionEvent Ended / Started in 2.x), and `reboot_required_keys` (1.6 keys or 2.x
+    "Component.Variable" names whose change answers RebootRequired and takes effect at the
+    next reboot; no habit needed).
     """
 
     charge_point_id: str = "SIM0001"
@@ -53,9 +63,17 @@ class SimulatorConfig:
     response_timeout: float = 10.0
     auto_heartbeat: bool = True
     id_token_type: str = "ISO14443"
+    habits: frozenset[Habit] = frozenset()
+    reboot_delay: float = 10.0
+    answer_delay: tuple[float, float] = (0.1, 1.0)
+    duplicate_message: str = "StopTransaction"
+    reboot_required_keys: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        """Reject configurations the simulation cannot represent."""
+        """Reject configurations the simulation cannot represent; normalise the habits.
+
+        Habit names are accepted as strings. `one_phase` makes the installation single-phase.
+        """
         if self.ocpp_version not in SUBPROTOCOLS:
             supported = ", ".join(SUBPROTOCOLS)
             raise ValueError(f"unsupported OCPP version {self.ocpp_version!r} ({supported})")
@@ -63,6 +81,20 @@ class SimulatorConfig:
             raise ValueError("a charger needs at least one connector")
         if self.phases not in {1, 2, 3}:
             raise ValueError("phases must be 1, 2 or 3")
+        self.habits = parse_habits(self.habits)
+        self.reboot_required_keys = frozenset(self.reboot_required_keys)
+        low, high = self.answer_delay
+        if not 0 <= low <= high:
+            raise ValueError("answer_delay must be (low, high) with 0 <= low <= high")
+        if self.reboot_delay < 0:
+            raise ValueError("reboot_delay must not be negative")
+        if Habit.ONE_PHASE in self.habits:
+            # A single-phase installation: whatever the charger could do, it gets one phase.
+            self.phases = 1
+
+    def has(self, habit: Habit) -> bool:
+        """True if the simulated charger shows `habit`."""
+        return habit in self.habits
 
     @property
     def is_v2(self) -> bool:

@@ -51,8 +51,9 @@ class ChargerLink:
         self.config = config
         # Every CALL the CSMS sent, as (action, camelCase payload), in arrival order.
         self.received: list[tuple[str, dict[str, Any]]] = []
-        # The last incoming frames, consumed or not.
+        # The last incoming frames, consumed or not, and the last frames the simulator sent.
         self.raw_frames: deque[str] = deque(maxlen=RAW_HISTORY)
+        self.sent_frames: deque[str] = deque(maxlen=RAW_HISTORY)
         self._ws: ClientConnection | None = None
         self._disconnected: asyncio.Future[None] | None = None
         self._receiver: asyncio.Task[None] | None = None
@@ -119,6 +120,19 @@ class ChargerLink:
         # websockets cancels its keepalive task on close without awaiting it; one loop
         # iteration lets it finish, so callers (and pytest) see no task left running.
         await asyncio.sleep(0)
+
+    async def drop_connection(self) -> None:
+        """Cut the connection abruptly, as a network loss or a power cut does.
+
+        The TCP connection is aborted without a websocket close frame. Unlike `close`, the
+        simulator's tasks (sessions, timers) are not cancelled: what they do offline depends
+        on the charger's habits. Returns once the receive loop has seen the drop.
+        """
+        ws = self._ws
+        if ws is None or not self.connected:
+            return
+        ws.transport.abort()
+        await self.wait_disconnected(5)
 
     async def __aenter__(self) -> Self:
         """Connect; `async with ChargerSimulator(...) as sim:` closes on exit."""
@@ -203,7 +217,25 @@ class ChargerLink:
         """Send an arbitrary text frame, bypassing the ocpp library (bad-input tests)."""
         if self._ws is None or not self.connected:
             raise ConnectionError(f"{self.config.charge_point_id}: not connected")
+        self.sent_frames.append(text)
         await self._ws.send(text)
+
+    def sent_calls(self, action: str | None = None) -> list[list[Any]]:
+        """The CALLs the simulator sent ([2, id, action, payload]), optionally of one action."""
+        calls = []
+        for text in self.sent_frames:
+            try:
+                frame = json.loads(text)
+            except ValueError:
+                continue
+            if (
+                isinstance(frame, list)
+                and len(frame) == 4  # noqa: PLR2004 - [2, id, action, payload]
+                and frame[0] == CALL
+                and (action is None or frame[2] == action)
+            ):
+                calls.append(frame)
+        return calls
 
     async def next_raw(self, timeout: float = 5) -> str:  # noqa: ASYNC109
         """Return the next incoming frame the ocpp library did not consume.

@@ -26,6 +26,7 @@ from ocpp import routing
 from ocpp.charge_point import ChargePoint
 from websockets.exceptions import ConnectionClosed
 
+from simulator.habits import Habit
 from simulator.link import WIRE_LOGGER
 
 if TYPE_CHECKING:
@@ -33,6 +34,30 @@ if TYPE_CHECKING:
 
     from simulator.charger import ChargerSimulator
     from simulator.model import TransactionId
+
+# How long a repeated message (habit duplicate_after_lost_reply) waits for its second answer.
+REPEAT_TIMEOUT = 5.0
+# 1.6 vocabulary of the simulator's primitives -> the 2.x TransactionEvent eventType they send.
+EVENT_TYPES: dict[str, str] = {"StartTransaction": "Started", "StopTransaction": "Ended"}
+
+
+def repeats(selector: str, payload: Any) -> bool:
+    """True if `payload` (a library call dataclass) is the message `selector` names.
+
+    `selector` is an action name; StartTransaction / StopTransaction also name the 2.x
+    TransactionEvent Started / Ended they become.
+    """
+    action = type(payload).__name__
+    if action == selector:
+        return True
+    return action == "TransactionEvent" and getattr(payload, "event_type", None) == (
+        EVENT_TYPES.get(selector)
+    )
+
+
+def is_answer(message: str) -> bool:
+    """True for a CALLRESULT or CALLERROR frame ([3, ...] / [4, ...])."""
+    return message.lstrip("[ \t\r\n")[:1] in {"3", "4"}
 
 
 def on[F: Callable[..., Any]](action: str) -> Callable[[F], F]:
@@ -153,7 +178,9 @@ class SimulatorChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships no 
 
         Raises `ocpp.exceptions.OCPPError` for a CALLERROR, `TimeoutError` after the
         response timeout and `ConnectionError` when the connection is or goes down (the
-        library alone would wait for the full timeout).
+        library alone would wait for the full timeout). Habit `duplicate_after_lost_reply`:
+        the message `SimulatorConfig.duplicate_message` names goes out a second time with
+        the same message id, as a charger that lost the answer does (see `_repeat`).
         """
         unique_id = str(uuid.uuid4())
         self.pending.add(unique_id)
@@ -167,10 +194,51 @@ class SimulatorChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp ships no 
             if not pending_call.done():
                 action = type(payload).__name__
                 raise ConnectionError(f"{self.id}: connection closed awaiting {action} answer")
-            return pending_call.result()
+            result = pending_call.result()
+            config = self.sim.config
+            if config.has(Habit.DUPLICATE_AFTER_LOST_REPLY) and repeats(
+                config.duplicate_message, payload
+            ):
+                repeated = await self._repeat(payload, unique_id)
+                result = result if repeated is None else repeated
+            return result
         except ConnectionClosed as err:
             # Sending on a closed socket: report it like any other lost connection.
             raise ConnectionError(f"{self.id}: connection closed") from err
         finally:
             self.pending.discard(unique_id)
             pending_call.cancel()
+
+    async def _repeat(self, payload: Any, unique_id: str) -> Any:
+        """Send `payload` again with message id `unique_id`; return the second answer or None.
+
+        Charger simulators and firmware in the field that miss the answer (or time out too
+        early) repeat the message unchanged, typically the stop of a transaction; the second
+        answer, if the CSMS sends one within REPEAT_TIMEOUT, is the one the charger sees.
+        A CALLERROR to the repeat counts as no answer.
+        """
+        repeat = asyncio.ensure_future(self.call(payload, suppress=True, unique_id=unique_id))
+        done, _ = await asyncio.wait(
+            (repeat, self._disconnected),
+            timeout=min(REPEAT_TIMEOUT, self.sim.config.response_timeout),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if repeat in done and repeat.exception() is None:
+            return repeat.result()
+        repeat.cancel()
+        return None
+
+    async def _send(self, message: str) -> None:
+        """Write a frame (the library's single write path) and record it in `sent_frames`.
+
+        Habit `slow_answers`: answers to the CSMS's calls wait a delay drawn from
+        `SimulatorConfig.answer_delay` first, as real chargers (flash writes, slow modems)
+        answer after 100 ms to 3 s. The receive loop waits with them, as a single-threaded
+        firmware does.
+        """
+        config = self.sim.config
+        if config.has(Habit.SLOW_ANSWERS) and is_answer(message):
+            low, high = config.answer_delay
+            await asyncio.sleep(self.sim.rng.uniform(low, high))
+        self.sim.sent_frames.append(message)
+        await super()._send(message)

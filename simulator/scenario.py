@@ -7,6 +7,7 @@ independent of the OCPP version.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from ocpp.exceptions import OCPPError
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from simulator.model import ConnectorState, sampled_values, utc_timestamp, wait_event
+from simulator.habits import Habit
+from simulator.model import ConnectorState, sampled_values, wait_event
 
 if TYPE_CHECKING:
     from simulator.charger import ChargerSimulator
@@ -47,9 +49,11 @@ async def _finish(sim: ChargerSimulator, conn: ConnectorState, reason: str) -> N
     if conn.transaction_id is not None:
         data = None
         if sim.stop_txn_measurands and (
-            samples := sampled_values(conn, sim.stop_txn_measurands, "Transaction.End")
+            samples := sampled_values(
+                conn, sim.stop_txn_measurands, "Transaction.End", sim.meter_style
+            )
         ):
-            data = [{"timestamp": utc_timestamp(), "sampledValue": samples}]
+            data = [{"timestamp": sim.timestamp(), "sampledValue": samples}]
         await sim.stop_transaction(conn.connector_id, reason=reason, transaction_data=data)
     await sim.status(conn.connector_id, "Finishing")
     await sim.status(conn.connector_id, conn.idle_status())
@@ -62,7 +66,10 @@ async def _charge(
 
     Sends MeterValues at once and then every `sim.meter_interval` (re-read after every wake,
     so a ChangeConfiguration takes effect immediately), and SuspendedEV when the EV pauses
-    (after `suspend_after` seconds or at 100 % SoC).
+    (after `suspend_after` seconds or at 100 % SoC). A lost connection ends the session unless
+    the charger keeps running offline (habits `offline_queue`, `reconnect_without_boot`).
+    Habit `suspended_below_6a`: SuspendedEVSE while the limit is below 6 A, Charging again
+    above it (`_follow_limit`).
     """
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -71,7 +78,7 @@ async def _charge(
     suspended = False
     last_sample = -math.inf
     while True:
-        if not sim.connected:
+        if not sim.connected and not sim.keeps_running_offline:
             raise ConnectionError(f"{sim.config.charge_point_id}: connection lost in session")
         if conn.stop_reason is not None:
             return conn.stop_reason
@@ -81,6 +88,8 @@ async def _charge(
         if not suspended and (now >= suspend_at or conn.soc() >= 100.0):  # noqa: PLR2004
             await sim.status(conn.connector_id, "SuspendedEV")
             suspended = True
+        if not suspended:
+            await _follow_limit(sim, conn)
         interval = sim.meter_interval
         next_sample = last_sample + interval if interval > 0 else math.inf
         if now >= next_sample and sim.measurands:
@@ -89,6 +98,21 @@ async def _charge(
             last_sample, next_sample = now, now + interval
         deadline = min(end, next_sample, math.inf if suspended else suspend_at)
         await wait_event(conn.wake, None if deadline == math.inf else deadline - loop.time())
+
+
+async def _follow_limit(sim: ChargerSimulator, conn: ConnectorState) -> None:
+    """Habit `suspended_below_6a`: pause (SuspendedEVSE) below 6 A, resume (Charging) above.
+
+    IEC 61851 lets no EV charge below 6 A; real chargers report SuspendedEVSE and deliver
+    nothing instead of Charging at 0 A (2.x: chargingState SuspendedEVSE).
+    """
+    if not sim.config.has(Habit.SUSPENDED_BELOW_6A):
+        return
+    below = conn.below_minimum()
+    if below and conn.status == "Charging":
+        await sim.status(conn.connector_id, "SuspendedEVSE")
+    elif not below and conn.status == "SuspendedEVSE":
+        await sim.status(conn.connector_id, "Charging")
 
 
 async def run_session(
@@ -222,25 +246,63 @@ async def send_triggered(sim: ChargerSimulator, message: str, connector_id: int 
 async def reboot(sim: ChargerSimulator, reason: str, boot_reason: str = "RemoteReset") -> None:
     """Simulate a Reset: stop transactions with `reason`, boot again, report every status.
 
-    `boot_reason` is the BootNotification reason (2.x only).
+    `boot_reason` is the BootNotification reason (2.x only). What the reboot forgets is in
+    `ChargerSimulator.restart_state`. Habit `reset_reboots`: the charger really restarts
+    (`_power_cycle`) instead of booting again on the same connection.
     """
+    if sim.config.has(Habit.RESET_REBOOTS):
+        await _power_cycle(sim, reason, boot_reason)
+        return
     for target in sim.connector_ids():
         conn = sim.connector(target)
         if conn.in_session:
             conn.request_stop(reason)
         elif conn.transaction_id is not None:
             await _finish(sim, conn, reason)
+    await _wait_sessions_ended(sim)
+    sim.restart_state()
+    await register(sim, boot_reason)
+
+
+async def _wait_sessions_ended(sim: ChargerSimulator) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + sim.config.response_timeout * 2
     while any(sim.connector(n).in_session for n in sim.connector_ids()):
         if loop.time() > deadline:
             break
         await asyncio.sleep(0.05)
+
+
+async def _power_cycle(sim: ChargerSimulator, reason: str, boot_reason: str) -> None:
+    """Habit `reset_reboots`: drop the connection, stay off `reboot_delay` s, boot anew.
+
+    Transactions running at that moment end as at a power loss: their StopTransaction (2.x
+    TransactionEvent Ended) with `reason` and the time of the reset joins the offline queue
+    (habit `offline_queue`), or is lost and the transaction closed with reason Reboot after
+    the new boot (`register`).
+    """
+    sim.powered_off = True
+    try:
+        await sim.drop_connection()
+        for target in sim.connector_ids():
+            conn = sim.connector(target)
+            if conn.in_session:
+                conn.request_stop(reason)
+            elif conn.transaction_id is not None:
+                # Without a queue the StopTransaction fails: closed (Reboot) after the boot.
+                with contextlib.suppress(ConnectionError):
+                    await _finish(sim, conn, reason)
+        await _wait_sessions_ended(sim)
+        sim.restart_state()
+        await asyncio.sleep(sim.config.reboot_delay)
+    finally:
+        sim.powered_off = False
+    await sim.connect()
     await register(sim, boot_reason)
 
 
 async def register(sim: ChargerSimulator, reason: str | None = None) -> None:
-    """Boot until Accepted, close transactions left over from a lost connection, report status.
+    """Boot until Accepted, replay the offline queue, close cut-off transactions, report status.
 
     After Pending/Rejected the boot is retried after the answer's interval, or sooner when the
     CSMS triggers a BootNotification that is Accepted. `reason` is the boot reason (2.x).
@@ -258,6 +320,7 @@ async def register(sim: ChargerSimulator, reason: str | None = None) -> None:
         )
         if await sim.wait_accepted(timeout=retry):
             break
+    await sim.flush_offline_queue()
     for target in sim.connector_ids():
         conn = sim.connector(target)
         if conn.transaction_id is not None and not conn.in_session:
@@ -268,6 +331,34 @@ async def register(sim: ChargerSimulator, reason: str | None = None) -> None:
         conn = sim.connector(target)
         if not conn.in_session:
             await sim.status(target, conn.idle_status())
+
+
+async def _keep_connected(sim: ChargerSimulator, reconnect_delay: float) -> None:
+    """Reconnect in the background, for a charger whose sessions go on offline (habits).
+
+    A reboot (`_power_cycle`) reconnects by itself.
+    """
+    while True:
+        await asyncio.sleep(reconnect_delay)
+        if sim.connected or sim.powered_off:
+            continue
+        try:
+            await sim.reconnect()
+        except (*CONNECTION_ERRORS, OCPPError, TimeoutError) as err:
+            LOGGER.info(
+                "%s: reconnect failed (%s); retrying in %g s",
+                sim.config.charge_point_id,
+                str(err) or type(err).__name__,
+                reconnect_delay,
+            )
+
+
+async def _close_leftovers(sim: ChargerSimulator) -> None:
+    """End transactions no session drives any more (cut off by a lost connection)."""
+    for target in sim.connector_ids():
+        conn = sim.connector(target)
+        if conn.transaction_id is not None and not conn.in_session:
+            await _finish(sim, conn, "Other")
 
 
 async def run_forever(
@@ -281,23 +372,32 @@ async def run_forever(
 
     Sessions rotate over the connectors and over `SESSION_PLANS` (different power, length
     and suspension). A refused or lost connection is retried every `reconnect_delay`
-    seconds. With `sessions` set, returns after that many sessions. Closes the simulator on
-    the way out, including on cancellation (Ctrl-C).
+    seconds (`ChargerSimulator.reconnect`: booting again or not, as the habits say); a
+    charger that keeps charging offline reconnects in the background. With `sessions` set,
+    returns after that many sessions. Closes the simulator on the way out, including on
+    cancellation (Ctrl-C).
     """
     done = 0
     registered = False
     try:
         while sessions is None or done < sessions:
             try:
+                if sim.powered_off:
+                    await asyncio.sleep(0.1)  # a Reset reboot reconnects by itself
+                    continue
                 if not sim.connected:
-                    await sim.connect()
-                    registered = False
-                if not registered:
-                    await register(sim)
-                    registered = True
+                    if registered:
+                        await sim.reconnect()
+                    else:
+                        await sim.connect()
+                        await register(sim)
+                        registered = True
+                        if sim.keeps_running_offline:
+                            sim.spawn(_keep_connected(sim, reconnect_delay), "reconnect")
                 ids = sim.connector_ids()
                 connector_id = sim.free_connector(ids[done % len(ids)]) or sim.free_connector()
                 if connector_id is None:
+                    await _close_leftovers(sim)
                     await sim.wait_disconnected(idle_time)
                     continue
                 power_w, share, suspend_share = SESSION_PLANS[done % len(SESSION_PLANS)]
@@ -314,7 +414,8 @@ async def run_forever(
                     str(err) or type(err).__name__,
                     reconnect_delay,
                 )
-                await sim.close()
+                if not (sim.keeps_running_offline or sim.powered_off):
+                    await sim.close()
                 await asyncio.sleep(reconnect_delay)
             except OCPPError as err:
                 LOGGER.warning(

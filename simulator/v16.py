@@ -15,8 +15,9 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
 from simulator import scenario
-from simulator.model import ChargingLimit, utc_timestamp
+from simulator.habits import Habit
 from simulator.protocol import SimulatorChargePoint, after, on
+from simulator.schedule import ChargingLimit, profile_limit
 from simulator.v16_config import canonical_key, change_configuration
 
 if TYPE_CHECKING:
@@ -28,32 +29,18 @@ LOGGER = logging.getLogger(__name__)
 TRIGGERABLE = frozenset({"BootNotification", "Heartbeat", "StatusNotification", "MeterValues"})
 
 
-def profile_limit(profile: dict[str, Any], phases: int, voltage: float) -> ChargingLimit | None:
-    """Convert a (snake_cased) 1.6 ChargingProfile into a per-phase current limit.
-
-    Only the schedule's first period counts: the simulator does not follow schedules over
-    time. Power limits are converted to amps with the period's numberPhases (default 3 per the
-    spec, capped at the charger's phases). Returns None when the profile has no period.
-    """
-    schedule = profile.get("charging_schedule") or {}
-    periods = schedule.get("charging_schedule_period") or []
-    if not periods:
-        return None
-    first = min(periods, key=lambda period: int(period.get("start_period", 0)))
-    # SetChargingProfile/RemoteStartTransaction floats arrive as decimal.Decimal (see report).
-    limit = float(first["limit"])
-    if schedule.get("charging_rate_unit") == "W":
-        used_phases = min(phases, int(first.get("number_phases") or 3))
-        limit /= used_phases * voltage
-    return ChargingLimit(
-        limit_a=limit,
-        purpose=str(profile.get("charging_profile_purpose")),
-        stack_level=int(profile.get("stack_level", 0)),
-    )
-
-
 class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  # untyped ocpp
     """The charger side of one 1.6J websocket connection."""
+
+    def _limit(self, profile: dict[str, Any]) -> ChargingLimit | None:
+        """A 1.6 profile as the charger keeps it (see `schedule.profile_limit`)."""
+        cfg = self.sim.config
+        return profile_limit(
+            profile,
+            cfg.phases,
+            cfg.voltage,
+            switching=not cfg.has(Habit.NO_PHASE_SWITCHING),
+        )
 
     # ---------------------------------------------------------------- charger -> CSMS
     async def boot(self, reason: str | None = None) -> Any:
@@ -241,7 +228,7 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
         if chosen is None:
             return
         if charging_profile is not None:
-            limit = profile_limit(charging_profile, self.sim.config.phases, self.sim.config.voltage)
+            limit = self._limit(charging_profile)
             if limit is not None:
                 profile_id = int(charging_profile.get("charging_profile_id", 0))
                 self.sim.connector(chosen).install_profile(profile_id, limit)
@@ -268,7 +255,7 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
 
     @after(Action.reset)
     def after_reset(self, type: str, **_: Any) -> None:
-        """Stop transactions (reason Hard/SoftReset) and boot again."""
+        """Stop transactions (reason Hard/SoftReset) and boot again (see `scenario.reboot`)."""
         self.sim.spawn(scenario.reboot(self.sim, f"{type}Reset"), "reset")
 
     @on(Action.unlock_connector)
@@ -306,10 +293,11 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
         unit = (cs_charging_profiles.get("charging_schedule") or {}).get("charging_rate_unit")
         if sim.reject_profiles or unit not in sim.accepted_rate_units:
             return call_result.SetChargingProfile(status="Rejected")
-        limit = profile_limit(cs_charging_profiles, sim.config.phases, sim.config.voltage)
+        limit = self._limit(cs_charging_profiles)
         if limit is None or connector_id not in sim.connector_ids(zero=True):
             return call_result.SetChargingProfile(status="Rejected")
-        # ChargePointMaxProfile only on connector 0; a TxProfile needs a running transaction.
+        # ChargePointMaxProfile only on connector 0; a TxProfile needs a running transaction
+        # (section 5.16.3; habit rejects_tx_profile_outside_transaction names this default).
         if limit.purpose == "ChargePointMaxProfile" and connector_id != 0:
             return call_result.SetChargingProfile(status="Rejected")
         if limit.purpose == "TxProfile" and (
@@ -331,23 +319,26 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
     def on_get_composite_schedule(
         self, connector_id: int, duration: int, charging_rate_unit: str | None = None, **_: Any
     ) -> Any:
-        """A one-period schedule with the offered limit (1.6 section 5.7)."""
+        """The limits really applied over `duration` (1.6 section 5.7; see `composite_schedule`)."""
         sim = self.sim
         if connector_id not in sim.connector_ids():
             return call_result.GetCompositeSchedule(status="Rejected")
         unit = charging_rate_unit or "A"
+        start = sim.timestamp()
+        periods = [
+            {"startPeriod": offset, "limit": limit, "numberPhases": phases}
+            for offset, limit, phases in sim.composite_schedule(connector_id, duration, unit)
+        ]
         schedule = {
             "duration": duration,
-            "startSchedule": utc_timestamp(),
+            "startSchedule": start,
             "chargingRateUnit": unit,
-            "chargingSchedulePeriod": [
-                {"startPeriod": 0, "limit": sim.composite_limit(connector_id, unit)}
-            ],
+            "chargingSchedulePeriod": periods,
         }
         return call_result.GetCompositeSchedule(
             status="Accepted",
             connector_id=connector_id,
-            schedule_start=utc_timestamp(),
+            schedule_start=start,
             charging_schedule=schedule,
         )
 

@@ -11,6 +11,7 @@ from simulator.config import (
     SimulatorConfig,
     format_seconds,
 )
+from simulator.habits import Habit
 
 if TYPE_CHECKING:
     from simulator.charger import ChargerSimulator
@@ -86,6 +87,7 @@ def default_configuration(config: SimulatorConfig) -> dict[str, ConfigKey]:
     """Return the 1.6 configuration keys of a freshly booted simulator.
 
     Read-only flags follow the accessibility column of the 1.6 specification (section 9).
+    Habit `no_phase_switching`: ConnectorSwitch3to1PhaseSupported is false.
     """
     rw = {
         "HeartbeatInterval": "300",
@@ -118,7 +120,7 @@ def default_configuration(config: SimulatorConfig) -> dict[str, ConfigKey]:
         "StopTxnSampledDataMaxLength": str(len(MEASURANDS)),
         "ChargeProfileMaxStackLevel": "8",
         "ChargingScheduleAllowedChargingRateUnit": "Current,Power",
-        "ConnectorSwitch3to1PhaseSupported": "true",
+        "ConnectorSwitch3to1PhaseSupported": str(not config.has(Habit.NO_PHASE_SWITCHING)).lower(),
         "ChargingScheduleMaxPeriods": "24",
         "MaxChargingProfilesInstalled": "8",
         "LocalAuthListMaxLength": "100",
@@ -181,7 +183,9 @@ def change_configuration(sim: ChargerSimulator, key: str, value: str) -> str:
     """Apply ChangeConfiguration.req and return its ConfigurationStatus.
 
     Unknown keys are NotSupported, read-only keys, keys in `sim.reject_keys` and malformed
-    values Rejected (the 1.6 answer for "value not acceptable").
+    values Rejected (the 1.6 answer for "value not acceptable"). Keys in
+    `sim.reboot_required_keys` store the value but answer RebootRequired: it takes effect at
+    the next reboot (`ChargerSimulator.restart_state`).
     """
     name = canonical_key(sim.configuration, key)
     if name is None:
@@ -193,5 +197,8 @@ def change_configuration(sim: ChargerSimulator, key: str, value: str) -> str:
     if normalised is None:
         return "Rejected"
     entry.value = normalised
+    if name in sim.reboot_required_keys or key in sim.reboot_required_keys:
+        sim.after_reboot.append(lambda: _apply(sim, name, normalised))
+        return "RebootRequired"
     _apply(sim, name, normalised)
     return "Accepted"

@@ -38,9 +38,10 @@ from ocpp.v21 import ChargePoint as V21BaseChargePoint, enums as v21_enums
 from ocpp.v201 import ChargePoint as V201BaseChargePoint, enums as v201_enums
 
 from simulator import scenario, v2_variables
+from simulator.habits import Habit
 from simulator.model import utc_timestamp
 from simulator.protocol import SimulatorChargePoint, after, on
-from simulator.v16 import profile_limit
+from simulator.schedule import ChargingLimit, profile_limit
 
 if TYPE_CHECKING:
     from simulator.model import ConnectorState, TransactionId
@@ -177,13 +178,14 @@ def convert_meter_values(
     return out
 
 
-def _register_sample(energy_wh: float, context: str) -> dict[str, Any]:
+def _register_sample(energy_wh: float, context: str, *, kwh: bool = False) -> dict[str, Any]:
+    """The energy register as a 2.x SampledValue (in kWh for a `noisy_meter` charger)."""
     return {
-        "value": round(energy_wh, 3),
+        "value": round(energy_wh / 1000.0, 3) if kwh else round(energy_wh, 3),
         "context": context,
         "measurand": ENERGY_REGISTER,
         "location": "Outlet",
-        "unitOfMeasure": {"unit": "Wh", "multiplier": 0},
+        "unitOfMeasure": {"unit": "kWh" if kwh else "Wh", "multiplier": 0},
     }
 
 
@@ -229,6 +231,10 @@ class V2ChargePoint(SimulatorChargePoint):
             await self._send(msg.create_call_error(error).to_json())
             return None
         return await super()._handle_call(msg)
+
+    def register_sample(self, energy_wh: float, context: str) -> dict[str, Any]:
+        """The energy register as this charger's meter reports it (see `_register_sample`)."""
+        return _register_sample(energy_wh, context, kwh=self.sim.config.has(Habit.NOISY_METER))
 
     def id_token(self, id_tag: str) -> dict[str, str]:
         """The camelCase IdTokenType for an id tag."""
@@ -366,7 +372,7 @@ class V2ChargePoint(SimulatorChargePoint):
         result = await self.request(
             self._call.TransactionEvent(
                 event_type=event_type,
-                timestamp=timestamp or utc_timestamp(),
+                timestamp=timestamp or self.sim.timestamp(),
                 trigger_reason=trigger_reason,
                 seq_no=number,
                 transaction_info=info,
@@ -418,7 +424,7 @@ class V2ChargePoint(SimulatorChargePoint):
             meter_value=[
                 {
                     "timestamp": timestamp,
-                    "sampledValue": [_register_sample(meter_start_wh, "Transaction.Begin")],
+                    "sampledValue": [self.register_sample(meter_start_wh, "Transaction.Begin")],
                 }
             ],
             id_tag=id_tag,
@@ -444,7 +450,8 @@ class V2ChargePoint(SimulatorChargePoint):
 
         The triggerReason follows the first sample's context: Trigger, MeterValueClock for
         Sample.Clock, otherwise MeterValuePeriodic. Raises ValueError when no sample is
-        representable in 2.x (see `convert_sample`).
+        representable in 2.x (see `convert_sample`). An `offline` event carries the time of
+        its readings, not the time it is sent.
         """
         converted = convert_meter_values(meter_value, self.measurands)
         if not converted:
@@ -462,6 +469,7 @@ class V2ChargePoint(SimulatorChargePoint):
             transaction_id,
             offline=offline,
             meter_value=converted,
+            timestamp=converted[0]["timestamp"] if offline else None,
         )
 
     async def send_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]]) -> Any:
@@ -499,7 +507,7 @@ class V2ChargePoint(SimulatorChargePoint):
         meter = [
             {
                 "timestamp": timestamp,
-                "sampledValue": [_register_sample(meter_stop_wh, "Transaction.End")],
+                "sampledValue": [self.register_sample(meter_stop_wh, "Transaction.End")],
             },
             *convert_meter_values(transaction_data, self.measurands),
         ]
@@ -534,7 +542,7 @@ class V2ChargePoint(SimulatorChargePoint):
             await self.request(
                 self._call.NotifyReport(
                     request_id=request_id,
-                    generated_at=utc_timestamp(),
+                    generated_at=self.sim.timestamp(),
                     seq_no=seq_no,
                     report_data=part or None,
                     tbc=seq_no < len(parts) - 1,
@@ -672,7 +680,7 @@ class V2ChargePoint(SimulatorChargePoint):
     def _trigger_samples(self, connector_id: int) -> list[dict[str, Any]]:
         """A connector's meter now as 2.x meterValue (context Trigger)."""
         samples = self.sim.sample(connector_id, context="Trigger")
-        entry = [{"timestamp": utc_timestamp(), "sampledValue": samples}]
+        entry = [{"timestamp": self.sim.timestamp(), "sampledValue": samples}]
         return convert_meter_values(entry, self.measurands)
 
     async def _send_triggered_meters(self, message: str, evse_id: int | None) -> None:
@@ -680,10 +688,10 @@ class V2ChargePoint(SimulatorChargePoint):
         sim = self.sim
         targets = sim.connector_ids() if not evse_id else [evse_id]
         if message == "MeterValues" and evse_id == 0:
-            total = _register_sample(sim.energy_wh(0), "Trigger")
+            total = self.register_sample(sim.energy_wh(0), "Trigger")
             total["location"] = "Inlet"
             await self.send_meter_values(
-                0, [{"timestamp": utc_timestamp(), "sampledValue": [total]}]
+                0, [{"timestamp": sim.timestamp(), "sampledValue": [total]}]
             )
             return
         for target in targets:
@@ -713,7 +721,7 @@ class V2ChargePoint(SimulatorChargePoint):
                 for target in sim.connector_ids() if not evse_id else [evse_id]:
                     conn = sim.connector(target)
                     status = v2_variables.connector_status(conn.status, conn.error_code)
-                    await self.send_connector_status(target, status, utc_timestamp())
+                    await self.send_connector_status(target, status, sim.timestamp())
             case "MeterValues" | "TransactionEvent":
                 await self._send_triggered_meters(message, evse_id)
             case "FirmwareStatusNotification":
@@ -816,8 +824,11 @@ class V2ChargePoint(SimulatorChargePoint):
         )
 
     # ---------------------------------------------------------------- smart charging
-    def _profile_limit(self, profile: dict[str, Any]) -> Any:
-        """The current limit of a (snake_cased) 2.x ChargingProfile, or None."""
+    def _profile_limit(self, profile: dict[str, Any]) -> ChargingLimit | None:
+        """A (snake_cased) 2.x ChargingProfile as the charger keeps it, or None.
+
+        Its first chargingSchedule counts (2.x allows up to three, for different rate units).
+        """
         schedules = profile.get("charging_schedule") or []
         if not schedules:
             return None
@@ -826,14 +837,20 @@ class V2ChargePoint(SimulatorChargePoint):
         if any(period.get("limit") is None for period in periods):
             return None  # 2.1 setpoint-only periods: not modelled
         purpose = str(profile.get("charging_profile_purpose"))
+        cfg = self.sim.config
         return profile_limit(
             {
                 "charging_schedule": schedule,
                 "charging_profile_purpose": MODEL_PURPOSES.get(purpose, purpose),
+                "charging_profile_kind": profile.get("charging_profile_kind"),
+                "recurrency_kind": profile.get("recurrency_kind"),
+                "valid_from": profile.get("valid_from"),
+                "valid_to": profile.get("valid_to"),
                 "stack_level": profile.get("stack_level", 0),
             },
-            self.sim.config.phases,
-            self.sim.config.voltage,
+            cfg.phases,
+            cfg.voltage,
+            switching=not cfg.has(Habit.NO_PHASE_SWITCHING),
         )
 
     def _set_profile_status(self, evse_id: int, profile: dict[str, Any]) -> str:
@@ -848,6 +865,7 @@ class V2ChargePoint(SimulatorChargePoint):
         if purpose == "ChargingStationMaxProfile" and evse_id != 0:
             return "Rejected"
         if purpose == "TxProfile":
+            # K01.FR.09 (habit rejects_tx_profile_outside_transaction names this default).
             if evse_id == 0:
                 return "Rejected"
             running = sim.connector(evse_id).transaction_id
@@ -860,14 +878,14 @@ class V2ChargePoint(SimulatorChargePoint):
     def on_set_charging_profile(
         self, evse_id: int, charging_profile: dict[str, Any], **_: Any
     ) -> Any:
-        """Install the profile's first schedule period as a current limit."""
+        """Install the profile; its schedule is followed over time (`simulator.schedule`)."""
         schedules = charging_profile.get("charging_schedule") or [{}]
         unit = schedules[0].get("charging_rate_unit")
         if self.sim.reject_profiles or unit not in self.sim.accepted_rate_units:
             return self._call_result.SetChargingProfile(status="Rejected")
         status = self._set_profile_status(evse_id, charging_profile)
-        if status == "Accepted":
-            limit = self._profile_limit(charging_profile)
+        limit = self._profile_limit(charging_profile)
+        if status == "Accepted" and limit is not None:
             profile_id = int(charging_profile.get("id", 0))
             targets = self.sim.connector_ids() if evse_id == 0 else [evse_id]
             for target in targets:
@@ -914,7 +932,7 @@ class V2ChargePoint(SimulatorChargePoint):
     def on_get_composite_schedule(
         self, duration: int, evse_id: int, charging_rate_unit: str | None = None, **_: Any
     ) -> Any:
-        """A one-period schedule with the current offered limit (schedules are not followed)."""
+        """The limits really applied over `duration` (see `composite_schedule`)."""
         sim = self.sim
         if evse_id not in sim.connector_ids(zero=True):
             return self._call_result.GetCompositeSchedule(status="Rejected")
@@ -922,14 +940,11 @@ class V2ChargePoint(SimulatorChargePoint):
         schedule = {
             "evse_id": evse_id,
             "duration": duration,
-            "schedule_start": utc_timestamp(),
+            "schedule_start": sim.timestamp(),
             "charging_rate_unit": unit,
             "charging_schedule_period": [
-                {
-                    "start_period": 0,
-                    "limit": sim.composite_limit(evse_id, unit),
-                    "number_phases": sim.config.phases,
-                }
+                {"start_period": offset, "limit": limit, "number_phases": phases}
+                for offset, limit, phases in sim.composite_schedule(evse_id, duration, unit)
             ],
         }
         return self._call_result.GetCompositeSchedule(status="Accepted", schedule=schedule)
@@ -987,7 +1002,8 @@ class V2ChargePoint(SimulatorChargePoint):
             if not self._busy(None):
                 break
             await asyncio.sleep(0.05)
-        await scenario.reboot(self.sim, "ImmediateReset")
+        # B12: a reset that waited for the transactions to end boots with ScheduledReset.
+        await scenario.reboot(self.sim, "ImmediateReset", "ScheduledReset")
 
     @on("UnlockConnector")
     def on_unlock_connector(self, evse_id: int, connector_id: int, **_: Any) -> Any:

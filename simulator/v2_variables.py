@@ -23,6 +23,7 @@ from simulator.config import (
     SimulatorConfig,
     format_seconds,
 )
+from simulator.habits import Habit
 from simulator.model import PER_PHASE, SINGLE_VALUE
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ CHARACTERISTICS: dict[str, Characteristics] = {
     "SmartChargingCtrlr.ProfileStackLevel": INTEGER,
     "SmartChargingCtrlr.RateUnit": Characteristics("MemberList", values_list="A,W"),
     "SmartChargingCtrlr.Phases3to1": BOOLEAN,
+    "SmartChargingCtrlr.ACPhaseSwitchingSupported": BOOLEAN,
     "SmartChargingCtrlr.PeriodsPerSchedule": INTEGER,
     "ReservationCtrlr.Enabled": BOOLEAN,
     "ReservationCtrlr.NonEvseSpecific": BOOLEAN,
@@ -157,7 +159,11 @@ CHARACTERISTICS: dict[str, Characteristics] = {
 
 
 def default_variables(config: SimulatorConfig) -> dict[str, ConfigKey]:
-    """Return the station-wide variables of a freshly booted 2.x simulator."""
+    """Return the station-wide variables of a freshly booted 2.x simulator.
+
+    Habit `no_phase_switching`: SmartChargingCtrlr.Phases3to1 false, plus
+    ACPhaseSwitchingSupported false.
+    """
     version = config.ocpp_version if config.is_v2 else "2.0.1"
     measurands = [m for m in DEFAULT_MEASURANDS if m in MEASURANDS[version]]
     ended = [m for m in DEFAULT_STOP_TXN_MEASURANDS if m in MEASURANDS[version]]
@@ -202,6 +208,9 @@ def default_variables(config: SimulatorConfig) -> dict[str, ConfigKey]:
         "ReservationCtrlr.NonEvseSpecific": "false",
         "SecurityCtrlr.SecurityProfile": "1",
     }
+    if config.has(Habit.NO_PHASE_SWITCHING):
+        ro["SmartChargingCtrlr.Phases3to1"] = "false"
+        ro["SmartChargingCtrlr.ACPhaseSwitchingSupported"] = "false"
     variables = {key: ConfigKey(value) for key, value in rw.items()}
     variables.update({key: ConfigKey(value, readonly=True) for key, value in ro.items()})
     return variables
@@ -388,7 +397,8 @@ def set_variable(
     """Apply one SetVariableData and return its SetVariableStatusEnumType.
 
     Read-only variables, keys in `sim.reject_keys` ("Component.Variable") and malformed values
-    are Rejected.
+    are Rejected. Keys in `sim.reboot_required_keys` store the value but answer
+    RebootRequired: it takes effect at the next reboot (`ChargerSimulator.restart_state`).
     """
     status, item = find(sim, component, variable)
     if item is None:
@@ -401,5 +411,9 @@ def set_variable(
     if stored is None:
         return "Rejected"
     sim.variables[item.key].value = stored
+    if item.key in sim.reboot_required_keys:
+        key = item.key
+        sim.after_reboot.append(lambda: _apply(sim, key, stored))
+        return "RebootRequired"
     _apply(sim, item.key, stored)
     return "Accepted"
