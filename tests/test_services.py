@@ -1240,7 +1240,9 @@ async def test_set_current_limit_action(
         DOMAIN, "set_current_limit", {"device_id": device.id, "current": 11}, blocking=True
     )
     await sim.wait_for_call("SetChargingProfile")
-    assert charger.connector(1).limit.written == 11
+    written = charger.connector(1).limit.default
+    assert written is not None
+    assert written.amps == 11
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
             DOMAIN, "set_current_limit", {"device_id": device.id, "current": 3}, blocking=True

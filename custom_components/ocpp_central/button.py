@@ -1,4 +1,4 @@
-"""Buttons: restart a charger, unlock a connector."""
+"""Buttons: restart a charger, unlock a connector, stop a session."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import override
 from homeassistant.components.button import ButtonDeviceClass, ButtonEntity, ButtonEntityDescription
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import OcppConfigEntry
+from .const import DOMAIN
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
 from .errors import ChargerRejectedError, translated_errors
 from .protocol.base import CommandStatus
@@ -30,6 +32,18 @@ class OcppButtonEntityDescription(ButtonEntityDescription, OcppEntityDescription
     success: frozenset[CommandStatus] = frozenset({CommandStatus.ACCEPTED})
 
 
+async def _stop_session(session: ChargerSession, connector_id: int) -> CommandStatus:
+    """End the connector's session (the charging switch only pauses it)."""
+    transaction = session.charger.connector(connector_id).transaction
+    if transaction is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_transaction",
+            translation_placeholders={"charger": session.charger.charge_point_id},
+        )
+    return await session.adapter.remote_stop(transaction.transaction_id)
+
+
 BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
     OcppButtonEntityDescription(
         key="reset",
@@ -43,6 +57,11 @@ BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
         key="unlock",
         translation_key="unlock",
         press_fn=lambda session, connector: session.adapter.unlock_connector(connector),
+    ),
+    OcppButtonEntityDescription(
+        key="stop_session",
+        translation_key="stop_session",
+        press_fn=_stop_session,
     ),
 )
 

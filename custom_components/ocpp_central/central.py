@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, discovery_flow
+from homeassistant.helpers import device_registry as dr, discovery_flow, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from websockets.asyncio.server import ServerConnection
 
@@ -29,6 +29,7 @@ from .const import (
     CONF_MEASURANDS,
     CONF_METER_INTERVAL,
     CONF_OCPP_VERSION,
+    CONF_PHASE_SWITCHING,
     CONF_PORT,
     DEFAULT_AUTO_ACCEPT,
     DEFAULT_FAILSAFE_CURRENT,
@@ -162,6 +163,44 @@ class CentralSystem:
         return self._option_int(CONF_MAX_PENDING_CHARGERS, DEFAULT_MAX_PENDING_CHARGERS)
 
     @property
+    def phase_switching_allowed(self) -> bool:
+        """Whether the user lets solar mode switch between 1 and 3 phases (option)."""
+        return bool(self.entry.options.get(CONF_PHASE_SWITCHING, False))
+
+    def reconcile_charger(self, charge_point_id: str, *, forget: bool = False) -> None:
+        """Bring every connector of a charger to its desired state (after connect or boot).
+
+        `forget`: the charger may have lost our profiles; write them again where needed.
+        """
+        charger = self.chargers.get(charge_point_id)
+        if charger is None:
+            return
+        for connector_id in charger.outlet_ids:
+            self.control(charge_point_id, connector_id).request(forget=forget)
+
+    @callback
+    def desired_changed(self) -> None:
+        """The user's intent changed: it is saved like everything else that must survive."""
+        self.store.schedule_save()
+
+    @callback
+    def limit_refused(self, charge_point_id: str, connector_id: int, *, refused: bool) -> None:
+        """Raise (or clear) the repair issue of a charger that keeps refusing our limit."""
+        issue_id = f"limit_refused_{self.entry.entry_id}_{charge_point_id}_{connector_id}"
+        if not refused:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="limit_refused",
+            translation_placeholders={"charger": charge_point_id, "connector": str(connector_id)},
+        )
+
+    @property
     def auto_accept(self) -> bool:
         """Whether unknown chargers are accepted without asking."""
         return bool(self.entry.options.get(CONF_AUTO_ACCEPT, DEFAULT_AUTO_ACCEPT))
@@ -179,6 +218,10 @@ class CentralSystem:
     async def async_start(self) -> None:
         """Load stored chargers and start listening (OSError if the port is taken)."""
         self.chargers = await self.store.async_load()
+        for charge_point_id, charger in self.chargers.items():
+            for connector_id in charger.outlet_ids:
+                # Solar modes chosen before the restart follow the sun again.
+                self.solar(charge_point_id, connector_id).resume()
         await self._server.start()
         LOGGER.debug("OCPP central system listening on port %s", self._server.port)
 

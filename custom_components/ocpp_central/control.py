@@ -9,6 +9,8 @@ with the session); otherwise a TxDefaultProfile. ChargePointMaxProfile is never 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+import logging
 import time
 from typing import TYPE_CHECKING, Final
 
@@ -16,7 +18,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import LOGGER
 from .errors import ChargerCommandError, ChargerRejectedError
-from .model import Charger, CurrentLimit, Measurand
+from .model import Charger, Connector, CurrentLimit, DesiredCharging, Measurand, WrittenLimit
 from .protocol.base import CommandStatus
 from .protocol.commands import (
     ChargingProfile,
@@ -25,6 +27,7 @@ from .protocol.commands import (
     RateUnit,
     SchedulePeriod,
 )
+from .solar import ChargingMode
 
 if TYPE_CHECKING:
     from .central import CentralSystem
@@ -45,6 +48,11 @@ _FAILSAFE_PROFILE_ID: Final = 999
 _DEFAULT_STACK_LEVEL: Final = 1
 # How far ahead the active limit is read back from the charger.
 _READBACK_SECONDS: Final = 300
+# A write that failed is retried after 30 s, then twice as long each time, at most every
+# 10 minutes; after three refusals in a row the user gets a repair issue.
+RETRY_BASE: Final = 30.0
+RETRY_MAX: Final = 600.0
+REFUSALS_BEFORE_REPAIR: Final = 3
 
 # Configuration keys (1.6) and variables (2.x) describing a charger's smart charging.
 _RATE_UNIT_KEYS: Final = ("ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr.RateUnit")
@@ -96,6 +104,21 @@ def stack_level(charger: Charger) -> int:
         return _DEFAULT_STACK_LEVEL
 
 
+def phases_in_use(connector: Connector) -> int:
+    """Phases a connector charges on: those carrying current, else those with voltage.
+
+    A one-phase installation reports one phase; a charger that reports nothing per phase is
+    taken to be three-phase, as most wallboxes are.
+    """
+    currents = [
+        c
+        for c in connector.phase_values(Measurand.CURRENT_IMPORT).values()
+        if c > _ACTIVE_PHASE_CURRENT
+    ]
+    voltages = [v for v in connector.phase_voltages() if v > 0]
+    return len(currents) or len(voltages) or DEFAULT_PHASES
+
+
 def watts_for(charger: Charger, connector_id: int, amps: float, phases: int | None = None) -> float:
     """Convert a per-phase current to power with the measured voltage and phase count.
 
@@ -106,13 +129,7 @@ def watts_for(charger: Charger, connector_id: int, amps: float, phases: int | No
     voltage = connector.reading(Measurand.VOLTAGE) or (
         sum(voltages) / len(voltages) if voltages else DEFAULT_VOLTAGE
     )
-    currents = [
-        c
-        for c in connector.phase_values(Measurand.CURRENT_IMPORT).values()
-        if c > _ACTIVE_PHASE_CURRENT
-    ]
-    phases = phases or len(currents) or len(voltages) or DEFAULT_PHASES
-    return round(amps * voltage * phases)
+    return round(amps * voltage * (phases or phases_in_use(connector)))
 
 
 def limit_profile(
@@ -164,8 +181,33 @@ async def install_failsafe(session: ChargerSession) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class LimitTarget:
+    """The limit a connector should have now: A per phase and the phases to use."""
+
+    amps: float
+    phases: int | None
+
+    def matches(self, written: WrittenLimit | None) -> bool:
+        """Whether what the charger has is this target (within one 0.1 A step)."""
+        return (
+            written is not None
+            and abs(written.amps - self.amps) < CURRENT_STEP / 2
+            and written.phases == self.phases
+        )
+
+
 class ConnectorControl:
-    """Rate-limited, coalescing writer of one connector's current limit."""
+    """Brings one connector's limit to what the user wants, and keeps it there.
+
+    The user's intent is the connector's `DesiredCharging` (mode, limit, phases); together
+    with the solar decision it gives a target. `reconcile` compares the target with what the
+    charger was last confirmed to have and writes only the difference: a TxProfile during a
+    session, a TxDefaultProfile otherwise (so that the next session starts right). It runs
+    whenever the two may have drifted apart: a change of intent, a boot or reconnect (the
+    charger may have forgotten), a session start or end, a failed write (retried with
+    backoff). Writes are coalesced and rate-limited; the newest target wins.
+    """
 
     def __init__(self, central: CentralSystem, charge_point_id: str, connector_id: int) -> None:
         """Control one connector (0: the whole charger)."""
@@ -173,9 +215,8 @@ class ConnectorControl:
         self._charge_point_id = charge_point_id
         self.connector_id = connector_id
         self._last_write = -float("inf")
-        self._phases: int | None = None
-        self._written_phases: int | None = None
         self._pending: asyncio.Task[None] | None = None
+        self._failures = 0
 
     @property
     def interval(self) -> float:
@@ -188,87 +229,184 @@ class ConnectorControl:
         return self._central.chargers[self._charge_point_id]
 
     @property
+    def connector(self) -> Connector:
+        """The connector in the model."""
+        return self.charger.connector(self.connector_id)
+
+    @property
     def state(self) -> CurrentLimit:
-        """The connector's limit as the model keeps it."""
-        return self.charger.connector(self.connector_id).limit
+        """What the charger was last confirmed to have."""
+        return self.connector.limit
 
-    async def async_set_current(self, amps: float, phases: int | None = None) -> None:
-        """Ask for a limit; written now if the interval allows (errors raise), else coalesced.
-
-        `phases` asks the charger to use 1 or 3 phases (numberPhases); None leaves it be.
-        """
-        amps = round(amps, 1)  # CURRENT_STEP: chargers take 0.1 A steps at best
-        self.state.requested = amps
-        self._phases = phases
-        self.charger.notify(self.connector_id)
-        reference = self.state.written
-        if (
-            reference is not None
-            and abs(reference - amps) < CURRENT_STEP / 2
-            and phases == self._written_phases
-        ):
-            return
-        wait = self._last_write + self.interval - time.monotonic()
-        if wait <= 0 and self._pending is None:
-            await self._write(amps)
-            return
-        if self._pending is None:
-            self._pending = self._central.entry.async_create_background_task(
-                self._central.hass,
-                self._write_later(max(wait, 0.0)),
-                f"ocpp_central {self._charge_point_id} limit",
-            )
+    @property
+    def desired(self) -> DesiredCharging:
+        """What the user wants of this connector."""
+        return self.connector.desired
 
     @property
     def phases(self) -> int | None:
-        """The phase count last asked for (None: the charger decides)."""
-        return self._phases
+        """The phase count the user asked for (None: the charger decides)."""
+        return self.desired.phases
+
+    def target(self) -> LimitTarget | None:
+        """The limit the connector should have now; None leaves the charger's own."""
+        desired = self.desired
+        max_current = self._central.settings.max_current
+        match desired.mode:
+            case ChargingMode.OFF:
+                return LimitTarget(0.0, desired.phases)
+            case ChargingMode.SOLAR | ChargingMode.MIN_SOLAR:
+                decision = self.connector.solar
+                if decision is None:
+                    return None
+                switching = self._central.phase_switching_allowed and supports_phase_switching(
+                    self.charger
+                )
+                phases = decision.phases if switching else None
+                return LimitTarget(round(min(decision.current, max_current), 1), phases)
+        if not desired.managed:
+            return None
+        amps = max_current if desired.current_limit is None else desired.current_limit
+        return LimitTarget(round(min(amps, max_current), 1), desired.phases)
+
+    async def async_set_current(self, amps: float, phases: int | None = None) -> None:
+        """The user's limit (and phases, if given): written now if the interval allows.
+
+        Errors of a write made now raise; a coalesced write is retried until it holds.
+        """
+        desired = self.desired
+        desired.current_limit = round(amps, 1)  # CURRENT_STEP: chargers take 0.1 A at best
+        if phases is not None:
+            desired.phases = phases
+        await self._desired_changed()
 
     async def async_set_phases(self, phases: int) -> None:
-        """Charge on 1 or 3 phases at the current limit (the maximum if none was set)."""
-        amps = self.state.requested or self._central.settings.max_current
-        await self.async_set_current(amps, phases)
+        """Charge on 1 or 3 phases at the user's limit."""
+        self.desired.phases = phases
+        await self._desired_changed()
 
-    async def _write_later(self, delay: float) -> None:
+    async def async_set_mode(self, mode: ChargingMode) -> None:
+        """Off holds the connector at 0 A (also for the next session); fast at the limit."""
+        self.desired.mode = mode.value
+        await self._desired_changed()
+
+    async def _desired_changed(self) -> None:
+        self.desired.managed = True
+        self._failures = 0
+        self.charger.notify(self.connector_id)
+        self._central.desired_changed()
+        await self.async_reconcile(raise_errors=True)
+
+    def request(self, *, forget: bool = False) -> None:
+        """Reconcile soon, in the background (after charger events; never raises).
+
+        `forget`: the charger may have lost our profiles (boot, reconnect).
+        """
+        if forget:
+            self.state.forget()
+        if self._pending is None:
+            self._pending = self._central.entry.async_create_background_task(
+                self._central.hass,
+                self._reconcile_later(0.0),
+                f"ocpp_central {self._charge_point_id} limit",
+            )
+
+    async def async_reconcile(self, *, raise_errors: bool = False) -> None:
+        """Write what differs from the target now, or after the rate limit's interval."""
+        target = self.target()
+        if target is None or target.matches(self._in_force()):
+            return
+        wait = self._last_write + self.interval - time.monotonic()
+        if wait > 0 or self._pending is not None:
+            if self._pending is None:
+                self._pending = self._central.entry.async_create_background_task(
+                    self._central.hass,
+                    self._reconcile_later(max(wait, 0.0)),
+                    f"ocpp_central {self._charge_point_id} limit",
+                )
+            return
+        try:
+            await self._write(target)
+        except ChargerCommandError:
+            self._failed()
+            if raise_errors:
+                raise
+
+    def _in_force(self) -> WrittenLimit | None:
+        transaction = self.connector.transaction
+        return self.state.in_force(transaction.transaction_id if transaction else None)
+
+    async def _reconcile_later(self, delay: float) -> None:
         try:
             await asyncio.sleep(delay)
             self._pending = None
-            amps = self.state.requested
-            if amps is not None and (
-                amps != self.state.written or self._phases != self._written_phases
-            ):
-                await self._write(amps)
+            if self._charge_point_id not in self._central.sessions:
+                # Not connected: the next connection reconciles.
+                return
+            target = self.target()
+            if target is None or target.matches(self._in_force()):
+                return
+            wait = self._last_write + self.interval - time.monotonic()
+            if wait > 0:
+                self._pending = self._central.entry.async_create_background_task(
+                    self._central.hass,
+                    self._reconcile_later(wait),
+                    f"ocpp_central {self._charge_point_id} limit",
+                )
+                return
+            await self._write(target)
         except ChargerCommandError as err:
-            LOGGER.warning(
-                "Charger %s did not take the limit for connector %s: %s",
-                self._charge_point_id,
-                self.connector_id,
-                err,
+            self._failed()
+            self._central.log_throttle.report(
+                logging.WARNING,
+                f"Charger {self._charge_point_id}",
+                f"did not take the limit for connector {self.connector_id}",
+                str(err),
             )
         finally:
-            self._pending = None
+            if self._pending is asyncio.current_task():
+                self._pending = None
 
-    async def _write(self, amps: float) -> None:
+    def _failed(self) -> None:
+        """Retry with backoff; a charger that keeps refusing gets a repair issue."""
+        self._failures += 1
+        if self._failures >= REFUSALS_BEFORE_REPAIR:
+            self._central.limit_refused(self._charge_point_id, self.connector_id, refused=True)
+        if self._pending is None:
+            delay = min(RETRY_MAX, RETRY_BASE * 2 ** (self._failures - 1))
+            self._pending = self._central.entry.async_create_background_task(
+                self._central.hass,
+                self._reconcile_later(delay),
+                f"ocpp_central {self._charge_point_id} limit retry",
+            )
+
+    async def _write(self, target: LimitTarget) -> None:
         session = self._central.accepted_session(self._charge_point_id)
         charger = self.charger
-        transaction = charger.connector(self.connector_id).transaction
+        transaction = self.connector.transaction
+        transaction_id = transaction.transaction_id if transaction else None
         unit = rate_unit(charger)
-        phases = self._phases
         profile = limit_profile(
             charger,
             self.connector_id,
-            amps,
+            target.amps,
             profile_id=_PROFILE_ID_BASE + self.connector_id * 10 + (1 if transaction else 2),
             stack=stack_level(charger),
-            transaction_id=transaction.transaction_id if transaction else None,
-            phases=phases,
+            transaction_id=transaction_id,
+            phases=target.phases,
         )
         self._last_write = time.monotonic()
         status = await session.adapter.set_charging_profile(self.connector_id, profile)
         if status is not CommandStatus.ACCEPTED:
             raise ChargerRejectedError(status)
-        self.state.written = amps
-        self._written_phases = phases
+        written = WrittenLimit(target.amps, target.phases, transaction_id)
+        if transaction_id is None:
+            self.state.default = written
+        else:
+            self.state.session = written
+        if self._failures:
+            self._failures = 0
+            self._central.limit_refused(self._charge_point_id, self.connector_id, refused=False)
         self.charger.notify(self.connector_id)
         await self._read_back(session, unit)
 

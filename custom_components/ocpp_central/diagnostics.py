@@ -43,7 +43,7 @@ def _charger(charger: Charger, connected_version: str | None) -> dict[str, Any]:
                 "info": connector.info,
                 "energy_wh": connector.energy.value_wh,
                 "current_limit": asdict(connector.limit),
-                "charging_mode": connector.charging_mode,
+                "desired": asdict(connector.desired),
                 "solar": None if connector.solar is None else asdict(connector.solar),
                 "transaction": _asdict(connector.transaction),
                 "last_transaction": _asdict(connector.last_transaction),

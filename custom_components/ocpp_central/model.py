@@ -264,13 +264,63 @@ class EnergyRegister:
 _PHASE_TO_NEUTRAL = frozenset({"L1-N", "L2-N", "L3-N", "L1", "L2", "L3"})
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenLimit:
+    """A limit profile of ours the charger accepted: A per phase, phases, its transaction."""
+
+    amps: float
+    phases: int | None
+    # The transaction of a TxProfile; None for the TxDefaultProfile.
+    transaction_id: str | None = None
+
+
 @dataclass(slots=True)
 class CurrentLimit:
-    """A connector's current limit (A per phase): asked for, written, and really applied."""
+    """What the charger was last confirmed to have of our limits, and what it really applies.
 
-    requested: float | None = None
-    written: float | None = None
+    Both profiles are facts about the charger: a reboot or a reconnect makes them unknown
+    (None) again, because many chargers forget profiles on reboot.
+    """
+
+    # The TxDefaultProfile (idle, and every new session) and the running session's TxProfile.
+    default: WrittenLimit | None = None
+    session: WrittenLimit | None = None
+    # What GetCompositeSchedule says the charger applies (A per phase).
     active: float | None = None
+
+    def in_force(self, transaction_id: str | None) -> WrittenLimit | None:
+        """Our limit that applies now: the session's own profile, else the default."""
+        if (
+            transaction_id is not None
+            and self.session is not None
+            and self.session.transaction_id == transaction_id
+        ):
+            return self.session
+        return self.default
+
+    def forget(self) -> None:
+        """The charger may have lost our profiles (it rebooted or reconnected)."""
+        self.default = None
+        self.session = None
+
+
+@dataclass(slots=True)
+class DesiredCharging:
+    """What the user wants of a connector: state that holds across sessions and restarts.
+
+    Entities, actions and the solar loop change it; the connector's control brings the
+    charger to it whenever the two may have drifted apart.
+    """
+
+    # The charging mode (ChargingMode values: off, fast, solar, min_solar).
+    mode: str = "fast"
+    # The user's current limit (A per phase); None: the maximum of the options.
+    current_limit: float | None = None
+    # 1 or 3 phases, where the charger can switch; None: the charger decides.
+    phases: int | None = None
+    # Whether a limit of ours was ever set on this connector: until then the charger is left
+    # as its installer configured it.
+    managed: bool = False
 
 
 @dataclass(slots=True)
@@ -288,8 +338,8 @@ class Connector:
     transaction: Transaction | None = None
     last_transaction: Transaction | None = None
     limit: CurrentLimit = field(default_factory=CurrentLimit)
-    # The charging mode (off/fast/solar/min_solar) and what the solar controller last decided.
-    charging_mode: str | None = None
+    desired: DesiredCharging = field(default_factory=DesiredCharging)
+    # What the solar controller last decided (solar modes only).
     solar: SolarDecision | None = None
 
     def reading(

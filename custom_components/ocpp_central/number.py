@@ -76,9 +76,9 @@ class OcppCurrentLimit(OcppEntity, NumberEntity):
     @property
     @override
     def native_value(self) -> float | None:
-        requested = self.connector.limit.requested
-        # 0 A is a pause (charging switch), not a limit the slider can show.
-        return requested or None
+        # The limit in force for Fast mode: the user's, else the maximum (never unknown).
+        limit = self.connector.desired.current_limit
+        return self.central.settings.max_current if limit is None else limit
 
     @override
     def state_fingerprint(self) -> Any:

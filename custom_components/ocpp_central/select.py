@@ -8,10 +8,9 @@ from typing import Any, override
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.restore_state import RestoreEntity
 
 from . import OcppConfigEntry
-from .control import supports_phase_switching, supports_smart_charging
+from .control import phases_in_use, supports_phase_switching, supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
 from .errors import translated_errors
 from .solar import ChargingMode
@@ -50,8 +49,8 @@ async def async_setup_entry(
     async_setup_dynamic_entities(hass, entry, (PHASES,), OcppPhases, async_add_entities)
 
 
-class OcppChargingMode(OcppEntity, SelectEntity, RestoreEntity):
-    """The charging mode; solar modes run the surplus controller. Survives restarts."""
+class OcppChargingMode(OcppEntity, SelectEntity):
+    """The charging mode; solar modes run the surplus controller. Stored, survives restarts."""
 
     entity_description: OcppSelectEntityDescription
 
@@ -65,22 +64,11 @@ class OcppChargingMode(OcppEntity, SelectEntity, RestoreEntity):
         return (self.available, self.current_option)
 
     @override
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        last = await self.async_get_last_state()
-        if last is not None and last.state in ChargingMode.__members__.values():
-            mode = ChargingMode(last.state)
-            if mode is not ChargingMode.FAST:
-                # Resume following the sun (or staying off) after a restart.
-                await self.central.solar(
-                    self.charger.charge_point_id, self.connector_id
-                ).async_set_mode(mode)
-
-    @override
     async def async_select_option(self, option: str) -> None:
-        await self.central.solar(self.charger.charge_point_id, self.connector_id).async_set_mode(
-            ChargingMode(option)
-        )
+        with translated_errors(self.entity_description.key):
+            await self.central.solar(
+                self.charger.charge_point_id, self.connector_id
+            ).async_set_mode(ChargingMode(option))
         self.async_write_ha_state()
 
 
@@ -92,8 +80,8 @@ class OcppPhases(OcppEntity, SelectEntity):
     @property
     @override
     def current_option(self) -> str | None:
-        phases = self.central.control(self.charger.charge_point_id, self.connector_id).phases
-        return None if phases is None else str(phases)
+        # The user's choice, else the phases the connector charges on (never unknown).
+        return str(self.connector.desired.phases or phases_in_use(self.connector))
 
     @override
     def state_fingerprint(self) -> Any:

@@ -93,6 +93,15 @@ def _session_duration(_charger: Charger, connector: Connector) -> int | None:
     return None if session is None else int(session.duration_seconds(dt_util.utcnow()) // 60)
 
 
+def _solar_state(connector: Connector) -> str | None:
+    """What the solar controller does; in Off and Fast modes simply the mode."""
+    if connector.solar is not None:
+        return connector.solar.state.value
+    if connector.desired.mode in (ControllerState.OFF, ControllerState.FAST):
+        return connector.desired.mode
+    return None
+
+
 def _next_change(connector: Connector) -> int | None:
     """Seconds until the solar controller starts, stops or switches phases."""
     decision = connector.solar
@@ -254,9 +263,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in ControllerState],
         charger_exists_fn=supports_smart_charging,
-        value_fn=lambda _charger, connector: (
-            connector.solar.state.value if connector.solar else None
-        ),
+        value_fn=lambda _charger, connector: _solar_state(connector),
     ),
     OcppSensorEntityDescription(
         key="solar_next_change",

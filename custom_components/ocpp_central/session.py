@@ -211,6 +211,9 @@ class ChargerSession:
         try:
             await self.adapter.apply_settings(self.central.settings)
             await install_failsafe(self)
+            # The charger may have forgotten our limits (a reboot, or a reconnect after one):
+            # what the user chose is established again, not assumed to be there.
+            self.central.reconcile_charger(self.charger.charge_point_id, forget=True)
         except ChargerCommandError as err:
             # Throttled: a charger that boots in a loop would otherwise log on every boot.
             self.log_throttle.report(
@@ -338,6 +341,7 @@ class ChargerSession:
             connector.energy.update(meter_start_wh, self._source(connector_id))
         await self._save_now()
         self.charger.notify(connector_id)
+        self._limit_may_differ(connector_id)
         return transaction_id, self.authorize(id_tag or "")
 
     def transaction_authorized(self, transaction_id: str, id_tag: str) -> AuthorizationStatus:
@@ -422,6 +426,7 @@ class ChargerSession:
             self._finish(transaction, meter_stop_wh, timestamp, reason)
             await self._save_now()
             self.charger.notify(transaction.connector_id)
+            self._limit_may_differ(transaction.connector_id)
         return None if id_tag is None else self.authorize(id_tag)
 
     def _finish(
@@ -514,6 +519,11 @@ class ChargerSession:
         # A connector first named by a status, a reading or a session needs its entities.
         self.central.structure_changed(charger)
         return connector
+
+    def _limit_may_differ(self, connector_id: int) -> None:
+        """A session started or ended: its limit must be what the user wants (in a task)."""
+        if self.accepted:
+            self.central.control(self.charger.charge_point_id, connector_id).request()
 
     def _source(self, connector_id: int) -> str:
         return f"{self.charger.charge_point_id} connector {connector_id}"

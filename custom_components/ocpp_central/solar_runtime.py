@@ -1,9 +1,10 @@
 """Runs the solar-surplus controller of one connector inside Home Assistant.
 
-The charging-mode select owns the mode; while it is solar or min+solar, this runner reads the
-grid (and home battery) sensors on every change and at least every few seconds, asks the
-pure controller in `solar.py` what to do, and hands the result to the connector's limit
-writer, which is the only writer of limits. A manual limit or a manual stop switches the mode
+The mode is part of the connector's desired state (it survives restarts with it); while it
+is solar or min+solar, this runner reads the grid (and home battery) sensors on every change
+and at least every few seconds, asks the pure controller in `solar.py` what to do, and
+records the decision on the connector. The connector's control turns the decision into a
+limit; it is the only writer of limits. A manual limit or a manual stop switches the mode
 away from solar, so two controllers never fight over one charger.
 """
 
@@ -26,16 +27,13 @@ from .const import (
     CONF_BATTERY_PRIORITY_SOC,
     CONF_BATTERY_SOC_SENSOR,
     CONF_GRID_SENSOR,
-    CONF_PHASE_SWITCHING,
     CONF_SOLAR_DISABLE_DELAY,
     CONF_SOLAR_ENABLE_DELAY,
     DEFAULT_SOLAR_DISABLE_DELAY,
     DEFAULT_SOLAR_ENABLE_DELAY,
-    LOGGER,
 )
-from .control import DEFAULT_PHASES, MIN_CURRENT
-from .errors import ChargerCommandError
-from .model import Measurand
+from .control import DEFAULT_PHASES, MIN_CURRENT, phases_in_use, supports_phase_switching
+from .model import Connector, Measurand
 from .solar import ChargingMode, SolarController, SolarDecision, SolarInputs, SolarSettings
 
 if TYPE_CHECKING:
@@ -70,12 +68,11 @@ class SolarRunner:
     """The charging mode of one connector and, in solar modes, the loop that follows the sun."""
 
     def __init__(self, central: CentralSystem, charge_point_id: str, connector_id: int) -> None:
-        """Start in FAST: nothing is written until the user picks a mode."""
+        """Follow the connector's stored mode (FAST unless the user picked another)."""
         self._central = central
         self._hass = central.hass
         self._charge_point_id = charge_point_id
         self._connector_id = connector_id
-        self.mode = ChargingMode.FAST
         self.decision: SolarDecision | None = None
         self._controller = SolarController(self._settings())
         self._unsubscribe: list[CALLBACK_TYPE] = []
@@ -85,32 +82,67 @@ class SolarRunner:
     def _settings(self) -> SolarSettings:
         options = self._central.entry.options
         priority = options.get(CONF_BATTERY_PRIORITY_SOC)
+        charger = self._central.chargers.get(self._charge_point_id)
+        # Switching only where the charger can, and the user allows it: a charger without
+        # 3->1 support would draw the 1-phase current on all three phases.
+        switching = (
+            charger is not None
+            and self._central.phase_switching_allowed
+            and supports_phase_switching(charger)
+        )
         return SolarSettings(
             min_current=MIN_CURRENT,
             max_current=float(self._central.settings.max_current),
-            phases=DEFAULT_PHASES,
-            phase_switching=bool(options.get(CONF_PHASE_SWITCHING, False)),
+            phases=phases_in_use(charger.connector(self._connector_id))
+            if charger is not None
+            else DEFAULT_PHASES,
+            phase_switching=switching,
             enable_delay=float(options.get(CONF_SOLAR_ENABLE_DELAY, DEFAULT_SOLAR_ENABLE_DELAY)),
             disable_delay=float(options.get(CONF_SOLAR_DISABLE_DELAY, DEFAULT_SOLAR_DISABLE_DELAY)),
             battery_priority_soc=float(priority) if priority else None,
         )
 
+    @property
+    def mode(self) -> ChargingMode:
+        """The connector's charging mode (part of its stored desired state)."""
+        try:
+            return ChargingMode(self._connector().desired.mode)
+        except ValueError:
+            return ChargingMode.FAST
+
+    def _connector(self) -> Connector:
+        return self._central.chargers[self._charge_point_id].connector(self._connector_id)
+
     async def async_set_mode(self, mode: ChargingMode) -> None:
-        """Switch mode: OFF pauses, FAST charges at full current, solar modes follow the sun."""
-        self.mode = mode
+        """Switch mode: OFF pauses, FAST charges at the limit, solar modes follow the sun."""
         self._stop_listening()
         self._controller = SolarController(self._settings())
+        self.decision = None
+        connector = self._connector()
+        connector.solar = None
+        # The controller decides for the new mode.
+        connector.desired.mode = mode.value
         if mode in _SOLAR_MODES:
             self._listen()
-        await self._evaluate(force=True)
+            self._decide()
+        await self._central.control(self._charge_point_id, self._connector_id).async_set_mode(mode)
+
+    @callback
+    def resume(self) -> None:
+        """Follow the sun again after a restart, if the stored mode is a solar one."""
+        if self.mode in _SOLAR_MODES and not self._unsubscribe:
+            self._listen()
+            self._schedule()
 
     @callback
     def manual_override(self, mode: ChargingMode) -> None:
-        """The user set a limit or stopped charging by hand: leave solar mode."""
-        if self.mode in _SOLAR_MODES:
+        """The user set a limit or switched charging by hand: leave solar mode."""
+        if self.mode in _SOLAR_MODES or mode is ChargingMode.OFF or self.mode is ChargingMode.OFF:
             self._stop_listening()
-            self.mode = mode
             self.decision = None
+            connector = self._connector()
+            connector.solar = None
+            connector.desired.mode = mode.value
             self._notify()
 
     def _listen(self) -> None:
@@ -181,41 +213,29 @@ class SolarRunner:
             voltage=connector.reading(Measurand.VOLTAGE),
         )
 
-    async def _evaluate(self, *, force: bool = False) -> None:
+    async def _evaluate(self) -> None:
         self._last_evaluation = time.monotonic()
-        if self._charge_point_id not in self._central.chargers:
+        if self._charge_point_id not in self._central.chargers or self.mode not in _SOLAR_MODES:
             return
-        decision = self._controller.update(self.mode, self._inputs())
         previous = self.decision
-        self.decision = decision
-        self._notify()
-        if (
-            not force
-            and previous is not None
-            and (previous.current, previous.phases) == (decision.current, decision.phases)
+        decision = self._decide()
+        if previous is not None and (previous.current, previous.phases) == (
+            decision.current,
+            decision.phases,
         ):
             return
-        phases = decision.phases if self._controller_switches_phases() else None
-        try:
-            await self._central.control(
-                self._charge_point_id, self._connector_id
-            ).async_set_current(decision.current, phases)
-        except ChargerCommandError as err:
-            LOGGER.warning(
-                "Charging mode %s could not set the limit of %s: %s",
-                self.mode,
-                self._charge_point_id,
-                err,
-            )
+        self._central.control(self._charge_point_id, self._connector_id).request()
 
-    def _controller_switches_phases(self) -> bool:
-        return bool(self._central.entry.options.get(CONF_PHASE_SWITCHING, False))
+    def _decide(self) -> SolarDecision:
+        decision = self._controller.update(self.mode, self._inputs())
+        self.decision = decision
+        self._connector().solar = decision
+        self._notify()
+        return decision
 
     def _notify(self) -> None:
         charger = self._central.chargers.get(self._charge_point_id)
         if charger is not None:
-            charger.connector(self._connector_id).solar = self.decision
-            charger.connector(self._connector_id).charging_mode = self.mode.value
             charger.notify(self._connector_id)
 
     @callback

@@ -14,7 +14,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import SerializationError
 
 from .const import DOMAIN, LOGGER
-from .model import Charger, ChargerInfo, ConnectorStatus, Transaction
+from .model import Charger, ChargerInfo, ConnectorStatus, DesiredCharging, Transaction
 
 STORAGE_VERSION: Final = 1
 # Meter baselines change with every frame; writing them at most every 30 s bounds disk writes
@@ -45,6 +45,15 @@ class StoredTransaction(TypedDict):
     last_event_at: NotRequired[str | None]
 
 
+class StoredDesired(TypedDict):
+    """A connector's desired charging (the user's intent) as stored."""
+
+    mode: str
+    current_limit: float | None
+    phases: int | None
+    managed: bool
+
+
 class StoredCharger(TypedDict):
     """An approved charger as stored."""
 
@@ -59,6 +68,7 @@ class StoredCharger(TypedDict):
     # The last finished session per connector: its sensors show it after a restart too.
     last_transactions: NotRequired[list[StoredTransaction]]
     finished_transaction_ids: NotRequired[list[str]]
+    desired: NotRequired[dict[str, StoredDesired]]
 
 
 class StoredData(TypedDict):
@@ -163,6 +173,13 @@ class CentralStore:
                 transaction = _transaction_from_store(stored_transaction)
                 charger.connector(transaction.connector_id).transaction = transaction
             charger.finished_transaction_ids = list(stored.get("finished_transaction_ids", []))
+            for stored_id, desired in stored.get("desired", {}).items():
+                charger.connector(int(stored_id)).desired = DesiredCharging(
+                    mode=desired["mode"],
+                    current_limit=desired["current_limit"],
+                    phases=desired["phases"],
+                    managed=desired["managed"],
+                )
             for stored_transaction in stored.get("last_transactions", []):
                 transaction = _transaction_from_store(stored_transaction)
                 charger.connector(transaction.connector_id).last_transaction = transaction
@@ -294,6 +311,16 @@ class CentralStore:
                 if connector.transaction is not None
             ],
             finished_transaction_ids=list(charger.finished_transaction_ids),
+            desired={
+                str(connector_id): StoredDesired(
+                    mode=connector.desired.mode,
+                    current_limit=connector.desired.current_limit,
+                    phases=connector.desired.phases,
+                    managed=connector.desired.managed,
+                )
+                for connector_id, connector in charger.connectors.items()
+                if connector.desired != DesiredCharging()
+            },
             last_transactions=[
                 _transaction_to_store(connector.last_transaction)
                 for connector in charger.connectors.values()

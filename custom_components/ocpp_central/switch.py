@@ -35,8 +35,8 @@ class OcppSwitchEntityDescription(SwitchEntityDescription, OcppEntityDescription
 
 
 def _charging(_charger: Charger, connector: Connector) -> bool:
-    """On while a session runs and is not paused by a 0 A limit."""
-    return connector.transaction is not None and connector.limit.requested != 0
+    """On while a session runs and the mode lets it charge (Off holds it at 0 A)."""
+    return connector.transaction is not None and connector.desired.mode != ChargingMode.OFF
 
 
 async def _turn_charging(
@@ -47,14 +47,12 @@ async def _turn_charging(
     transaction = connector.transaction
     control = central.control(charger.charge_point_id, connector_id)
     smart = supports_smart_charging(charger)
-    # Switching by hand ends solar mode: one writer at a time.
-    central.solar(charger.charge_point_id, connector_id).manual_override(
-        ChargingMode.FAST if on else ChargingMode.OFF
-    )
     if on:
+        if smart and connector.desired.mode == ChargingMode.OFF:
+            # Charging on in Off mode means charging: Fast, at the user's limit.
+            central.solar(charger.charge_point_id, connector_id).manual_override(ChargingMode.FAST)
+            await control.async_set_mode(ChargingMode.FAST)
         if transaction is not None:
-            if connector.limit.requested == 0:
-                await control.async_set_current(central.settings.max_current)
             return
         if connector.status in (ConnectorStatus.FINISHING, ConnectorStatus.SUSPENDED_EV):
             # Many chargers refuse a new start until the cable was unplugged.
@@ -65,11 +63,13 @@ async def _turn_charging(
         if status is not CommandStatus.ACCEPTED:
             raise ChargerRejectedError(status)
         return
-    if transaction is None:
-        return
     if smart:
-        # Pause: the session stays open, so resuming needs no new authorization.
-        await control.async_set_current(0)
+        # Off holds the connector at 0 A: the session stays open (resuming needs no new
+        # authorization), and the next session does not start charging either.
+        central.solar(charger.charge_point_id, connector_id).manual_override(ChargingMode.OFF)
+        await control.async_set_mode(ChargingMode.OFF)
+        return
+    if transaction is None:
         return
     status = await session.adapter.remote_stop(transaction.transaction_id)
     if status is not CommandStatus.ACCEPTED:
