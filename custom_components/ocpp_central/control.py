@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 from homeassistant.util import dt as dt_util
 
 from .const import LOGGER
-from .errors import ChargerCommandError, ChargerRejectedError
+from .errors import ChargerCommandError, ChargerNotConnectedError, ChargerRejectedError
 from .model import Charger, Connector, CurrentLimit, DesiredCharging, Measurand, WrittenLimit
 from .protocol.base import CommandStatus
 from .protocol.commands import (
@@ -60,6 +60,9 @@ _STACK_LEVEL_KEYS: Final = ("ChargeProfileMaxStackLevel", "SmartChargingCtrlr.Pr
 
 
 _PHASE_SWITCH_KEYS: Final = ("ConnectorSwitch3to1PhaseSupported", "SmartChargingCtrlr.Phases3to1")
+# What a charger's control entities depend on: stored, so that they exist right after an HA
+# restart instead of only once the charger was read again.
+CAPABILITY_KEYS: Final = frozenset(_RATE_UNIT_KEYS + _STACK_LEVEL_KEYS + _PHASE_SWITCH_KEYS)
 
 
 def supports_phase_switching(charger: Charger) -> bool:
@@ -216,6 +219,8 @@ class ConnectorControl:
         self.connector_id = connector_id
         self._last_write = -float("inf")
         self._pending: asyncio.Task[None] | None = None
+        # Whether the pending task is a retry after a failure (backoff), not a rate-limit wait.
+        self._retrying = False
         self._failures = 0
 
     @property
@@ -293,6 +298,7 @@ class ConnectorControl:
     async def _desired_changed(self) -> None:
         self.desired.managed = True
         self._failures = 0
+        self._cancel_retry()
         self.charger.notify(self.connector_id)
         self._central.desired_changed()
         await self.async_reconcile(raise_errors=True)
@@ -304,6 +310,8 @@ class ConnectorControl:
         """
         if forget:
             self.state.forget()
+        # A new connection or session: try now rather than at the end of a backoff.
+        self._cancel_retry()
         if self._pending is None:
             self._pending = self._central.entry.async_create_background_task(
                 self._central.hass,
@@ -327,8 +335,8 @@ class ConnectorControl:
             return
         try:
             await self._write(target)
-        except ChargerCommandError:
-            self._failed()
+        except ChargerCommandError as err:
+            self._failed(err)
             if raise_errors:
                 raise
 
@@ -356,7 +364,7 @@ class ConnectorControl:
                 return
             await self._write(target)
         except ChargerCommandError as err:
-            self._failed()
+            self._failed(err)
             self._central.log_throttle.report(
                 logging.WARNING,
                 f"Charger {self._charge_point_id}",
@@ -366,19 +374,32 @@ class ConnectorControl:
         finally:
             if self._pending is asyncio.current_task():
                 self._pending = None
+                self._retrying = False
 
-    def _failed(self) -> None:
-        """Retry with backoff; a charger that keeps refusing gets a repair issue."""
+    def _failed(self, err: ChargerCommandError) -> None:
+        """Retry with backoff; a charger that keeps refusing gets a repair issue.
+
+        A charger that went away is not retried: its next connection reconciles.
+        """
+        if isinstance(err, ChargerNotConnectedError):
+            return
         self._failures += 1
         if self._failures >= REFUSALS_BEFORE_REPAIR:
             self._central.limit_refused(self._charge_point_id, self.connector_id, refused=True)
         if self._pending is None:
             delay = min(RETRY_MAX, RETRY_BASE * 2 ** (self._failures - 1))
+            self._retrying = True
             self._pending = self._central.entry.async_create_background_task(
                 self._central.hass,
                 self._reconcile_later(delay),
                 f"ocpp_central {self._charge_point_id} limit retry",
             )
+
+    def _cancel_retry(self) -> None:
+        if self._retrying and self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+            self._retrying = False
 
     async def _write(self, target: LimitTarget) -> None:
         session = self._central.accepted_session(self._charge_point_id)

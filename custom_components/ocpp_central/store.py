@@ -14,7 +14,15 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import SerializationError
 
 from .const import DOMAIN, LOGGER
-from .model import Charger, ChargerInfo, ConnectorStatus, DesiredCharging, Transaction
+from .control import CAPABILITY_KEYS
+from .model import (
+    Charger,
+    ChargerInfo,
+    ConfigurationValue,
+    ConnectorStatus,
+    DesiredCharging,
+    Transaction,
+)
 
 STORAGE_VERSION: Final = 1
 # Meter baselines change with every frame; writing them at most every 30 s bounds disk writes
@@ -69,6 +77,10 @@ class StoredCharger(TypedDict):
     last_transactions: NotRequired[list[StoredTransaction]]
     finished_transaction_ids: NotRequired[list[str]]
     desired: NotRequired[dict[str, StoredDesired]]
+    # What the charger can do (feature profiles, smart-charging keys, connector count).
+    feature_profiles: NotRequired[list[str]]
+    capabilities: NotRequired[dict[str, str | None]]
+    announced_connectors: NotRequired[int | None]
 
 
 class StoredData(TypedDict):
@@ -173,6 +185,12 @@ class CentralStore:
                 transaction = _transaction_from_store(stored_transaction)
                 charger.connector(transaction.connector_id).transaction = transaction
             charger.finished_transaction_ids = list(stored.get("finished_transaction_ids", []))
+            charger.feature_profiles = frozenset(stored.get("feature_profiles", []))
+            charger.announced_connectors = stored.get("announced_connectors")
+            charger.configuration = {
+                key: ConfigurationValue(value, readonly=True)
+                for key, value in stored.get("capabilities", {}).items()
+            }
             for stored_id, desired in stored.get("desired", {}).items():
                 charger.connector(int(stored_id)).desired = DesiredCharging(
                     mode=desired["mode"],
@@ -311,6 +329,13 @@ class CentralStore:
                 if connector.transaction is not None
             ],
             finished_transaction_ids=list(charger.finished_transaction_ids),
+            feature_profiles=sorted(charger.feature_profiles),
+            capabilities={
+                key: value.value
+                for key, value in charger.configuration.items()
+                if key in CAPABILITY_KEYS
+            },
+            announced_connectors=charger.announced_connectors,
             desired={
                 str(connector_id): StoredDesired(
                     mode=connector.desired.mode,
