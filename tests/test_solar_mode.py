@@ -104,3 +104,61 @@ async def test_off_and_fast_modes(
     )
     await wait_until(hass, lambda: _limits(sim) == [0.0, 16.0])
     assert state(hass, "sensor", "CP1_1_solar_state").state == "fast"
+
+
+async def _solar(hass: HomeAssistant) -> None:
+    await hass.services.async_call(
+        "select",
+        SERVICE_SELECT_OPTION,
+        {ATTR_ENTITY_ID: entity_id(hass, "select", "CP1_1_charging_mode"), ATTR_OPTION: "solar"},
+        blocking=True,
+    )
+
+
+@ALL_VERSIONS
+async def test_solar_on_a_one_phase_installation(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """A one-phase charger gets the whole surplus on its one phase.
+
+    Solar mode assumed three phases: a one-phase installation got a third of the surplus and
+    needed 4.1 kW of export to start at all.
+    """
+    from simulator.habits import Habit
+
+    hass.states.async_set("sensor.grid", "-2000", {"unit_of_measurement": "W"})
+    sim = await make_simulator("CP1", habits={Habit.ONE_PHASE})
+    await sim.boot()
+    charger = central.runtime_data.chargers["CP1"]
+    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    await sim.meter_values(1)  # idle readings: one phase has voltage
+    await hass.async_block_till_done()
+    await sim.start_transaction(1)
+    await _solar(hass)
+    await wait_until(hass, lambda: bool(_limits(sim)))
+    # 2000 W on one phase at 230 V: 8.7 A (three phases would have been 2.9 A: no start).
+    assert _limits(sim)[-1] == pytest.approx(8.7, abs=0.1)
+
+
+@ALL_VERSIONS
+async def test_solar_with_per_phase_readings_only(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """The charger's own power counts as surplus also when it reports power only per phase."""
+    from simulator.habits import Habit
+
+    hass.states.async_set("sensor.grid", "-1000", {"unit_of_measurement": "W"})
+    sim = await make_simulator("CP1", habits={Habit.PER_PHASE_ONLY})
+    await sim.boot()
+    charger = central.runtime_data.chargers["CP1"]
+    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    await sim.start_transaction(1)
+    await sim.status(1, "Charging")
+    await sim.meter_values(1)  # 16 A on three phases, reported per phase: 11 kW
+    await hass.async_block_till_done()
+    assert float(state(hass, "sensor", "CP1_1_power").state) > 10_000
+    await _solar(hass)
+    await wait_until(hass, lambda: bool(_limits(sim)))
+    # Surplus = 1 kW export + the charger's 11 kW: the limit stays at the maximum, where a
+    # loop blind to per-phase power would have seen 1 kW and dropped to 6 A or paused.
+    assert _limits(sim)[-1] == 16.0

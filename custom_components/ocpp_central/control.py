@@ -421,6 +421,7 @@ class ConnectorControl:
         if status is not CommandStatus.ACCEPTED:
             raise ChargerRejectedError(status)
         written = WrittenLimit(target.amps, target.phases, transaction_id)
+        self.state.changed_at = dt_util.utcnow()
         if transaction_id is None:
             self.state.default = written
         else:

@@ -287,6 +287,8 @@ class CurrentLimit:
     session: WrittenLimit | None = None
     # What GetCompositeSchedule says the charger applies (A per phase).
     active: float | None = None
+    # When the charger last took a new limit from us.
+    changed_at: datetime | None = None
 
     def in_force(self, transaction_id: str | None) -> WrittenLimit | None:
         """Our limit that applies now: the session's own profile, else the default."""
@@ -369,6 +371,36 @@ class Connector:
             for phase, value in self.phase_values(Measurand.VOLTAGE).items()
             if phase in _PHASE_TO_NEUTRAL
         ]
+
+    def active_power(self) -> float | None:
+        """Active import power in W: the total if reported, else the sum of the phases.
+
+        Many chargers report power only per phase, and some only current and voltage per
+        phase; the power is then their products' sum.
+        """
+        total = self.reading(Measurand.POWER_ACTIVE_IMPORT)
+        if total is not None:
+            return total
+        phases = self.phase_values(Measurand.POWER_ACTIVE_IMPORT)
+        if phases:
+            return sum(phases.values())
+        currents = self.phase_values(Measurand.CURRENT_IMPORT)
+        voltages = {
+            phase.removesuffix("-N"): volts
+            for phase, volts in self.phase_values(Measurand.VOLTAGE).items()
+            if phase in _PHASE_TO_NEUTRAL
+        }
+        products = [amps * voltages[phase] for phase, amps in currents.items() if phase in voltages]
+        return sum(products) if products else None
+
+    def power_sample_time(self) -> datetime | None:
+        """When the newest power (or per-phase current) reading was taken."""
+        times = [
+            sample.timestamp
+            for sample in self.readings.values()
+            if sample.measurand in (Measurand.POWER_ACTIVE_IMPORT, Measurand.CURRENT_IMPORT)
+        ]
+        return max(times) if times else None
 
     @property
     def session(self) -> Transaction | None:

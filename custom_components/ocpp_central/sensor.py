@@ -52,12 +52,9 @@ def _measured(measurand: Measurand, phase: str | None = None) -> Callable[[Conne
 
 
 def _power(connector: Connector) -> float | None:
-    """Active import power in W: the total if reported, else the sum of the phases."""
-    total = connector.reading(Measurand.POWER_ACTIVE_IMPORT)
-    if total is not None:
-        return round(total, 1)
-    phases = connector.phase_values(Measurand.POWER_ACTIVE_IMPORT)
-    return round(sum(phases.values()), 1) if phases else None
+    """Active import power in W (see Connector.active_power)."""
+    power = connector.active_power()
+    return None if power is None else round(power, 1)
 
 
 def _voltage(connector: Connector) -> float | None:

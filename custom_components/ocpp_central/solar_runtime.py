@@ -21,6 +21,7 @@ from homeassistant.helpers.event import (
     async_track_state_change_event,
     async_track_time_interval,
 )
+from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_BATTERY_POWER_SENSOR,
@@ -33,7 +34,7 @@ from .const import (
     DEFAULT_SOLAR_ENABLE_DELAY,
 )
 from .control import DEFAULT_PHASES, MIN_CURRENT, phases_in_use, supports_phase_switching
-from .model import Connector, Measurand
+from .model import Connector, ConnectorStatus, Measurand
 from .solar import ChargingMode, SolarController, SolarDecision, SolarInputs, SolarSettings
 
 if TYPE_CHECKING:
@@ -198,7 +199,7 @@ class SolarRunner:
     def _inputs(self) -> SolarInputs:
         options = self._central.entry.options
         connector = self._central.chargers[self._charge_point_id].connector(self._connector_id)
-        charger_power = connector.reading(Measurand.POWER_ACTIVE_IMPORT) or 0.0
+        charger_power = connector.active_power() or 0.0
         soc_state = self._hass.states.get(options.get(CONF_BATTERY_SOC_SENSOR) or "")
         try:
             soc = float(soc_state.state) if soc_state else None
@@ -217,6 +218,8 @@ class SolarRunner:
         self._last_evaluation = time.monotonic()
         if self._charge_point_id not in self._central.chargers or self.mode not in _SOLAR_MODES:
             return
+        if self._awaiting_fresh_reading():
+            return
         previous = self.decision
         decision = self._decide()
         if previous is not None and (previous.current, previous.phases) == (
@@ -225,6 +228,24 @@ class SolarRunner:
         ):
             return
         self._central.control(self._charge_point_id, self._connector_id).request()
+
+    def _awaiting_fresh_reading(self) -> bool:
+        """Whether the charger's power predates our last limit change (then wait for it).
+
+        The grid sensor is live, the charger's reading up to a meter interval old: deciding
+        on a reading from before the last change counts the old charging power as surplus
+        (or as import) and makes the loop oscillate. After two meter intervals without a
+        reading the loop goes on with what it has.
+        """
+        connector = self._connector()
+        changed = connector.limit.changed_at
+        sampled = connector.power_sample_time()
+        if connector.status is not ConnectorStatus.CHARGING or changed is None:
+            return False
+        if sampled is not None and sampled >= changed:
+            return False
+        patience = timedelta(seconds=2 * self._central.settings.meter_interval)
+        return dt_util.utcnow() - changed < patience
 
     def _decide(self) -> SolarDecision:
         decision = self._controller.update(self.mode, self._inputs())
