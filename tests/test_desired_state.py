@@ -236,3 +236,56 @@ async def test_stop_session_button(
     await sim.wait_for_call(
         "RemoteStopTransaction" if ocpp_version == "1.6" else "RequestStopTransaction"
     )
+
+
+@ALL_VERSIONS
+async def test_session_events_and_device_triggers(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """Session start and end fire events with who, how much and why; device triggers too."""
+    from homeassistant.components import automation
+    from homeassistant.components.device_automation import (
+        DeviceAutomationType,
+        async_get_device_automations,
+    )
+    from homeassistant.helpers import device_registry as dr
+    from homeassistant.setup import async_setup_component
+    from pytest_homeassistant_custom_component.common import async_capture_events
+
+    sim = await _smart(hass, central, make_simulator)
+    device = dr.async_get(hass).async_get_device({(DOMAIN, "CP1")})
+    assert device is not None
+    triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, [device.id])
+    ours = {t["type"] for t in triggers[device.id] if t["domain"] == DOMAIN}
+    assert ours == {"session_started", "session_stopped"}
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: [
+                {
+                    "trigger": {
+                        "platform": "device",
+                        "domain": DOMAIN,
+                        "device_id": device.id,
+                        "type": kind,
+                    },
+                    "action": {"event": f"test_{kind}"},
+                }
+                for kind in ("session_started", "session_stopped")
+            ]
+        },
+    )
+    started = async_capture_events(hass, "ocpp_central_session_started")
+    stopped = async_capture_events(hass, "ocpp_central_session_stopped")
+    fired = async_capture_events(hass, "test_session_stopped")
+    transaction = await sim.start_transaction(1, meter_start_wh=1000)
+    await sim.stop_transaction(1, meter_stop_wh=3500, transaction_id=transaction)
+    await hass.async_block_till_done()
+    assert len(started) == 1
+    assert started[0].data["device_id"] == device.id
+    assert started[0].data["id_tag"] == "RFID0001"
+    assert len(stopped) == 1
+    assert stopped[0].data["energy_kwh"] == 2.5
+    assert stopped[0].data["connector_id"] == 1
+    assert len(fired) == 1

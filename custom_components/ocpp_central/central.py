@@ -7,7 +7,7 @@ from dataclasses import asdict
 import itertools
 import logging
 import time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.core import HomeAssistant, callback
@@ -44,13 +44,16 @@ from .const import (
     DEFAULT_METER_INTERVAL,
     DOMAIN,
     EVENT_DATA_TRANSFER,
+    EVENT_SESSION_STARTED,
+    EVENT_SESSION_STOPPED,
     LOGGER,
     OCPP_VERSION_AUTO,
 )
 from .control import ConnectorControl
+from .devices import connector_device_info
 from .errors import ChargerNotConnectedError
 from .log_throttle import LogThrottle
-from .model import Charger, ChargerInfo, DataTransferRecord
+from .model import Charger, ChargerInfo, DataTransferRecord, Transaction
 from .protocol import preload_schemas
 from .protocol.base import BootDecision, BootStatus, ChargerSettings
 from .server import CentralServer
@@ -424,6 +427,33 @@ class CentralSystem:
             async_dispatcher_send(
                 self.hass, signal_new_entities(self.entry.entry_id), charger.charge_point_id
             )
+
+    @callback
+    def fire_session_event(self, charger: Charger, transaction: Transaction) -> None:
+        """Fire session started / stopped for automations (and the device triggers)."""
+        if charger.charge_point_id not in self.chargers:
+            return
+        registry = dr.async_get(self.hass)
+        identifier = connector_device_info(charger, transaction.connector_id)["identifiers"]
+        device = registry.async_get_device(identifiers=identifier)
+        data: dict[str, Any] = {
+            "device_id": device.id if device else None,
+            "charge_point_id": charger.charge_point_id,
+            "connector_id": transaction.connector_id,
+            "transaction_id": transaction.transaction_id,
+            "id_tag": transaction.id_tag,
+            "started_at": transaction.started_at.isoformat(),
+        }
+        if transaction.stopped_at is None:
+            self.hass.bus.async_fire(EVENT_SESSION_STARTED, data)
+            return
+        data |= {
+            "stopped_at": transaction.stopped_at.isoformat(),
+            "energy_kwh": round(transaction.energy_wh / 1000, 3),
+            "duration_s": round(transaction.duration_seconds(transaction.stopped_at)),
+            "reason": transaction.stop_reason,
+        }
+        self.hass.bus.async_fire(EVENT_SESSION_STOPPED, data)
 
     @callback
     def fire_data_transfer(self, charger: Charger, record: DataTransferRecord) -> None:

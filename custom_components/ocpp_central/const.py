@@ -113,3 +113,6 @@ CALL_TIMEOUT: Final = 30.0
 
 # Event fired for every DataTransfer a charger sends.
 EVENT_DATA_TRANSFER: Final = f"{DOMAIN}_data_transfer"
+# Events fired when a charging session starts and ends (also device triggers).
+EVENT_SESSION_STARTED: Final = f"{DOMAIN}_session_started"
+EVENT_SESSION_STOPPED: Final = f"{DOMAIN}_session_stopped"

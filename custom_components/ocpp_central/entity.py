@@ -8,13 +8,13 @@ from typing import Any, override
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from . import OcppConfigEntry
 from .central import CentralSystem, signal_charger_removed, signal_new_entities
 from .const import DOMAIN
+from .devices import connector_device_info
 from .model import Charger, Connector
 
 # Sentinel for "no state written yet", distinct from any real value including None.
@@ -30,38 +30,6 @@ class OcppEntityDescription(EntityDescription):
     exists_fn: Callable[[Connector], bool] = lambda _connector: True
     # Capabilities of the charger the entity needs (smart charging for limits).
     charger_exists_fn: Callable[[Charger], bool] = lambda _charger: True
-
-
-def charger_device_info(charger: Charger) -> DeviceInfo:
-    """The device of a charger."""
-    info = charger.info
-    return DeviceInfo(
-        identifiers={(DOMAIN, charger.charge_point_id)},
-        name=charger.charge_point_id,
-        manufacturer=info.vendor,
-        model=info.model,
-        serial_number=info.serial_number,
-        sw_version=info.firmware_version,
-    )
-
-
-def _connector_identifier(charger: Charger, connector_id: int) -> str:
-    return f"{charger.charge_point_id}-{connector_id}"
-
-
-def connector_device_info(charger: Charger, connector_id: int) -> DeviceInfo:
-    """The device of a connector: the charger itself when it has only one."""
-    if connector_id == 0 or len(charger.outlet_ids) <= 1:
-        return charger_device_info(charger)
-    return DeviceInfo(
-        identifiers={(DOMAIN, _connector_identifier(charger, connector_id))},
-        translation_key="connector",
-        translation_placeholders={
-            "charger": charger.charge_point_id,
-            "connector": str(connector_id),
-        },
-        via_device=(DOMAIN, charger.charge_point_id),
-    )
 
 
 def unique_id_for(charger: Charger, connector_id: int, key: str) -> str:

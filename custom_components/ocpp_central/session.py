@@ -341,6 +341,7 @@ class ChargerSession:
             connector.energy.update(meter_start_wh, self._source(connector_id))
         await self._save_now()
         self.charger.notify(connector_id)
+        self.central.fire_session_event(self.charger, connector.transaction)
         self._limit_may_differ(connector_id)
         return transaction_id, self.authorize(id_tag or "")
 
@@ -445,6 +446,7 @@ class ChargerSession:
         transaction.stop_reason = reason
         connector.transaction = None
         connector.last_transaction = transaction
+        self.central.fire_session_event(self.charger, transaction)
         finished = self.charger.finished_transaction_ids
         finished.append(transaction.transaction_id)
         del finished[:-MAX_FINISHED_TRANSACTIONS]

@@ -1,0 +1,62 @@
+"""Device triggers: a charging session started or ended on this charger (or connector)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
+from homeassistant.components.homeassistant.triggers import event as event_trigger
+from homeassistant.const import (
+    CONF_DEVICE_ID,
+    CONF_DOMAIN,
+    CONF_EVENT_DATA,
+    CONF_PLATFORM,
+    CONF_TYPE,
+)
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
+from homeassistant.helpers.typing import ConfigType
+import voluptuous as vol
+
+from .const import DOMAIN, EVENT_SESSION_STARTED, EVENT_SESSION_STOPPED
+
+# Trigger type -> the event behind it.
+TRIGGER_TYPES: Final = {
+    "session_started": EVENT_SESSION_STARTED,
+    "session_stopped": EVENT_SESSION_STOPPED,
+}
+
+TRIGGER_SCHEMA: Final = DEVICE_TRIGGER_BASE_SCHEMA.extend(
+    {vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES)}
+)
+
+
+async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, Any]]:
+    """Session triggers for every device of OCPP Central."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None or not any(domain == DOMAIN for domain, _ in device.identifiers):
+        return []
+    return [
+        {CONF_PLATFORM: "device", CONF_DOMAIN: DOMAIN, CONF_DEVICE_ID: device_id, CONF_TYPE: kind}
+        for kind in TRIGGER_TYPES
+    ]
+
+
+async def async_attach_trigger(
+    hass: HomeAssistant,
+    config: ConfigType,
+    action: TriggerActionType,
+    trigger_info: TriggerInfo,
+) -> CALLBACK_TYPE:
+    """Listen for the session event of this device."""
+    event_config = event_trigger.TRIGGER_SCHEMA(
+        {
+            CONF_PLATFORM: "event",
+            event_trigger.CONF_EVENT_TYPE: TRIGGER_TYPES[config[CONF_TYPE]],
+            CONF_EVENT_DATA: {"device_id": config[CONF_DEVICE_ID]},
+        }
+    )
+    return await event_trigger.async_attach_trigger(
+        hass, event_config, action, trigger_info, platform_type="device"
+    )
