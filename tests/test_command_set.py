@@ -212,6 +212,13 @@ async def link(
         call = await charger.next_call()
         assert call[2] in {"GetConfiguration", "GetBaseReport"}
         await ws.send(json.dumps([4, call[1], "NotSupported", "", {}]))
+        if call[2] == "GetBaseReport":
+            # Without a report, 2.x capabilities are read with GetVariables, and the options
+            # are still written: refuse both too.
+            for expected in ("GetVariables", "SetVariables"):
+                call = await charger.next_call()
+                assert call[2] == expected
+                await ws.send(json.dumps([4, call[1], "NotSupported", "", {}]))
         yield charger
 
 

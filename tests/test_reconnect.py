@@ -230,3 +230,79 @@ async def test_repeated_and_late_events_change_nothing(
         assert connector.last_transaction is not None
         assert connector.last_transaction.transaction_id == "TX-1"
         assert state(hass, "sensor", "EV3_1_status").state == "finishing"
+
+
+async def _serve_inventoryless(ws: Any, *, get_variables: bool, seen: list[str]) -> None:
+    """A 2.0.1 station without GetBaseReport (and optionally without GetVariables)."""
+    async for raw in ws:
+        frame = json.loads(raw)
+        if frame[0] != 2:
+            continue
+        action, payload = frame[2], frame[3]
+        seen.append(action)
+        if action == "GetVariables" and get_variables:
+            results = [
+                {
+                    "attributeStatus": "Accepted"
+                    if item["component"]["name"] == "SmartChargingCtrlr"
+                    else "UnknownComponent",
+                    "attributeValue": "true",
+                    "component": item["component"],
+                    "variable": item["variable"],
+                }
+                for item in payload["getVariableData"]
+            ]
+            await ws.send(json.dumps([3, frame[1], {"getVariableResult": results}]))
+        else:
+            await ws.send(json.dumps([4, frame[1], "NotSupported", "", {}]))
+
+
+@pytest.mark.parametrize("get_variables", [True, False])
+async def test_station_without_inventory_report_keeps_its_controls(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, get_variables: bool
+) -> None:
+    """GetBaseReport NotSupported: capabilities come from GetVariables, or are offered and
+    learned from the first answer (a control then goes unavailable)."""
+    from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
+    from homeassistant.const import ATTR_ENTITY_ID
+    from homeassistant.exceptions import HomeAssistantError
+
+    from .helpers import entity_id
+
+    async with connect(f"{url}/NOREPORT", subprotocols=["ocpp2.0.1"]) as ws:
+        raw = RawCharger(ws)
+        reply = await raw.call("BootNotification", BOOT["2.0.1"])
+        assert reply[2]["status"] == "Accepted"
+        await raw.call(
+            "StatusNotification",
+            {
+                "timestamp": "2024-05-01T10:00:00Z",
+                "connectorStatus": "Available",
+                "evseId": 1,
+                "connectorId": 1,
+            },
+        )
+        seen: list[str] = []
+        task = asyncio.ensure_future(
+            _serve_inventoryless(ws, get_variables=get_variables, seen=seen)
+        )
+        try:
+            charger = central.runtime_data.chargers["NOREPORT"]
+            await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+            await wait_until(hass, lambda: "GetVariables" in seen)
+            await hass.async_block_till_done()
+            number = entity_id(hass, "number", "NOREPORT_1_current_limit")
+            if get_variables:
+                return
+            with pytest.raises(HomeAssistantError):
+                await hass.services.async_call(
+                    "number",
+                    SERVICE_SET_VALUE,
+                    {ATTR_ENTITY_ID: number, ATTR_VALUE: 10},
+                    blocking=True,
+                )
+            await hass.async_block_till_done()
+            assert "SmartCharging" not in charger.feature_profiles
+            assert hass.states.get(number).state == "unavailable"
+        finally:
+            task.cancel()

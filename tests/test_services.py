@@ -166,6 +166,13 @@ async def raw(
         call = await charger.next_call()
         assert call[2] == INVENTORY_CALL[family]
         await charger.fail(call, "NotSupported", "")
+        if family == V2:
+            # Without a report, capabilities are read with GetVariables and the options are
+            # still written: refuse both too.
+            for expected in ("GetVariables", "SetVariables"):
+                call = await charger.next_call()
+                assert call[2] == expected
+                await charger.fail(call, "NotSupported", "")
         await charger.request("StatusNotification", AVAILABLE[family])
         chargers = central.runtime_data.chargers
         await wait_until(
@@ -1240,6 +1247,7 @@ async def test_set_current_limit_action(
         DOMAIN, "set_current_limit", {"device_id": device.id, "current": 11}, blocking=True
     )
     await sim.wait_for_call("SetChargingProfile")
+    await wait_until(hass, lambda: charger.connector(1).limit.default is not None)
     written = charger.connector(1).limit.default
     assert written is not None
     assert written.amps == 11

@@ -467,8 +467,11 @@ async def test_other_notifications_and_reads(
 ) -> None:
     """Every notification a CSMS takes is answered; variables are read and triggers sent."""
     station = await _station(url, "ST5", subprotocol)
-    inventory = await station.next_call()
-    await station.ws.send(json.dumps([4, inventory[1], "NotSupported", "", {}]))
+    # No report, no GetVariables, no SetVariables: refused, so the reads below come next.
+    for expected in ("GetBaseReport", "GetVariables", "SetVariables"):
+        call = await station.next_call()
+        assert call[2] == expected
+        await station.ws.send(json.dumps([4, call[1], "NotSupported", "", {}]))
     for action, payload in (
         ("ClearedChargingLimit", {"chargingLimitSource": "EMS"}),
         (

@@ -182,6 +182,21 @@ class CentralSystem:
             self.control(charge_point_id, connector_id).request(forget=forget)
 
     @callback
+    def smart_charging_unsupported(self, charge_point_id: str, code: str) -> None:
+        """The charger answered that it has no smart charging: its limit controls go away."""
+        charger = self.chargers.get(charge_point_id)
+        if charger is None or "SmartCharging" not in charger.feature_profiles:
+            return
+        LOGGER.warning(
+            "Charger %s has no smart charging (it answered %s); its limit controls are unavailable",
+            charge_point_id,
+            code,
+        )
+        charger.feature_profiles = charger.feature_profiles - {"SmartCharging"}
+        self.store.schedule_save()
+        charger.notify()
+
+    @callback
     def desired_changed(self) -> None:
         """The user's intent changed: it is saved like everything else that must survive."""
         self.store.schedule_save()

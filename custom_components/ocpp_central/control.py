@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Final
 from homeassistant.util import dt as dt_util
 
 from .const import LOGGER
-from .errors import ChargerCommandError, ChargerNotConnectedError, ChargerRejectedError
+from .errors import (
+    ChargerCallError,
+    ChargerCommandError,
+    ChargerNotConnectedError,
+    ChargerRejectedError,
+)
 from .model import Charger, Connector, CurrentLimit, DesiredCharging, Measurand, WrittenLimit
 from .protocol.base import CommandStatus
 from .protocol.commands import (
@@ -53,6 +58,8 @@ _READBACK_SECONDS: Final = 300
 RETRY_BASE: Final = 30.0
 RETRY_MAX: Final = 600.0
 REFUSALS_BEFORE_REPAIR: Final = 3
+# CALLERRORs of a charger that has no smart charging at all (its controls go unavailable).
+_UNSUPPORTED_CODES: Final = frozenset({"NotSupported", "NotImplemented"})
 
 # Configuration keys (1.6) and variables (2.x) describing a charger's smart charging.
 _RATE_UNIT_KEYS: Final = ("ChargingScheduleAllowedChargingRateUnit", "SmartChargingCtrlr.RateUnit")
@@ -417,7 +424,12 @@ class ConnectorControl:
             phases=target.phases,
         )
         self._last_write = time.monotonic()
-        status = await session.adapter.set_charging_profile(self.connector_id, profile)
+        try:
+            status = await session.adapter.set_charging_profile(self.connector_id, profile)
+        except ChargerCallError as err:
+            if err.code in _UNSUPPORTED_CODES:
+                self._central.smart_charging_unsupported(self._charge_point_id, err.code)
+            raise
         if status is not CommandStatus.ACCEPTED:
             raise ChargerRejectedError(status)
         written = WrittenLimit(target.amps, target.phases, transaction_id)

@@ -70,7 +70,8 @@ class OcppEntity(Entity):
     @property
     @override
     def available(self) -> bool:
-        return self.charger.connected
+        # A control for a capability the charger turned out not to have is unavailable.
+        return self.charger.connected and self.entity_description.charger_exists_fn(self.charger)
 
     def state_fingerprint(self) -> Any:
         """What the written state depends on; subclasses add their value."""

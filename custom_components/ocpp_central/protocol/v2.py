@@ -18,6 +18,7 @@ from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201.enums import Action as Action201, MeasurandEnumType as Measurand201
 
 from ..const import CALL_TIMEOUT, LOGGER
+from ..errors import ChargerCallError, ChargerCommandError
 from ..metering import normalise
 from ..model import (
     ChargerInfo,
@@ -43,7 +44,7 @@ from .calls import CallerMixin
 from .profiles import iso_now
 from .rpc import ERROR_CODES_21, ERROR_CODES_201, RobustRouting
 from .v2_commands import V2Commands
-from .v2_report import ReportCollector, variable_key
+from .v2_report import Inventory, ReportCollector, variable_key
 
 OCPP_201: Final = "2.0.1"
 OCPP_21: Final = "2.1"
@@ -98,6 +99,21 @@ _TRIGGER_STATUS: Final = {
 KEY_HEARTBEAT_INTERVAL: Final = "OCPPCommCtrlr.HeartbeatInterval"
 KEY_METER_INTERVAL: Final = "SampledDataCtrlr.TxUpdatedInterval"
 KEY_MEASURANDS: Final = "SampledDataCtrlr.TxUpdatedMeasurands"
+# Read one by one when a charger gives no (complete) inventory report.
+_CAPABILITY_VARIABLES: Final = (
+    "SmartChargingCtrlr.Available",
+    "SmartChargingCtrlr.Enabled",
+    "SmartChargingCtrlr.RateUnit",
+    "SmartChargingCtrlr.ProfileStackLevel",
+    "SmartChargingCtrlr.Phases3to1",
+    "ReservationCtrlr.Available",
+    "ReservationCtrlr.Enabled",
+    "LocalAuthListCtrlr.Available",
+    "LocalAuthListCtrlr.Enabled",
+    KEY_HEARTBEAT_INTERVAL,
+    KEY_METER_INTERVAL,
+    KEY_MEASURANDS,
+)
 
 
 def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[SampledValue]:
@@ -392,9 +408,16 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         )
         return _TRIGGER_STATUS.get(str(result.status), CommandStatus.REJECTED)
 
-    async def _base_report(self) -> Any:
+    async def _base_report(self) -> Inventory:
+        """The full inventory, completed with GetVariables where the report falls short.
+
+        Some chargers answer GetBaseReport NotSupported, or never finish the report, but
+        answer GetVariables: their capabilities are read variable by variable then. Where
+        even that fails, smart charging is offered and learned from the first answer.
+        """
         request_id = next(self._request_ids)
         collector = self._reports[request_id] = ReportCollector()
+        complete = False
         try:
             result = await self.request(
                 self._call.GetBaseReport(request_id=request_id, report_base="FullInventory")
@@ -403,14 +426,31 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
                 try:
                     async with asyncio.timeout(REPORT_TIMEOUT):
                         await collector.done
+                    complete = True
                 except TimeoutError:
                     LOGGER.warning(
                         "Charger %s did not finish its inventory report; using what arrived",
                         self.id,
                     )
-            return collector.inventory
+        except ChargerCallError as err:
+            LOGGER.info("Charger %s gives no inventory report (%s)", self.id, err.code)
         finally:
             del self._reports[request_id]
+        inventory = collector.inventory
+        if not complete:
+            await self._read_capabilities(inventory)
+        return inventory
+
+    async def _read_capabilities(self, inventory: Inventory) -> None:
+        try:
+            report = await self.get_configuration(list(_CAPABILITY_VARIABLES))
+        except ChargerCommandError as err:
+            LOGGER.info("Charger %s did not answer GetVariables either (%s)", self.id, err)
+            inventory.capabilities_unknown = True
+            return
+        for key, value in report.values.items():
+            inventory.values.setdefault(key, value)
+            inventory.components.add(key.partition(".")[0])
 
     async def apply_settings(self, settings: ChargerSettings) -> None:
         """Read the inventory (EVSEs, capabilities, variables), then apply the options."""

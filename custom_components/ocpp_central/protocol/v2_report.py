@@ -38,6 +38,8 @@ class Inventory:
     values: dict[str, ConfigurationValue] = field(default_factory=dict)
     evse_ids: set[int] = field(default_factory=set)
     components: set[str] = field(default_factory=set)
+    # Neither a report nor GetVariables said what the charger can do.
+    capabilities_unknown: bool = False
 
     def add(self, report_data: list[dict[str, Any]]) -> None:
         """Add the reportData of one NotifyReport part."""
@@ -60,6 +62,9 @@ class Inventory:
     def feature_profiles(self) -> frozenset[str]:
         """The 1.6 names of what the charger supports."""
         found = set(_ALWAYS)
+        if self.capabilities_unknown:
+            # Offered until the charger's first answer says otherwise.
+            found.add("SmartCharging")
         for component, profile in _FEATURE_COMPONENTS.items():
             enabled = self.values.get(f"{component}.Enabled") or self.values.get(
                 f"{component}.Available"
