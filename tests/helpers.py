@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
@@ -33,3 +34,19 @@ async def wait_until(hass: HomeAssistant, predicate: Callable[[], bool]) -> None
             if predicate():
                 return
             await asyncio.sleep(0.01)
+
+
+async def smart_charger(
+    hass: HomeAssistant,
+    central: Any,
+    make_simulator: Any,
+    charge_point_id: str = "CP1",
+    **config: Any,
+) -> Any:
+    """A booted simulator whose smart charging the central system has learned."""
+    sim = await make_simulator(charge_point_id, **config)
+    await sim.boot()
+    charger = central.runtime_data.chargers[charge_point_id]
+    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    await hass.async_block_till_done()
+    return sim

@@ -18,7 +18,7 @@ from custom_components.ocpp_central.control import watts_for
 from simulator import ConfigKey
 
 from .conftest import ALL_VERSIONS
-from .helpers import entity_id, state, wait_until
+from .helpers import entity_id, smart_charger, state, wait_until
 
 
 def _profile(ocpp_version: str, payload: dict[str, Any]) -> tuple[str, str, float, int]:
@@ -39,13 +39,7 @@ def _profile(ocpp_version: str, payload: dict[str, Any]) -> tuple[str, str, floa
 
 
 async def _smart_charger(hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any) -> Any:
-    sim = await make_simulator("CP1")
-    await sim.boot()
-    await wait_until(
-        hass, lambda: "SmartCharging" in central.runtime_data.chargers["CP1"].feature_profiles
-    )
-    await hass.async_block_till_done()
-    return sim
+    return await smart_charger(hass, central, make_simulator)
 
 
 async def _set_limit(hass: HomeAssistant, value: float) -> None:

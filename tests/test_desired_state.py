@@ -25,7 +25,7 @@ from simulator import ChargerSimulator
 from simulator.habits import Habit
 
 from .conftest import ALL_VERSIONS
-from .helpers import entity_id, state, wait_until
+from .helpers import entity_id, smart_charger, state, wait_until
 
 # A charger that forgets its profiles when it reboots, and really reboots on Reset.
 FORGETFUL = frozenset({Habit.RESET_REBOOTS, Habit.FORGETS_PROFILES_ON_REBOOT})
@@ -39,12 +39,7 @@ def applied(sim: ChargerSimulator) -> float:
 async def _smart(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, **config: Any
 ) -> ChargerSimulator:
-    sim: ChargerSimulator = await make_simulator("CP1", **config)
-    await sim.boot()
-    await wait_until(
-        hass, lambda: "SmartCharging" in central.runtime_data.chargers["CP1"].feature_profiles
-    )
-    await hass.async_block_till_done()
+    sim: ChargerSimulator = await smart_charger(hass, central, make_simulator, **config)
     return sim
 
 

@@ -320,6 +320,22 @@ async def test_deep_nesting_is_refused(
     _assert_no_errors_logged(caplog)
 
 
+async def _pending_read(
+    hass: HomeAssistant, central: MockConfigEntry, ws: ClientConnection, charge_point_id: str
+) -> tuple[asyncio.Task[Any], list[Any]]:
+    """Have the central system read a key and return its task and the CALL, unanswered."""
+    adapter = central.runtime_data.sessions[charge_point_id].adapter
+    task = hass.async_create_task(adapter.get_configuration(["HeartbeatInterval"]))
+    async with asyncio.timeout(5):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame[0] == 2 and frame[2] == "GetConfiguration" and frame[3].get("key"):
+                return task, frame
+            if frame[0] == 2:
+                # The reading after the boot: not this one.
+                await ws.send(json.dumps([4, frame[1], "NotImplemented", "", {}]))
+
+
 async def test_stray_answers_do_not_break_our_calls(
     hass: HomeAssistant,
     central: MockConfigEntry,
@@ -332,16 +348,7 @@ async def test_stray_answers_do_not_break_our_calls(
     """
     ws, charger = await _booted(url, "1.6", "STRAY")
     async with ws:
-        task = hass.async_create_task(
-            central.runtime_data.sessions["STRAY"].adapter.get_configuration(["HeartbeatInterval"])
-        )
-        async with asyncio.timeout(5):
-            while True:
-                frame = json.loads(await ws.recv())
-                if frame[0] == 2 and frame[2] == "GetConfiguration" and frame[3].get("key"):
-                    break
-                if frame[0] == 2:
-                    await ws.send(json.dumps([4, frame[1], "NotImplemented", "", {}]))
+        task, frame = await _pending_read(hass, central, ws, "STRAY")
         for number in range(1500):
             await ws.send(json.dumps([3, f"unknown-{number}", {}]))
         await ws.send(json.dumps([4, "unknown", 42, None, []]))
@@ -457,15 +464,7 @@ async def test_broken_answer_fails_our_call_at_once(
     """A malformed answer to the call we wait for fails it now, not after the 30 s timeout."""
     ws, _charger = await _booted(url, "1.6", "BROKENANSWER")
     async with ws:
-        adapter = central.runtime_data.sessions["BROKENANSWER"].adapter
-        task = hass.async_create_task(adapter.get_configuration(["HeartbeatInterval"]))
-        async with asyncio.timeout(5):
-            while True:
-                frame = json.loads(await ws.recv())
-                if frame[0] == 2 and frame[2] == "GetConfiguration" and frame[3].get("key"):
-                    break
-                if frame[0] == 2:
-                    await ws.send(json.dumps([4, frame[1], "NotImplemented", "", {}]))
+        task, frame = await _pending_read(hass, central, ws, "BROKENANSWER")
         await ws.send(json.dumps([4, frame[1], None, "", {}]))
         with pytest.raises(ChargerCallError) as err:
             async with asyncio.timeout(5):
