@@ -38,10 +38,6 @@ def _profile(ocpp_version: str, payload: dict[str, Any]) -> tuple[str, str, floa
     )
 
 
-async def _smart_charger(hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any) -> Any:
-    return await smart_charger(hass, central, make_simulator)
-
-
 async def _set_limit(hass: HomeAssistant, value: float) -> None:
     await hass.services.async_call(
         "number",
@@ -56,7 +52,7 @@ async def test_current_limit_profiles(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
 ) -> None:
     """TxDefaultProfile while idle, TxProfile during a session, at the highest stack level."""
-    sim = await _smart_charger(hass, central, make_simulator)
+    sim = await smart_charger(hass, central, make_simulator)
     number = state(hass, "number", "CP1_1_current_limit")
     assert number.attributes["min"] == 6
     assert number.attributes["max"] == 16
@@ -128,7 +124,7 @@ async def test_rate_limit_last_value_wins(
     hass.config_entries.async_update_entry(
         central, options={**central.options, CONF_LIMIT_INTERVAL: 1}
     )
-    sim = await _smart_charger(hass, central, make_simulator)
+    sim = await smart_charger(hass, central, make_simulator)
     control = central.runtime_data.control("CP1", 1)
     for step in range(100):
         await control.async_set_current(6 + (step % 10))
@@ -152,7 +148,7 @@ async def test_charging_switch_start_pause_resume(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
 ) -> None:
     """On starts a session; off pauses it through 0 A; on resumes it; nothing ends it."""
-    sim = await _smart_charger(hass, central, make_simulator)
+    sim = await smart_charger(hass, central, make_simulator)
     switch = entity_id(hass, "switch", "CP1_1_charging")
     await sim.status(1, "Preparing")
     await hass.services.async_call(
@@ -188,7 +184,7 @@ async def test_charging_switch_explains_finishing(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
 ) -> None:
     """A charger still Finishing gets a clear error instead of a silent rejection."""
-    sim = await _smart_charger(hass, central, make_simulator)
+    sim = await smart_charger(hass, central, make_simulator)
     await sim.status(1, "Finishing")
     await hass.async_block_till_done()
     with pytest.raises(ServiceValidationError) as err:
@@ -205,7 +201,7 @@ async def test_rejected_limit_is_reported(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
 ) -> None:
     """A charger refusing profiles makes the limit action fail with a translated error."""
-    sim = await _smart_charger(hass, central, make_simulator)
+    sim = await smart_charger(hass, central, make_simulator)
     sim.reject_profiles = True
     with pytest.raises(HomeAssistantError) as err:
         await _set_limit(hass, 10)
@@ -218,7 +214,7 @@ async def test_availability_and_buttons(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
 ) -> None:
     """Availability switches, reset and unlock buttons send their commands."""
-    sim = await _smart_charger(hass, central, make_simulator)
+    sim = await smart_charger(hass, central, make_simulator)
     await sim.status(1, "Available")
     await hass.async_block_till_done()
     await hass.services.async_call(
@@ -250,7 +246,7 @@ async def test_commands_on_offline_charger(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
 ) -> None:
     """Entities of a disconnected charger are unavailable and refuse commands."""
-    sim = await _smart_charger(hass, central, make_simulator)
+    sim = await smart_charger(hass, central, make_simulator)
     await sim.close()
     await wait_until(hass, lambda: state(hass, "button", "CP1_reset").state == "unavailable")
     control = central.runtime_data.control("CP1", 1)
@@ -296,7 +292,7 @@ async def test_phases_and_power_limit(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
 ) -> None:
     """The phases select asks for numberPhases; the power limit converts W to A."""
-    sim = await _smart_charger(hass, central, make_simulator)
+    sim = await smart_charger(hass, central, make_simulator)
     await hass.services.async_call(
         "select",
         "select_option",
