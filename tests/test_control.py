@@ -268,6 +268,17 @@ async def test_failsafe_profile_after_boot(
     payload = await sim.wait_for_call("SetChargingProfile")
     assert payload["connectorId"] == 0
     assert _profile("1.6", payload) == ("TxDefaultProfile", "A", 8.0, 0)
+    assert 999 in sim.connector(1).profiles  # connector 0: installed on every connector
+
+    # Set back to none: the next configuration pass removes it from the charger again.
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, "failsafe_current": 0}
+    )
+    await hass.async_block_till_done()
+    cleared = await sim.wait_for_call("ClearChargingProfile")
+    assert cleared["id"] == 999
+    await wait_until(hass, lambda: not central.runtime_data.chargers["CP1"].failsafe_installed)
+    assert 999 not in sim.connector(1).profiles
 
 
 async def test_no_limit_entities_without_smart_charging(

@@ -27,6 +27,7 @@ from .model import Charger, Connector, CurrentLimit, DesiredCharging, Measurand,
 from .protocol.base import CommandStatus
 from .protocol.commands import (
     ChargingProfile,
+    ClearProfileCriteria,
     ProfileKind,
     ProfilePurpose,
     RateUnit,
@@ -172,11 +173,21 @@ async def install_failsafe(session: ChargerSession) -> None:
     """Install the failsafe default limit (stack level 0) that outlives Home Assistant.
 
     Our own limits sit on higher stack levels and win while HA runs; TxProfiles end with
-    their session, so between sessions and after a charger reboot this limit applies.
+    their session, so between sessions and after a charger reboot this limit applies. Set back
+    to none, a failsafe installed earlier is removed again.
     """
     current = session.central.settings.failsafe_current
     charger = session.charger
-    if current <= 0 or not supports_smart_charging(charger):
+    if not supports_smart_charging(charger):
+        return
+    if current <= 0:
+        if charger.failsafe_installed:
+            status = await session.adapter.clear_charging_profile(
+                ClearProfileCriteria(profile_id=_FAILSAFE_PROFILE_ID)
+            )
+            if status in (CommandStatus.ACCEPTED, CommandStatus.UNKNOWN):
+                charger.failsafe_installed = False
+                session.central.store.schedule_save()
         return
     profile = limit_profile(
         charger, 0, current, profile_id=_FAILSAFE_PROFILE_ID, stack=0, transaction_id=None
@@ -189,6 +200,10 @@ async def install_failsafe(session: ChargerSession) -> None:
             current,
             status,
         )
+        return
+    if not charger.failsafe_installed:
+        charger.failsafe_installed = True
+        session.central.store.schedule_save()
 
 
 @dataclass(frozen=True, slots=True)

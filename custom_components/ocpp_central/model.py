@@ -457,6 +457,8 @@ class Charger:
     feature_profiles: frozenset[str] = frozenset()
     configuration: dict[str, ConfigurationValue] = field(default_factory=dict)
     data_transfers: list[DataTransferRecord] = field(default_factory=list)
+    # Whether our failsafe profile is on the charger (removed when the option goes back to 0).
+    failsafe_installed: bool = False
     # Ids of the latest finished transactions (bounded): a late or repeated event of one of
     # them must not open a phantom session.
     finished_transaction_ids: list[str] = field(default_factory=list)

@@ -81,6 +81,7 @@ class StoredCharger(TypedDict):
     feature_profiles: NotRequired[list[str]]
     capabilities: NotRequired[dict[str, str | None]]
     announced_connectors: NotRequired[int | None]
+    failsafe_installed: NotRequired[bool]
 
 
 class StoredData(TypedDict):
@@ -187,6 +188,7 @@ class CentralStore:
             charger.finished_transaction_ids = list(stored.get("finished_transaction_ids", []))
             charger.feature_profiles = frozenset(stored.get("feature_profiles", []))
             charger.announced_connectors = stored.get("announced_connectors")
+            charger.failsafe_installed = stored.get("failsafe_installed", False)
             charger.configuration = {
                 key: ConfigurationValue(value, readonly=True)
                 for key, value in stored.get("capabilities", {}).items()
@@ -336,6 +338,7 @@ class CentralStore:
                 if key in CAPABILITY_KEYS
             },
             announced_connectors=charger.announced_connectors,
+            failsafe_installed=charger.failsafe_installed,
             desired={
                 str(connector_id): StoredDesired(
                     mode=connector.desired.mode,
