@@ -142,6 +142,8 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
         "max_connectors": 4,
         "max_pending_chargers": 3,
         "max_connections_per_address": 0,
+        "phase_switch_delay": 60,
+        "phase_switch_interval": 900,
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], new_options)
     assert result["type"] is FlowResultType.CREATE_ENTRY

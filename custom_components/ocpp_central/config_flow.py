@@ -45,6 +45,8 @@ from .const import (
     CONF_MEASURANDS,
     CONF_METER_INTERVAL,
     CONF_OCPP_VERSION,
+    CONF_PHASE_SWITCH_DELAY,
+    CONF_PHASE_SWITCH_INTERVAL,
     CONF_PHASE_SWITCHING,
     CONF_PORT,
     CONF_SOLAR_DISABLE_DELAY,
@@ -61,6 +63,8 @@ from .const import (
     DEFAULT_MAX_PENDING_CHARGERS,
     DEFAULT_MEASURANDS,
     DEFAULT_METER_INTERVAL,
+    DEFAULT_PHASE_SWITCH_DELAY,
+    DEFAULT_PHASE_SWITCH_INTERVAL,
     DEFAULT_PORT,
     DEFAULT_SOLAR_DISABLE_DELAY,
     DEFAULT_SOLAR_ENABLE_DELAY,
@@ -125,6 +129,12 @@ OPTIONS_SCHEMA = vol.Schema(
             0, 3600, "s"
         ),
         vol.Required(CONF_PHASE_SWITCHING, default=False): BooleanSelector(),
+        vol.Required(CONF_PHASE_SWITCH_DELAY, default=DEFAULT_PHASE_SWITCH_DELAY): _whole_number(
+            0, 3600, "s"
+        ),
+        vol.Required(
+            CONF_PHASE_SWITCH_INTERVAL, default=DEFAULT_PHASE_SWITCH_INTERVAL
+        ): _whole_number(0, 86400, "s"),
         vol.Required(CONF_MAX_CONNECTORS, default=DEFAULT_MAX_CONNECTORS): _whole_number(1, 128),
         vol.Required(
             CONF_MAX_PENDING_CHARGERS, default=DEFAULT_MAX_PENDING_CHARGERS

@@ -31,6 +31,12 @@ CONF_BATTERY_PRIORITY_SOC: Final = "battery_priority_soc"
 CONF_SOLAR_ENABLE_DELAY: Final = "solar_enable_delay"
 CONF_SOLAR_DISABLE_DELAY: Final = "solar_disable_delay"
 CONF_PHASE_SWITCHING: Final = "phase_switching"
+CONF_PHASE_SWITCH_DELAY: Final = "phase_switch_delay"
+CONF_PHASE_SWITCH_INTERVAL: Final = "phase_switch_interval"
+# A switch between 1 and 3 phases waits two minutes for the surplus to hold, and at most one
+# happens per ten minutes: contactors wear, and some cars stop charging after a few switches.
+DEFAULT_PHASE_SWITCH_DELAY: Final = 120
+DEFAULT_PHASE_SWITCH_INTERVAL: Final = 600
 # Start after a minute of surplus, stop after three minutes without: clouds pass, sunsets do not.
 DEFAULT_SOLAR_ENABLE_DELAY: Final = 60
 DEFAULT_SOLAR_DISABLE_DELAY: Final = 180

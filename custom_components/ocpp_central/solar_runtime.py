@@ -28,8 +28,12 @@ from .const import (
     CONF_BATTERY_PRIORITY_SOC,
     CONF_BATTERY_SOC_SENSOR,
     CONF_GRID_SENSOR,
+    CONF_PHASE_SWITCH_DELAY,
+    CONF_PHASE_SWITCH_INTERVAL,
     CONF_SOLAR_DISABLE_DELAY,
     CONF_SOLAR_ENABLE_DELAY,
+    DEFAULT_PHASE_SWITCH_DELAY,
+    DEFAULT_PHASE_SWITCH_INTERVAL,
     DEFAULT_SOLAR_DISABLE_DELAY,
     DEFAULT_SOLAR_ENABLE_DELAY,
 )
@@ -99,6 +103,12 @@ class SolarRunner:
             else DEFAULT_PHASES,
             phase_switching=switching,
             enable_delay=float(options.get(CONF_SOLAR_ENABLE_DELAY, DEFAULT_SOLAR_ENABLE_DELAY)),
+            phase_switch_delay=float(
+                options.get(CONF_PHASE_SWITCH_DELAY, DEFAULT_PHASE_SWITCH_DELAY)
+            ),
+            min_phase_switch_interval=float(
+                options.get(CONF_PHASE_SWITCH_INTERVAL, DEFAULT_PHASE_SWITCH_INTERVAL)
+            ),
             disable_delay=float(options.get(CONF_SOLAR_DISABLE_DELAY, DEFAULT_SOLAR_DISABLE_DELAY)),
             battery_priority_soc=float(priority) if priority else None,
         )
