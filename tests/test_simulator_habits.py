@@ -642,7 +642,17 @@ async def test_reboot_required_keys(
 def test_habits_from_the_command_line() -> None:
     """--habit is repeatable, --habits realistic selects the preset; names are checked."""
     args = build_parser().parse_args(
-        ["--habit", "one_phase", "--habit", "unset_clock", "--answer-delay", "0.05", "0.2"]
+        [
+            "--habits",
+            "none",
+            "--habit",
+            "one_phase",
+            "--habit",
+            "unset_clock",
+            "--answer-delay",
+            "0.05",
+            "0.2",
+        ]
     )
     config = config_from_args(args)
     assert config.habits == {Habit.ONE_PHASE, Habit.UNSET_CLOCK}
@@ -652,7 +662,9 @@ def test_habits_from_the_command_line() -> None:
         build_parser().parse_args(["--habits", "realistic", "--habit", "unset_clock"])
     )
     assert realistic.habits == REALISTIC_HABITS | {Habit.UNSET_CLOCK}
-    assert config_from_args(build_parser().parse_args([])).habits == frozenset()
+    # On its own the simulator behaves like a real wallbox; "none" is the polite one.
+    assert config_from_args(build_parser().parse_args([])).habits == REALISTIC_HABITS
+    assert config_from_args(build_parser().parse_args(["--habits", "none"])).habits == frozenset()
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--habit", "polite"])
     with pytest.raises(ValueError, match="unknown habit"):
