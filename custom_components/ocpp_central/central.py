@@ -52,6 +52,7 @@ from .const import (
 from .control import ConnectorControl
 from .devices import connector_device_info
 from .errors import ChargerNotConnectedError
+from .host import ChargerConnection
 from .log_throttle import LogThrottle
 from .model import Charger, ChargerInfo, DataTransferRecord, Transaction
 from .protocol import preload_schemas
@@ -299,7 +300,7 @@ class CentralSystem:
 
     # --- approval --------------------------------------------------------------------------
 
-    async def async_boot_decision(self, session: ChargerSession) -> BootDecision:
+    async def async_boot_decision(self, session: ChargerConnection) -> BootDecision:
         """Accept known chargers, accept or ask about new ones."""
         charger = session.charger
         charge_point_id = charger.charge_point_id
@@ -332,7 +333,7 @@ class CentralSystem:
                 sw_version=info.firmware_version,
             )
 
-    def _start_discovery(self, session: ChargerSession) -> None:
+    def _start_discovery(self, session: ChargerConnection) -> None:
         """Show a discovery card for a new charger, unless too many cards are open already.
 
         Anyone on the network can invent charger ids; past the cap, a new charger stays

@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass
 import logging
 import time
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from homeassistant.util import dt as dt_util
 
@@ -23,6 +23,7 @@ from .errors import (
     ChargerNotConnectedError,
     ChargerRejectedError,
 )
+from .host import ChargerLink, ControlHost
 from .model import Charger, Connector, CurrentLimit, DesiredCharging, Measurand, WrittenLimit
 from .protocol.base import CommandStatus
 from .protocol.commands import (
@@ -34,10 +35,6 @@ from .protocol.commands import (
     SchedulePeriod,
 )
 from .solar import ChargingMode
-
-if TYPE_CHECKING:
-    from .central import CentralSystem
-    from .session import ChargerSession
 
 # Chargers take limits in 0.1 A steps at best; smaller changes are noise from automations.
 CURRENT_STEP: Final = 0.1
@@ -169,14 +166,14 @@ def limit_profile(
     )
 
 
-async def install_failsafe(session: ChargerSession) -> None:
+async def install_failsafe(host: ControlHost, session: ChargerLink) -> None:
     """Install the failsafe default limit (stack level 0) that outlives Home Assistant.
 
     Our own limits sit on higher stack levels and win while HA runs; TxProfiles end with
     their session, so between sessions and after a charger reboot this limit applies. Set back
     to none, a failsafe installed earlier is removed again.
     """
-    current = session.central.settings.failsafe_current
+    current = host.settings.failsafe_current
     charger = session.charger
     if not supports_smart_charging(charger):
         return
@@ -187,7 +184,7 @@ async def install_failsafe(session: ChargerSession) -> None:
             )
             if status in (CommandStatus.ACCEPTED, CommandStatus.UNKNOWN):
                 charger.failsafe_installed = False
-                session.central.store.schedule_save()
+                host.store.schedule_save()
         return
     profile = limit_profile(
         charger, 0, current, profile_id=_FAILSAFE_PROFILE_ID, stack=0, transaction_id=None
@@ -203,7 +200,7 @@ async def install_failsafe(session: ChargerSession) -> None:
         return
     if not charger.failsafe_installed:
         charger.failsafe_installed = True
-        session.central.store.schedule_save()
+        host.store.schedule_save()
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +231,7 @@ class ConnectorControl:
     backoff). Writes are coalesced and rate-limited; the newest target wins.
     """
 
-    def __init__(self, central: CentralSystem, charge_point_id: str, connector_id: int) -> None:
+    def __init__(self, central: ControlHost, charge_point_id: str, connector_id: int) -> None:
         """Control one connector (0: the whole charger)."""
         self._central = central
         self._charge_point_id = charge_point_id
@@ -459,7 +456,7 @@ class ConnectorControl:
         self.charger.notify(self.connector_id)
         await self._read_back(session, unit)
 
-    async def _read_back(self, session: ChargerSession, unit: RateUnit) -> None:
+    async def _read_back(self, session: ChargerLink, unit: RateUnit) -> None:
         """Show what the charger really applies (its composite schedule), if it tells."""
         try:
             schedule = await session.adapter.get_composite_schedule(

@@ -7,7 +7,7 @@ from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import datetime
 import logging
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from homeassistant.util import dt as dt_util
 from websockets.asyncio.server import ServerConnection
@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from .const import LOGGER
 from .control import install_failsafe
 from .errors import ChargerCommandError
+from .host import SessionHost
 from .model import (
     MAX_FINISHED_TRANSACTIONS,
     SESSION_STATUSES,
@@ -40,9 +41,6 @@ from .protocol.base import (
 )
 from .protocol.commands import CommandAdapter
 from .validation import InvalidInputError, Violation
-
-if TYPE_CHECKING:
-    from .central import CentralSystem
 
 # A charger that reconnects usually boots within a second or two if it rebooted; one that has
 # not booted by then only lost its connection, and is caught up without a boot.
@@ -77,7 +75,7 @@ class ChargerSession:
 
     def __init__(
         self,
-        central: CentralSystem,
+        central: SessionHost,
         charger: Charger,
         websocket: ServerConnection,
         ocpp_version: str,
@@ -210,7 +208,7 @@ class ChargerSession:
     async def _apply_settings(self) -> None:
         try:
             await self.adapter.apply_settings(self.central.settings)
-            await install_failsafe(self)
+            await install_failsafe(self.central, self)
             # The charger may have forgotten our limits (a reboot, or a reconnect after one):
             # what the user chose is established again, not assumed to be there.
             self.central.reconcile_charger(self.charger.charge_point_id, forget=True)

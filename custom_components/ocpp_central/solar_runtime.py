@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import time
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfPower
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
@@ -38,11 +38,9 @@ from .const import (
     DEFAULT_SOLAR_ENABLE_DELAY,
 )
 from .control import DEFAULT_PHASES, MIN_CURRENT, phases_in_use, supports_phase_switching
+from .host import ControlHost
 from .model import Connector, ConnectorStatus, Measurand
 from .solar import ChargingMode, SolarController, SolarDecision, SolarInputs, SolarSettings
-
-if TYPE_CHECKING:
-    from .central import CentralSystem
 
 # Delays run on the clock, not only on sensor changes: re-evaluate at least this often.
 _TICK: Final = timedelta(seconds=10)
@@ -72,7 +70,7 @@ def _power_w(hass: HomeAssistant, entity_id: str | None) -> float | None:
 class SolarRunner:
     """The charging mode of one connector and, in solar modes, the loop that follows the sun."""
 
-    def __init__(self, central: CentralSystem, charge_point_id: str, connector_id: int) -> None:
+    def __init__(self, central: ControlHost, charge_point_id: str, connector_id: int) -> None:
         """Follow the connector's stored mode (FAST unless the user picked another)."""
         self._central = central
         self._hass = central.hass

@@ -1,0 +1,120 @@
+"""What the parts of a central system need from it: narrow interfaces, no import cycles.
+
+The central system (`central.py`) creates the connections (`session.py`), the connector
+controls (`control.py`) and the solar loops (`solar_runtime.py`). They reach back to it only
+through these protocols, so none of them imports the central system or each other's higher
+layer: the central system depends on them, never the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
+from .log_throttle import LogThrottle
+from .model import Charger, DataTransferRecord, Transaction
+from .protocol.base import BootDecision, ChargerSettings
+from .protocol.commands import CommandAdapter
+from .solar import ChargingMode
+
+
+class StateStore(Protocol):
+    """The store, as far as the parts use it."""
+
+    def next_transaction_id(self) -> int:
+        """A transaction id never handed out before."""
+
+    def schedule_save(self) -> None:
+        """Write within the store's delay."""
+
+    async def async_save_now(self) -> None:
+        """Write now."""
+
+
+class ChargerLink(Protocol):
+    """A charger's live connection that takes commands."""
+
+    charger: Charger
+    adapter: CommandAdapter
+
+
+class LimitControl(Protocol):
+    """A connector's control, as the solar loop and the central system use it."""
+
+    async def async_set_mode(self, mode: ChargingMode) -> None:
+        """Set the charging mode (part of the desired state) and write what differs."""
+
+    def request(self, *, forget: bool = False) -> None:
+        """Reconcile soon, in the background."""
+
+
+class ControlHost(Protocol):
+    """What connector controls and solar loops need from their central system."""
+
+    hass: HomeAssistant
+    entry: ConfigEntry[Any]
+    chargers: dict[str, Charger]
+    log_throttle: LogThrottle
+
+    @property
+    def store(self) -> StateStore:
+        """Where state that must survive a restart goes."""
+
+    @property
+    def sessions(self) -> Mapping[str, object]:
+        """The live connections, by charger id."""
+
+    @property
+    def settings(self) -> ChargerSettings:
+        """What chargers should be configured to (the options)."""
+
+    @property
+    def phase_switching_allowed(self) -> bool:
+        """Whether the user lets solar mode switch phases."""
+
+    def accepted_session(self, charge_point_id: str) -> ChargerLink:
+        """The connection of a charger that may take commands (else an error)."""
+
+    def control(self, charge_point_id: str, connector_id: int) -> LimitControl:
+        """The control of a connector."""
+
+    def desired_changed(self) -> None:
+        """The user's intent changed: save it."""
+
+    def limit_refused(self, charge_point_id: str, connector_id: int, *, refused: bool) -> None:
+        """Raise or clear the repair issue of a charger refusing our limit."""
+
+    def smart_charging_unsupported(self, charge_point_id: str, code: str) -> None:
+        """The charger said it has no smart charging."""
+
+
+class ChargerConnection(Protocol):
+    """A connection as the central system's approval sees it."""
+
+    charger: Charger
+
+
+class SessionHost(ControlHost, Protocol):
+    """What a charger's connection needs from its central system."""
+
+    @property
+    def max_connectors(self) -> int:
+        """Connector ids a charger may use before it announces its count."""
+
+    async def async_boot_decision(self, session: ChargerConnection) -> BootDecision:
+        """How to answer a boot."""
+
+    def structure_changed(self, charger: Charger) -> None:
+        """A charger may need new entities."""
+
+    def reconcile_charger(self, charge_point_id: str, *, forget: bool = False) -> None:
+        """Bring every connector of a charger to its desired state."""
+
+    def fire_session_event(self, charger: Charger, transaction: Transaction) -> None:
+        """A session started or ended."""
+
+    def fire_data_transfer(self, charger: Charger, record: DataTransferRecord) -> None:
+        """A vendor message arrived."""
