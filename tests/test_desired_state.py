@@ -284,3 +284,32 @@ async def test_session_events_and_device_triggers(
     assert stopped[0].data["energy_kwh"] == 2.5
     assert stopped[0].data["connector_id"] == 1
     assert len(fired) == 1
+
+
+@ALL_VERSIONS
+async def test_availability_is_sent_again_after_a_reboot(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """A connector made unavailable stays so: the choice is repeated after a reboot."""
+    from homeassistant.const import SERVICE_TURN_OFF
+
+    sim = await _smart(hass, central, make_simulator, habits=FORGETFUL, reboot_delay=0.1)
+    await hass.services.async_call(
+        "switch",
+        SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: entity_id(hass, "switch", "CP1_1_availability")},
+        blocking=True,
+    )
+
+    def availability_calls() -> int:
+        return sum(action == "ChangeAvailability" for action, _ in sim.received)
+
+    assert availability_calls() == 1
+    await hass.services.async_call(
+        "button",
+        SERVICE_PRESS,
+        {ATTR_ENTITY_ID: entity_id(hass, "button", "CP1_reset")},
+        blocking=True,
+    )
+    await wait_until(hass, lambda: availability_calls() == 2)
+    assert central.runtime_data.chargers["CP1"].connector(1).desired.operative is False

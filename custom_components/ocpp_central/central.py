@@ -179,7 +179,8 @@ class CentralSystem:
         charger = self.chargers.get(charge_point_id)
         if charger is None:
             return
-        for connector_id in charger.outlet_ids:
+        # Connector 0 too: the charger's own availability is part of what the user chose.
+        for connector_id in (0, *charger.outlet_ids):
             self.control(charge_point_id, connector_id).request(forget=forget)
 
     @callback

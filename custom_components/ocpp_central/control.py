@@ -322,13 +322,44 @@ class ConnectorControl:
         self._central.desired_changed()
         await self.async_reconcile(raise_errors=True)
 
+    async def async_set_available(self, operative: bool) -> None:
+        """Make the connector (0: the charger) operative or not, and keep it so."""
+        self.desired.operative = operative
+        self._central.desired_changed()
+        session = self._central.accepted_session(self._charge_point_id)
+        status = await session.adapter.change_availability(self.connector_id, operative)
+        if status not in (CommandStatus.ACCEPTED, CommandStatus.SCHEDULED):
+            raise ChargerRejectedError(status)
+
+    async def _restore_availability(self) -> None:
+        """After a boot or reconnect: the availability the user chose, once more."""
+        operative = self.desired.operative
+        if operative is None:
+            return
+        try:
+            session = self._central.accepted_session(self._charge_point_id)
+            await session.adapter.change_availability(self.connector_id, operative)
+        except ChargerCommandError as err:
+            LOGGER.debug(
+                "Charger %s did not take the availability of connector %s again: %s",
+                self._charge_point_id,
+                self.connector_id,
+                err,
+            )
+
     def request(self, *, forget: bool = False) -> None:
         """Reconcile soon, in the background (after charger events; never raises).
 
-        `forget`: the charger may have lost our profiles (boot, reconnect).
+        `forget`: the charger may have lost our profiles and availability (boot, reconnect).
         """
         if forget:
             self.state.forget()
+            if self.desired.operative is not None:
+                self._central.entry.async_create_background_task(
+                    self._central.hass,
+                    self._restore_availability(),
+                    f"ocpp_central {self._charge_point_id} availability",
+                )
         # A new connection or session: try now rather than at the end of a backoff.
         self._cancel_retry()
         if self._pending is None:

@@ -323,6 +323,8 @@ class DesiredCharging:
     # Whether a limit of ours was ever set on this connector: until then the charger is left
     # as its installer configured it.
     managed: bool = False
+    # Operative (True) or made unavailable (False) by the user; None: never chosen.
+    operative: bool | None = None
 
 
 @dataclass(slots=True)

@@ -60,6 +60,7 @@ class StoredDesired(TypedDict):
     current_limit: float | None
     phases: int | None
     managed: bool
+    operative: NotRequired[bool | None]
 
 
 class StoredCharger(TypedDict):
@@ -199,6 +200,7 @@ class CentralStore:
                     current_limit=desired["current_limit"],
                     phases=desired["phases"],
                     managed=desired["managed"],
+                    operative=desired.get("operative"),
                 )
             for stored_transaction in stored.get("last_transactions", []):
                 transaction = _transaction_from_store(stored_transaction)
@@ -345,6 +347,7 @@ class CentralStore:
                     current_limit=connector.desired.current_limit,
                     phases=connector.desired.phases,
                     managed=connector.desired.managed,
+                    operative=connector.desired.operative,
                 )
                 for connector_id, connector in charger.connectors.items()
                 if connector.desired != DesiredCharging()

@@ -77,11 +77,10 @@ async def _turn_charging(
 
 
 async def _turn_availability(
-    _central: CentralSystem, session: ChargerSession, connector_id: int, on: bool
+    central: CentralSystem, session: ChargerSession, connector_id: int, on: bool
 ) -> None:
-    status = await session.adapter.change_availability(connector_id, on)
-    if status not in (CommandStatus.ACCEPTED, CommandStatus.SCHEDULED):
-        raise ChargerRejectedError(status)
+    # Stored, and sent again after the charger reboots or reconnects.
+    await central.control(session.charger.charge_point_id, connector_id).async_set_available(on)
 
 
 def _available(_charger: Charger, connector: Connector) -> bool | None:
