@@ -155,6 +155,28 @@ SESSION_STATUSES = frozenset(
         ConnectorStatus.SUSPENDED_EVSE,
     }
 )
+# How an EVSE with several plugs shows them together: the plug in use first, then a
+# reservation, then one that is free; faulted or unavailable only when no plug can charge.
+_PLUG_PRECEDENCE: Final = (
+    ConnectorStatus.CHARGING,
+    ConnectorStatus.SUSPENDED_EVSE,
+    ConnectorStatus.SUSPENDED_EV,
+    ConnectorStatus.PREPARING,
+    ConnectorStatus.FINISHING,
+    ConnectorStatus.OCCUPIED,
+    ConnectorStatus.RESERVED,
+    ConnectorStatus.AVAILABLE,
+    ConnectorStatus.FAULTED,
+    ConnectorStatus.UNAVAILABLE,
+)
+
+
+def combined_plug_status(plugs: dict[int, ConnectorStatus | None]) -> ConnectorStatus | None:
+    """The status of an EVSE from the statuses of its plugs."""
+    present = set(plugs.values())
+    return next((status for status in _PLUG_PRECEDENCE if status in present), None)
+
+
 # How many finished transaction ids a charger remembers.
 MAX_FINISHED_TRANSACTIONS: Final = 32
 # A register that keeps dropping and recovering (a broken meter, or a charger that wants to
@@ -342,6 +364,8 @@ class Connector:
     transaction: Transaction | None = None
     last_transaction: Transaction | None = None
     limit: CurrentLimit = field(default_factory=CurrentLimit)
+    # 2.x: the status of each plug (connectorId) of this EVSE; the EVSE shows them combined.
+    plugs: dict[int, ConnectorStatus | None] = field(default_factory=dict)
     desired: DesiredCharging = field(default_factory=DesiredCharging)
     # What the solar controller last decided (solar modes only).
     solar: SolarDecision | None = None

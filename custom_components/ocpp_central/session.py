@@ -29,6 +29,7 @@ from .model import (
     Measurand,
     SampledValue,
     Transaction,
+    combined_plug_status,
 )
 from .protocol import create_adapter
 from .protocol.base import (
@@ -283,9 +284,17 @@ class ChargerSession:
         info: str | None,
         vendor_error_code: str | None,
         timestamp: datetime,
+        plug: int | None = None,
     ) -> None:
-        """Record a status notification."""
+        """Record a status notification (of one plug of a 2.x EVSE, if `plug` is given)."""
         connector = self._reported_connector(connector_id)
+        if plug is not None:
+            # An EVSE with two plugs must not show "Available" because the plug not in use
+            # reported last: it shows its plugs combined.
+            connector.plugs[plug] = status
+            status = combined_plug_status(connector.plugs)
+            if ConnectorStatus.FAULTED in connector.plugs.values():
+                error_code = ErrorCode.OTHER_ERROR
         if (transaction := connector.transaction) is not None:
             if status in SESSION_STATUSES:
                 transaction.charging_state = status

@@ -156,8 +156,9 @@ class ChargerEvents(Protocol):
         info: str | None,
         vendor_error_code: str | None,
         timestamp: datetime,
+        plug: int | None = None,
     ) -> None:
-        """A connector (0 = charger) changed status."""
+        """A connector (0 = charger) changed status; 2.x names the EVSE's plug too."""
 
     def authorize(self, id_tag: str) -> AuthorizationStatus:
         """May this id tag charge?"""

@@ -206,10 +206,14 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         # "Occupied" during a session is shown as the session's charging state (the model
         # keeps it, so that also holds after a reconnect).
         status = _CONNECTOR_STATUS.get(connector_status)
-        self._report_status(evse_id, status, parse_timestamp(timestamp))
+        self._report_status(
+            evse_id, status, parse_timestamp(timestamp), plug=_kwargs.get("connector_id")
+        )
         return self._call_result.StatusNotification()
 
-    def _report_status(self, evse_id: int, status: ConnectorStatus | None, when: Any) -> None:
+    def _report_status(
+        self, evse_id: int, status: ConnectorStatus | None, when: Any, plug: int | None = None
+    ) -> None:
         self._events.status(
             evse_id,
             status,
@@ -218,6 +222,7 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
             info=None,
             vendor_error_code=None,
             timestamp=when,
+            plug=plug,
         )
 
     @on("Authorize")
