@@ -306,3 +306,40 @@ async def test_station_without_inventory_report_keeps_its_controls(
             assert hass.states.get(number).state == "unavailable"
         finally:
             task.cancel()
+
+
+@pytest.mark.parametrize("ocpp_version", ["2.0.1", "2.1"])
+async def test_evse_with_two_plugs_shows_the_one_in_use(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, ocpp_version: str
+) -> None:
+    """A status of the idle plug does not make a charging EVSE look free (or faulted)."""
+    async with connect(f"{url}/TWOPLUG", subprotocols=[SUBPROTOCOL[ocpp_version]]) as ws:
+        charger = RawCharger(ws)
+        await charger.call("BootNotification", BOOT[ocpp_version])
+
+        async def plug(connector_id: int, status: str) -> None:
+            reply = await charger.call(
+                "StatusNotification",
+                {
+                    "timestamp": "2024-05-01T10:00:00Z",
+                    "connectorStatus": status,
+                    "evseId": 1,
+                    "connectorId": connector_id,
+                },
+            )
+            assert reply[0] == 3
+            await hass.async_block_till_done()
+
+        await plug(1, "Occupied")
+        await plug(2, "Available")
+        assert state(hass, "sensor", "TWOPLUG_1_status").state == "occupied"
+        await plug(2, "Faulted")
+        assert state(hass, "sensor", "TWOPLUG_1_status").state == "occupied"
+        await plug(1, "Available")
+        # The other plug can still charge: free, with the fault reported.
+        assert state(hass, "sensor", "TWOPLUG_1_status").state == "available"
+        assert state(hass, "binary_sensor", "TWOPLUG_1_fault").state == "on"
+        assert central.runtime_data.chargers["TWOPLUG"].connector(1).plugs == {
+            1: "available",
+            2: "faulted",
+        }

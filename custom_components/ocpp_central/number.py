@@ -99,7 +99,9 @@ class OcppPowerLimit(OcppCurrentLimit):
     """The limit as power: converted to current with the measured voltage and phases."""
 
     def _watts_per_amp(self) -> float:
-        return float(watts_for(self.charger, self.connector_id, 1.0)) or 1.0
+        # With the phases the user chose, else the phases in use.
+        phases = self.connector.desired.phases
+        return float(watts_for(self.charger, self.connector_id, 1.0, phases)) or 1.0
 
     @property
     @override
