@@ -45,6 +45,10 @@ class SimulatorConfig:
     TransactionEvent Ended / Started in 2.x), and `reboot_required_keys` (1.6 keys or 2.x
     "Component.Variable" names whose change answers RebootRequired and takes effect at the
     next reboot; no habit needed).
+
+    `iccid` and `imsi` identify the SIM card of a charger with a cellular modem; when set,
+    BootNotification carries them (1.6 iccid/imsi, 2.x chargingStation.modem). None: no
+    modem, nothing sent.
     """
 
     charge_point_id: str = "SIM0001"
@@ -68,6 +72,8 @@ class SimulatorConfig:
     answer_delay: tuple[float, float] = (0.1, 1.0)
     duplicate_message: str = "StopTransaction"
     reboot_required_keys: frozenset[str] = field(default_factory=frozenset)
+    iccid: str | None = None
+    imsi: str | None = None
 
     def __post_init__(self) -> None:
         """Reject configurations the simulation cannot represent; normalise the habits.

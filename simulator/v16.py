@@ -53,6 +53,8 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
                 charge_point_vendor=cfg.vendor,
                 charge_point_serial_number=cfg.serial_number,
                 firmware_version=cfg.firmware_version,
+                iccid=cfg.iccid,
+                imsi=cfg.imsi,
             )
         )
 

@@ -242,18 +242,19 @@ class V2ChargePoint(SimulatorChargePoint):
 
     # ---------------------------------------------------------------- charger -> CSMS
     async def boot(self, reason: str | None = None) -> Any:
-        """Send BootNotification (reason default PowerUp)."""
+        """Send BootNotification (reason default PowerUp; the modem when the SIM is known)."""
         cfg = self.sim.config
+        station: dict[str, Any] = {
+            "model": cfg.model,
+            "vendorName": cfg.vendor,
+            "serialNumber": cfg.serial_number,
+            "firmwareVersion": cfg.firmware_version,
+        }
+        modem = {key: value for key, value in (("iccid", cfg.iccid), ("imsi", cfg.imsi)) if value}
+        if modem:
+            station["modem"] = modem
         return await self.request(
-            self._call.BootNotification(
-                charging_station={
-                    "model": cfg.model,
-                    "vendorName": cfg.vendor,
-                    "serialNumber": cfg.serial_number,
-                    "firmwareVersion": cfg.firmware_version,
-                },
-                reason=reason or "PowerUp",
-            )
+            self._call.BootNotification(charging_station=station, reason=reason or "PowerUp")
         )
 
     async def heartbeat(self) -> Any:

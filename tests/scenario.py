@@ -15,9 +15,14 @@ from .helpers import wait_until
 START = datetime(2026, 6, 1, 10, 0, tzinfo=dt_util.UTC)
 
 
-async def finished_session(hass: HomeAssistant, make_simulator: Any) -> Any:
-    """A 3-phase charger that ran one 90-minute session and is now finishing."""
-    sim = await make_simulator("SNAP", vendor="Acme", model="Wallbox 22", serial_number="SN-1")
+async def finished_session(hass: HomeAssistant, make_simulator: Any, **config: Any) -> Any:
+    """A 3-phase charger that ran one 90-minute session and is now finishing.
+
+    `config`: further SimulatorConfig fields (e.g. the SIM's iccid and imsi).
+    """
+    sim = await make_simulator(
+        "SNAP", vendor="Acme", model="Wallbox 22", serial_number="SN-1", **config
+    )
     await sim.boot()
     # Entities that depend on capabilities appear once the configuration was read.
     central = hass.config_entries.async_entries(DOMAIN)[0].runtime_data

@@ -76,7 +76,12 @@ async def test_charging_session(
     assert (await sim.authorize("TAG1")).id_tag_info["status"] == "Accepted"
     start = dt_util.utcnow() - timedelta(minutes=10)
     transaction_id = await sim.start_transaction(1, "TAG1", meter_start_wh=5000, timestamp=start)
-    assert sim.last_result["StartTransaction"].id_tag_info["status"] == "Accepted"
+    started = sim.last_result["StartTransaction"]
+    if ocpp_version == "1.6":
+        assert started.id_tag_info["status"] == "Accepted"
+    else:
+        # The simulator fills `.id_tag_info` in when the answer has none: read the real one.
+        assert started.id_token_info == {"status": "Accepted"}
     await sim.status(1, "Charging")
     await sim.meter_values(
         1,
@@ -127,8 +132,13 @@ async def test_charging_session(
             }
         ],
     )
-    # 2.x sends the id token with a stop only when a token stopped the session.
-    assert result.id_tag_info is None or result.id_tag_info["status"] == "Accepted"
+    if ocpp_version == "1.6":
+        # The session's idTag goes along with the stop: it is answered.
+        assert result.id_tag_info == {"status": "Accepted"}
+    else:
+        # 2.x sends the id token with a stop only when a token stopped the session (not
+        # here: the EV left), and idTokenInfo answers a token only.
+        assert result.id_tag_info is None
     await sim.status(1, "Finishing")
     await hass.async_block_till_done()
     assert float(state(hass, "sensor", "CP1_1_energy").state) == 6.25
@@ -390,8 +400,21 @@ async def test_stop_of_unknown_transaction_is_accepted(
     """A replayed stop for a session we never saw is accepted, not refused."""
     sim = await make_simulator("CP1")
     await sim.boot()
+    # Without a token the answer is an empty CALLRESULT (no idTagInfo / idTokenInfo).
     result = await sim.stop_transaction(1, meter_stop_wh=3000, transaction_id=987654)
-    assert result.id_tag_info is None or result.id_tag_info["status"] == "Accepted"
+    assert result.id_tag_info is None
+    # Stopped with a token (reason Local: 2.x sends the idToken too), the token is accepted.
+    result = await sim.protocol_layer().stop_transaction(
+        1, 987655, 3100, sim.timestamp(), "Local", "TAG1", None
+    )
+    if ocpp_version == "1.6":
+        assert result.id_tag_info == {"status": "Accepted"}
+    else:
+        assert result.id_token_info == {"status": "Accepted"}
+        assert result.id_tag_info == {"status": "Accepted"}
+    # Neither invented a session.
+    connector = central.runtime_data.chargers["CP1"].connector(1)
+    assert connector.transaction is None
 
 
 @ALL_VERSIONS

@@ -38,6 +38,37 @@ def _profile(ocpp_version: str, payload: dict[str, Any]) -> tuple[str, str, floa
     )
 
 
+def _number_phases(payload: dict[str, Any]) -> int | None:
+    """numberPhases of the first period of a SetChargingProfile (None: not asked for)."""
+    profile = payload.get("csChargingProfiles") or payload["chargingProfile"]
+    schedule = profile["chargingSchedule"]
+    schedule = schedule if isinstance(schedule, dict) else schedule[0]
+    phases = schedule["chargingSchedulePeriod"][0].get("numberPhases")
+    return None if phases is None else int(phases)
+
+
+def _profiles(sim: Any, ocpp_version: str) -> list[tuple[str, str, float, int]]:
+    """Every SetChargingProfile the charger received so far, as `_profile` tuples."""
+    return [
+        _profile(ocpp_version, payload)
+        for action, payload in sim.received
+        if action == "SetChargingProfile"
+    ]
+
+
+def _last_profile(sim: Any, ocpp_version: str) -> tuple[str, str, float] | None:
+    """(purpose, unit, limit) of the newest SetChargingProfile the charger received."""
+    profiles = _profiles(sim, ocpp_version)
+    return profiles[-1][:3] if profiles else None
+
+
+def _short_interval(hass: HomeAssistant, central: MockConfigEntry) -> None:
+    """At most one profile write a second, so tests see the rate-limited writes happen."""
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, CONF_LIMIT_INTERVAL: 1}
+    )
+
+
 async def _set_limit(hass: HomeAssistant, value: float) -> None:
     await hass.services.async_call(
         "number",
@@ -52,6 +83,7 @@ async def test_current_limit_profiles(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
 ) -> None:
     """TxDefaultProfile while idle, TxProfile during a session, at the highest stack level."""
+    _short_interval(hass, central)
     sim = await smart_charger(hass, central, make_simulator)
     number = state(hass, "number", "CP1_1_current_limit")
     assert number.attributes["min"] == 6
@@ -67,10 +99,17 @@ async def test_current_limit_profiles(
     )
 
     await sim.start_transaction(1)
-    central.runtime_data.control("CP1", 1)._last_write = -1e9
+    # The default profile already holds the new session at 10 A: nothing to write for it.
+    assert sim.composite_schedule(1, 60, "A") == [(0, 10.0, 3)]
     await _set_limit(hass, 12)
-    purpose, unit, limit, _ = _profile(ocpp_version, await sim.wait_for_call("SetChargingProfile"))
-    assert (purpose, limit) == ("TxProfile", 12.0)
+    # A session's own limit is a TxProfile, written once the interval allows.
+    await wait_until(hass, lambda: len(_profiles(sim, ocpp_version)) == 2)
+    purpose, unit, limit, _ = _profiles(sim, ocpp_version)[-1]
+    assert (purpose, unit, limit) == ("TxProfile", "A", 12.0)
+    assert sim.composite_schedule(1, 60, "A") == [(0, 12.0, 3)]
+    await wait_until(
+        hass, lambda: state(hass, "sensor", "CP1_1_active_current_limit").state == "12.0"
+    )
 
 
 @ALL_VERSIONS
@@ -148,6 +187,7 @@ async def test_charging_switch_start_pause_resume(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
 ) -> None:
     """On starts a session; off pauses it through 0 A; on resumes it; nothing ends it."""
+    _short_interval(hass, central)
     sim = await smart_charger(hass, central, make_simulator)
     switch = entity_id(hass, "switch", "CP1_1_charging")
     await sim.status(1, "Preparing")
@@ -161,23 +201,24 @@ async def test_charging_switch_start_pause_resume(
     assert tag == "HomeAssistant"
     await wait_until(hass, lambda: hass.states.get(switch).state == "on")
 
-    control = central.runtime_data.control("CP1", 1)
-    control._last_write = -1e9
     await hass.services.async_call(
         "switch", SERVICE_TURN_OFF, {ATTR_ENTITY_ID: switch}, blocking=True
     )
-    purpose, _, limit, _ = _profile(ocpp_version, await sim.wait_for_call("SetChargingProfile"))
-    assert (purpose, limit) == ("TxProfile", 0.0)
+    # Paused: the running session is held at 0 A by a TxProfile (written once the interval
+    # allows), and the charger really applies it.
+    await wait_until(hass, lambda: _last_profile(sim, ocpp_version) == ("TxProfile", "A", 0.0))
+    assert sim.composite_schedule(1, 60, "A")[0][1] == 0.0
     assert hass.states.get(switch).state == "off"
+    assert sim.transaction_id(1) is not None
     assert central.runtime_data.chargers["CP1"].connector(1).transaction is not None
 
-    control._last_write = -1e9
     await hass.services.async_call(
         "switch", SERVICE_TURN_ON, {ATTR_ENTITY_ID: switch}, blocking=True
     )
-    _, _, limit, _ = _profile(ocpp_version, await sim.wait_for_call("SetChargingProfile"))
-    assert limit == 16.0
+    await wait_until(hass, lambda: _last_profile(sim, ocpp_version) == ("TxProfile", "A", 16.0))
+    assert sim.composite_schedule(1, 60, "A")[0][1] == 16.0
     assert hass.states.get(switch).state == "on"
+    assert sim.transaction_id(1) is not None
 
 
 async def test_charging_switch_explains_finishing(
@@ -302,8 +343,11 @@ async def test_no_limit_entities_without_smart_charging(
 async def test_phases_and_power_limit(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
 ) -> None:
-    """The phases select asks for numberPhases; the power limit converts W to A."""
+    """The phases select asks for numberPhases; the power limit converts W with those phases."""
+    _short_interval(hass, central)
     sim = await smart_charger(hass, central, make_simulator)
+    power = entity_id(hass, "number", "CP1_1_power_limit")
+    assert hass.states.get(power).attributes["max"] == 16 * 230 * 3
     await hass.services.async_call(
         "select",
         "select_option",
@@ -311,18 +355,25 @@ async def test_phases_and_power_limit(
         blocking=True,
     )
     payload = await sim.wait_for_call("SetChargingProfile")
-    profile = payload.get("csChargingProfiles") or payload["chargingProfile"]
-    schedule = profile["chargingSchedule"]
-    schedule = schedule if isinstance(schedule, dict) else schedule[0]
-    assert schedule["chargingSchedulePeriod"][0]["numberPhases"] == 1
+    assert _number_phases(payload) == 1
+    assert _profile(ocpp_version, payload)[1:3] == ("A", 16.0)
+    # The charger charges on one phase now.
+    assert sim.composite_schedule(1, 60, "A") == [(0, 16.0, 1)]
     assert state(hass, "select", "CP1_1_phases").state == "1"
 
-    central.runtime_data.control("CP1", 1)._last_write = -1e9
-    power = entity_id(hass, "number", "CP1_1_power_limit")
-    assert hass.states.get(power).attributes["max"] == 16 * 230 * 3
+    # On one phase a watt is W / (V x 1): 16 A at most is 3680 W, and 2300 W is 10 A (on
+    # three phases it would be 3.3 A, below the minimum).
+    assert hass.states.get(power).attributes["min"] == 6 * 230
+    assert hass.states.get(power).attributes["max"] == 16 * 230
+    assert float(hass.states.get(power).state) == 16 * 230
     await hass.services.async_call(
-        "number", SERVICE_SET_VALUE, {ATTR_ENTITY_ID: power, ATTR_VALUE: 6900}, blocking=True
+        "number", SERVICE_SET_VALUE, {ATTR_ENTITY_ID: power, ATTR_VALUE: 2300}, blocking=True
     )
-    _, unit, limit, _ = _profile(ocpp_version, await sim.wait_for_call("SetChargingProfile"))
+    # Written once the interval after the phase change allows.
+    payload = await sim.wait_for_call("SetChargingProfile")
+    _, unit, limit, _ = _profile(ocpp_version, payload)
     assert (unit, limit) == ("A", 10.0)
+    assert _number_phases(payload) == 1
+    assert sim.composite_schedule(1, 60, "A") == [(0, 10.0, 1)]
     assert float(state(hass, "number", "CP1_1_current_limit").state) == 10
+    assert float(hass.states.get(power).state) == 2300

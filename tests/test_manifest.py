@@ -120,3 +120,189 @@ def test_quality_scale_file() -> None:
     assert statuses
     for status in re.findall(r"status:\s*(\w+)", text):
         assert status in {"done", "todo", "exempt"}
+
+
+# The tests that prove each rule quality_scale.yaml marks done. A rule maps only to tests
+# that exercise what it asks for; a done rule without one is a claim nothing checks.
+QUALITY_SCALE_PROOF: dict[str, list[str]] = {
+    # Bronze
+    "action-setup": [
+        # Actions stay registered when the entry is unloaded and answer with a clear error.
+        "tests/test_services.py::test_offline_charger",
+        "tests/test_services.py::test_actions_registered_as_described",
+    ],
+    "config-flow": [
+        "tests/test_config_flow.py::test_user_flow_creates_entry",
+        "tests/test_manifest.py::test_config_flow_steps_translated",
+    ],
+    "config-flow-test-coverage": [
+        "tests/test_config_flow.py::test_user_flow_creates_entry",
+        "tests/test_config_flow.py::test_user_flow_port_in_use_then_recovers",
+        "tests/test_config_flow.py::test_user_flow_cannot_bind",
+        "tests/test_config_flow.py::test_user_flow_already_configured",
+        "tests/test_config_flow.py::test_reconfigure_moves_the_server",
+        "tests/test_config_flow.py::test_reconfigure_to_busy_port",
+        "tests/test_config_flow.py::test_options_flow",
+        "tests/test_config_flow.py::test_discovery_card_accepts_absent_charger",
+        "tests/test_config_flow.py::test_discovery_card_for_unloaded_central",
+        "tests/test_config_flow.py::test_ignored_charger_is_not_offered_again",
+    ],
+    "entity-unique-id": [
+        # The registry snapshots hold every entity's unique id.
+        "tests/test_sensor.py::test_sensors",
+        "tests/test_binary_sensor.py::test_binary_sensors",
+    ],
+    "has-entity-name": [
+        "tests/test_sensor.py::test_sensors",
+        "tests/test_binary_sensor.py::test_binary_sensors",
+    ],
+    "runtime-data": [
+        # Diagnostics read the central system from entry.runtime_data.
+        "tests/test_diagnostics.py::test_diagnostics",
+        "tests/test_charger.py::test_heartbeat_recorded",
+    ],
+    "test-before-configure": [
+        "tests/test_config_flow.py::test_user_flow_port_in_use_then_recovers",
+        "tests/test_config_flow.py::test_user_flow_cannot_bind",
+        "tests/test_config_flow.py::test_reconfigure_to_busy_port",
+    ],
+    "test-before-setup": ["tests/test_init.py::test_port_in_use_retries_setup"],
+    "unique-config-entry": ["tests/test_config_flow.py::test_user_flow_already_configured"],
+    # Silver
+    "action-exceptions": [
+        "tests/test_services.py::test_refusal_callerror_timeout_and_lost_connection",
+        "tests/test_services.py::test_invalid_input",
+        "tests/test_services.py::test_offline_charger",
+        "tests/test_control.py::test_rejected_limit_is_reported",
+    ],
+    "config-entry-unloading": ["tests/test_init.py::test_unload_releases_port_and_connections"],
+    "entity-unavailable": [
+        "tests/test_charger.py::test_boot_creates_device_and_entities",
+        "tests/test_control.py::test_commands_on_offline_charger",
+    ],
+    # Gold
+    "devices": [
+        "tests/test_charger.py::test_boot_creates_device_and_entities",
+        "tests/test_charger.py::test_multi_connector_charger_gets_child_devices",
+        "tests/test_charger.py::test_new_firmware_updates_device",
+    ],
+    "diagnostics": [
+        "tests/test_diagnostics.py::test_diagnostics",
+        "tests/test_diagnostics.py::test_sim_identifiers_are_redacted",
+    ],
+    "discovery": [
+        "tests/test_charger.py::test_pending_charger_accepted_from_discovery",
+        "tests/test_config_flow.py::test_discovery_card_accepts_absent_charger",
+        "tests/test_config_flow.py::test_ignored_charger_is_not_offered_again",
+    ],
+    "dynamic-devices": [
+        "tests/test_charger.py::test_boot_creates_device_and_entities",
+        "tests/test_charger.py::test_multi_connector_charger_gets_child_devices",
+    ],
+    "entity-category": [
+        "tests/test_sensor.py::test_sensors",
+        "tests/test_binary_sensor.py::test_binary_sensors",
+    ],
+    "entity-device-class": [
+        "tests/test_sensor.py::test_sensors",
+        "tests/test_binary_sensor.py::test_binary_sensors",
+    ],
+    "entity-translations": [
+        "tests/test_manifest.py::test_entities_are_translated",
+        "tests/test_manifest.py::test_translations_complete_and_consistent",
+    ],
+    "exception-translations": [
+        "tests/test_services.py::test_action_errors_translated",
+        "tests/test_control.py::test_rejected_limit_is_reported",
+        "tests/test_control.py::test_charging_switch_explains_finishing",
+    ],
+    "icon-translations": [
+        "tests/test_manifest.py::test_icons_shape",
+        "tests/test_services.py::test_action_icons",
+    ],
+    "reconfiguration-flow": [
+        "tests/test_config_flow.py::test_reconfigure_moves_the_server",
+        "tests/test_config_flow.py::test_reconfigure_to_busy_port",
+    ],
+    "repair-issues": [
+        "tests/test_init.py::test_port_in_use_retries_setup",
+        "tests/test_desired_state.py::test_refused_limit_is_retried_and_raises_a_repair",
+        "tests/test_hostile_input.py::test_unsaveable_charger_keeps_last_good_record_and_raises_repair",
+    ],
+    "stale-devices": ["tests/test_charger.py::test_removed_device_is_forgotten"],
+    # Repository-level rules (tests/test_quality_proofs.py).
+    "async-dependency": ["tests/test_quality_proofs.py::test_dependencies_are_asyncio_native"],
+    "brands": ["tests/test_quality_proofs.py::test_brand_icons"],
+    "common-modules": ["tests/test_quality_proofs.py::test_platforms_share_the_base_entity"],
+    "dependency-transparency": [
+        "tests/test_quality_proofs.py::test_dependencies_are_pinned_and_transparent"
+    ],
+    "docs-actions": [
+        "tests/test_quality_proofs.py::test_readme_has_the_section",
+        "tests/test_quality_proofs.py::test_readme_documents_every_action",
+    ],
+    "docs-configuration-parameters": [
+        "tests/test_quality_proofs.py::test_readme_documents_every_option_and_server_field"
+    ],
+    "docs-data-update": ["tests/test_quality_proofs.py::test_readme_says_how_data_updates"],
+    "docs-high-level-description": ["tests/test_quality_proofs.py::test_readme_has_the_section"],
+    "docs-installation-instructions": ["tests/test_quality_proofs.py::test_readme_has_the_section"],
+    "docs-installation-parameters": [
+        "tests/test_quality_proofs.py::test_readme_documents_every_option_and_server_field"
+    ],
+    "docs-known-limitations": ["tests/test_quality_proofs.py::test_readme_has_the_section"],
+    "docs-removal-instructions": ["tests/test_quality_proofs.py::test_readme_has_the_section"],
+    "docs-supported-devices": ["tests/test_quality_proofs.py::test_readme_has_the_section"],
+    "docs-supported-functions": [
+        "tests/test_quality_proofs.py::test_readme_documents_every_entity"
+    ],
+    "docs-troubleshooting": ["tests/test_quality_proofs.py::test_readme_has_the_section"],
+    "docs-use-cases": ["tests/test_quality_proofs.py::test_readme_has_the_section"],
+    "entity-disabled-by-default": [
+        "tests/test_quality_proofs.py::test_noisy_entities_are_disabled_by_default"
+    ],
+    "entity-event-setup": ["tests/test_quality_proofs.py::test_entities_release_their_listeners"],
+    "integration-owner": ["tests/test_quality_proofs.py::test_integration_has_owners"],
+    "log-when-unavailable": ["tests/test_quality_proofs.py::test_unavailability_is_logged_once"],
+    "parallel-updates": ["tests/test_quality_proofs.py::test_platforms_declare_parallel_updates"],
+    "strict-typing": ["tests/test_quality_proofs.py::test_typing_is_strict"],
+    "test-coverage": ["tests/test_quality_proofs.py::test_coverage_is_enforced"],
+}
+
+
+def _rule_statuses() -> dict[str, str]:
+    """Rule -> status of quality_scale.yaml (`rule: status` or a `status:` line below it)."""
+    statuses: dict[str, str] = {}
+    rule: str | None = None
+    text = (INTEGRATION / "quality_scale.yaml").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if match := re.fullmatch(r"  ([\w-]+):\s*(\w+)?\s*", line):
+            rule = match.group(1)
+            if match.group(2):
+                statuses[rule] = match.group(2)
+        elif rule and (match := re.fullmatch(r"    status:\s*(\w+)\s*", line)):
+            statuses[rule] = match.group(1)
+    return statuses
+
+
+def _test_names(path: Path) -> set[str]:
+    """The test functions a test file defines (sync or async, at any indentation)."""
+    text = path.read_text(encoding="utf-8")
+    return set(re.findall(r"^\s*(?:async\s+)?def\s+(test_\w+)\s*\(", text, flags=re.MULTILINE))
+
+
+def test_quality_scale_done_rules_are_proven() -> None:
+    """Every rule marked done names the tests that prove it, and those tests exist."""
+    statuses = _rule_statuses()
+    assert len(statuses) > 40  # the parser read the file
+    done = {rule for rule, status in statuses.items() if status == "done"}
+    assert set(QUALITY_SCALE_PROOF) <= done, "proof listed for a rule not marked done"
+    for rule, tests in QUALITY_SCALE_PROOF.items():
+        assert tests, rule
+        for test in tests:
+            file, _, name = test.partition("::")
+            path = ROOT / file
+            assert path.is_file(), (rule, test)
+            assert name in _test_names(path), (rule, test)
+    unproven = sorted(done - set(QUALITY_SCALE_PROOF))
+    assert not unproven, f"done without a test that proves it: {', '.join(unproven)}"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from websockets.asyncio.client import ClientConnection, connect
+
+from custom_components.ocpp_central.const import EVENT_DATA_TRANSFER
 
 from .helpers import state
 
@@ -309,50 +313,120 @@ async def test_offline_events_and_seqno_gaps(
     await station.ws.close()
 
 
+def _availability_event(event_id: int, value: str, evse: int | None = None) -> dict[str, Any]:
+    """A NotifyEvent: AvailabilityState of the station (or of an EVSE) changed to `value`."""
+    component: dict[str, Any] = {"name": "ChargingStation"}
+    if evse is not None:
+        component = {"name": "EVSE", "evse": {"id": evse}}
+    return {
+        "generatedAt": "2026-06-01T10:00:00Z",
+        "seqNo": 0,
+        "eventData": [
+            {
+                "eventId": event_id,
+                "timestamp": "2026-06-01T10:00:00Z",
+                "trigger": "Delta",
+                "actualValue": value,
+                "eventNotificationType": "HardWiredNotification",
+                "component": component,
+                "variable": {"name": "AvailabilityState"},
+            }
+        ],
+    }
+
+
 @VERSIONS
 async def test_standalone_meter_values_and_events(
-    hass: HomeAssistant, central: MockConfigEntry, url: str, subprotocol: str
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    url: str,
+    subprotocol: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """MeterValues outside transactions, NotifyEvent availability and other notifications."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.ocpp_central")
+    events = async_capture_events(hass, EVENT_DATA_TRANSFER)
     station = await _station(url, "ST4", subprotocol)
     await station.call("MeterValues", {"evseId": 1, "meterValue": _energy(9000)})
     await hass.async_block_till_done()
     assert float(state(hass, "sensor", "ST4_1_energy").state) == 9.0
-    await station.call(
-        "NotifyEvent",
-        {
-            "generatedAt": "2026-06-01T10:00:00Z",
-            "seqNo": 0,
-            "eventData": [
-                {
-                    "eventId": 1,
-                    "timestamp": "2026-06-01T10:00:00Z",
-                    "trigger": "Delta",
-                    "actualValue": "Unavailable",
-                    "eventNotificationType": "HardWiredNotification",
-                    "component": {"name": "ChargingStation"},
-                    "variable": {"name": "AvailabilityState"},
-                }
-            ],
-        },
-    )
-    await hass.async_block_till_done()
-    assert state(hass, "sensor", "ST4_charger_status").state == "unavailable"
-    for action, payload in (
-        ("Heartbeat", {}),
+
+    # AvailabilityState of the station is the charger status; of an EVSE, its status. The
+    # entities stay available ("unavailable" would be ambiguous alone, so back and forth).
+    for event_id, (value, evse) in enumerate(
+        (("Unavailable", None), ("Faulted", 1), ("Available", None), ("Available", 1)), 1
+    ):
+        reply = await station.call("NotifyEvent", _availability_event(event_id, value, evse))
+        assert reply[0] == 3
+        await hass.async_block_till_done()
+        unique_id = "ST4_charger_status" if evse is None else "ST4_1_status"
+        assert state(hass, "sensor", unique_id).state == value.lower(), (value, evse)
+        if (value, evse) == ("Unavailable", None):
+            assert state(hass, "sensor", "ST4_1_energy").state == "9.0"
+        if (value, evse) == ("Faulted", 1):
+            assert state(hass, "sensor", "ST4_charger_status").state == "unavailable"
+    assert "Charger ST4 event EVSE[1].AvailabilityState = Faulted" in caplog.text
+
+    # A Heartbeat is the charger's last heartbeat (its sensor is disabled by default).
+    charger = central.runtime_data.chargers["ST4"]
+    assert charger.last_heartbeat is None
+    before = dt_util.utcnow()
+    reply = await station.call("Heartbeat", {})
+    assert reply[0] == 3
+    assert dt_util.parse_datetime(reply[2]["currentTime"]) is not None
+    assert charger.last_heartbeat is not None
+    assert before <= charger.last_heartbeat <= dt_util.utcnow()
+
+    # These notifications only reach the log (debug; security events at info).
+    for action, payload, logged, level in (
         (
             "SecurityEventNotification",
-            {"type": "StartupOfTheDevice", "timestamp": "2026-06-01T10:00:00Z"},
+            {
+                "type": "StartupOfTheDevice",
+                "timestamp": "2026-06-01T10:00:00Z",
+                "techInfo": "cold start",
+            },
+            "Charger ST4 security event StartupOfTheDevice: cold start",
+            logging.INFO,
         ),
-        ("FirmwareStatusNotification", {"status": "Idle"}),
-        ("LogStatusNotification", {"status": "Idle"}),
-        ("NotifyChargingLimit", {"chargingLimit": {"chargingLimitSource": "EMS"}}),
-        ("DataTransfer", {"vendorId": "com.acme", "data": {"x": 1}}),
+        (
+            "FirmwareStatusNotification",
+            {"status": "Installing"},
+            "Charger ST4 firmware status: Installing",
+            logging.DEBUG,
+        ),
+        (
+            "LogStatusNotification",
+            {"status": "Uploading"},
+            "Charger ST4 log status: Uploading",
+            logging.DEBUG,
+        ),
+        (
+            "NotifyChargingLimit",
+            {"chargingLimit": {"chargingLimitSource": "EMS"}},
+            "Charger ST4 external charging limit: {'charging_limit_source': 'EMS'}",
+            logging.DEBUG,
+        ),
     ):
         reply = await station.call(action, payload)
         assert reply[0] == 3, (action, reply)
+        assert reply[2] == {}, (action, reply)
+        assert [record.levelno for record in caplog.records if record.getMessage() == logged] == [
+            level
+        ], logged
+
+    # A DataTransfer of an unknown vendor is answered so, recorded and fired as an event.
+    reply = await station.call("DataTransfer", {"vendorId": "com.acme", "data": {"x": 1}})
+    assert reply[2]["status"] == "UnknownVendorId"
     reply = await station.call("DataTransfer", {"vendorId": "com.acme"})
     assert reply[2]["status"] == "UnknownVendorId"
+    await hass.async_block_till_done()
+    assert [(e.data["charge_point_id"], e.data["vendor_id"]) for e in events] == [
+        ("ST4", "com.acme"),
+        ("ST4", "com.acme"),
+    ]
+    assert events[0].data["data"] == str({"x": 1})
+    assert events[1].data["data"] is None
     # A 2.x action we do not take from stations, and one that does not exist.
     reply = await station.call(
         "RequestStartTransaction",
@@ -509,8 +583,11 @@ async def test_other_notifications_and_reads(
         ),
         ("PublishFirmwareStatusNotification", {"status": "Idle"}),
     ):
+        # The central system takes these but does nothing with them yet: no entity, event or
+        # log line to observe, so the (empty) CALLRESULT is all there is to check.
         reply = await station.call(action, payload)
         assert reply[0] == 3, (action, reply)
+        assert reply[2] == {}, (action, reply)
 
     adapter = central.runtime_data.sessions["ST5"].adapter
     task = asyncio.ensure_future(
