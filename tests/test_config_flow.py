@@ -144,6 +144,7 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
         "max_connections_per_address": 0,
         "phase_switch_delay": 60,
         "phase_switch_interval": 900,
+        "installation_phases": "1",
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], new_options)
     assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -162,3 +162,21 @@ async def test_solar_with_per_phase_readings_only(
     # Surplus = 1 kW export + the charger's 11 kW: the limit stays at the maximum, where a
     # loop blind to per-phase power would have seen 1 kW and dropped to 6 A or paused.
     assert _limits(sim)[-1] == 16.0
+
+
+async def test_installation_phases_option(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """The installation's phases can be set where the charger does not reveal them."""
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, "installation_phases": "1"}
+    )
+    hass.states.async_set("sensor.grid", "-2000", {"unit_of_measurement": "W"})
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    charger = central.runtime_data.chargers["CP1"]
+    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    await sim.start_transaction(1)
+    await _solar(hass)
+    await wait_until(hass, lambda: bool(_limits(sim)))
+    assert _limits(sim)[-1] == pytest.approx(8.7, abs=0.1)

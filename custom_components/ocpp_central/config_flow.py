@@ -37,6 +37,7 @@ from .const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_HOST,
     CONF_ID_TAG,
+    CONF_INSTALLATION_PHASES,
     CONF_LIMIT_INTERVAL,
     CONF_MAX_CONNECTIONS_PER_ADDRESS,
     CONF_MAX_CONNECTORS,
@@ -69,6 +70,8 @@ from .const import (
     DEFAULT_SOLAR_DISABLE_DELAY,
     DEFAULT_SOLAR_ENABLE_DELAY,
     DOMAIN,
+    INSTALLATION_PHASES_AUTO,
+    INSTALLATION_PHASES_CHOICES,
     OCPP_VERSION_AUTO,
     OCPP_VERSION_CHOICES,
 )
@@ -127,6 +130,13 @@ OPTIONS_SCHEMA = vol.Schema(
         ),
         vol.Required(CONF_SOLAR_DISABLE_DELAY, default=DEFAULT_SOLAR_DISABLE_DELAY): _whole_number(
             0, 3600, "s"
+        ),
+        vol.Required(CONF_INSTALLATION_PHASES, default=INSTALLATION_PHASES_AUTO): SelectSelector(
+            SelectSelectorConfig(
+                options=list(INSTALLATION_PHASES_CHOICES),
+                mode=SelectSelectorMode.DROPDOWN,
+                translation_key=CONF_INSTALLATION_PHASES,
+            )
         ),
         vol.Required(CONF_PHASE_SWITCHING, default=False): BooleanSelector(),
         vol.Required(CONF_PHASE_SWITCH_DELAY, default=DEFAULT_PHASE_SWITCH_DELAY): _whole_number(

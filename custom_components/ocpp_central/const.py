@@ -32,6 +32,11 @@ CONF_SOLAR_ENABLE_DELAY: Final = "solar_enable_delay"
 CONF_SOLAR_DISABLE_DELAY: Final = "solar_disable_delay"
 CONF_PHASE_SWITCHING: Final = "phase_switching"
 CONF_PHASE_SWITCH_DELAY: Final = "phase_switch_delay"
+# How many phases the installation feeds the chargers: "auto" learns it from the charger's
+# per-phase readings (three when it reports none); "1" or "3" says it.
+CONF_INSTALLATION_PHASES: Final = "installation_phases"
+INSTALLATION_PHASES_AUTO: Final = "auto"
+INSTALLATION_PHASES_CHOICES: Final = (INSTALLATION_PHASES_AUTO, "1", "3")
 CONF_PHASE_SWITCH_INTERVAL: Final = "phase_switch_interval"
 # A switch between 1 and 3 phases waits two minutes for the surplus to hold, and at most one
 # happens per ten minutes: contactors wear, and some cars stop charging after a few switches.

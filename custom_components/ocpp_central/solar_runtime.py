@@ -28,6 +28,7 @@ from .const import (
     CONF_BATTERY_PRIORITY_SOC,
     CONF_BATTERY_SOC_SENSOR,
     CONF_GRID_SENSOR,
+    CONF_INSTALLATION_PHASES,
     CONF_PHASE_SWITCH_DELAY,
     CONF_PHASE_SWITCH_INTERVAL,
     CONF_SOLAR_DISABLE_DELAY,
@@ -36,6 +37,7 @@ from .const import (
     DEFAULT_PHASE_SWITCH_INTERVAL,
     DEFAULT_SOLAR_DISABLE_DELAY,
     DEFAULT_SOLAR_ENABLE_DELAY,
+    INSTALLATION_PHASES_AUTO,
 )
 from .control import DEFAULT_PHASES, MIN_CURRENT, phases_in_use, supports_phase_switching
 from .host import ControlHost
@@ -96,9 +98,7 @@ class SolarRunner:
         return SolarSettings(
             min_current=MIN_CURRENT,
             max_current=float(self._central.settings.max_current),
-            phases=phases_in_use(charger.connector(self._connector_id))
-            if charger is not None
-            else DEFAULT_PHASES,
+            phases=self._installation_phases(),
             phase_switching=switching,
             enable_delay=float(options.get(CONF_SOLAR_ENABLE_DELAY, DEFAULT_SOLAR_ENABLE_DELAY)),
             phase_switch_delay=float(
@@ -110,6 +110,18 @@ class SolarRunner:
             disable_delay=float(options.get(CONF_SOLAR_DISABLE_DELAY, DEFAULT_SOLAR_DISABLE_DELAY)),
             battery_priority_soc=float(priority) if priority else None,
         )
+
+    def _installation_phases(self) -> int:
+        """The phases the installation feeds: the option, else what the charger reports."""
+        chosen = str(
+            self._central.entry.options.get(CONF_INSTALLATION_PHASES, INSTALLATION_PHASES_AUTO)
+        )
+        if chosen != INSTALLATION_PHASES_AUTO:
+            return int(chosen)
+        charger = self._central.chargers.get(self._charge_point_id)
+        if charger is None:
+            return DEFAULT_PHASES
+        return phases_in_use(charger.connector(self._connector_id))
 
     @property
     def mode(self) -> ChargingMode:
