@@ -180,3 +180,40 @@ async def test_installation_phases_option(
     await _solar(hass)
     await wait_until(hass, lambda: bool(_limits(sim)))
     assert _limits(sim)[-1] == pytest.approx(8.7, abs=0.1)
+
+
+async def test_solar_waits_for_a_reading_newer_than_its_last_change(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """After a limit change, the loop decides only once the charger reported again.
+
+    The grid sensor is live while the charger's reading may be a meter interval old: deciding
+    on the old charging power counts power the car no longer draws, and the loop oscillates.
+    """
+    import asyncio
+
+    hass.states.async_set("sensor.grid", "-5000", {"unit_of_measurement": "W"})
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    charger = central.runtime_data.chargers["CP1"]
+    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    await sim.start_transaction(1)
+    await sim.status(1, "Charging")
+    await sim.meter_values(1)
+    await hass.async_block_till_done()
+    await _solar(hass)
+    await wait_until(hass, lambda: len(_limits(sim)) == 1)
+
+    # The sun goes: but the charger's last reading predates the change just made.
+    hass.states.async_set("sensor.grid", "3000", {"unit_of_measurement": "W"})
+    await asyncio.sleep(2.5)
+    hass.states.async_set("sensor.grid", "3100", {"unit_of_measurement": "W"})
+    await asyncio.sleep(0.5)
+    await hass.async_block_till_done()
+    assert len(_limits(sim)) == 1
+
+    # A fresh reading: the loop decides again.
+    await sim.meter_values(1)
+    await asyncio.sleep(2.1)
+    hass.states.async_set("sensor.grid", "3200", {"unit_of_measurement": "W"})
+    await wait_until(hass, lambda: len(_limits(sim)) == 2)
