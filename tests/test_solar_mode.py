@@ -19,7 +19,7 @@ from custom_components.ocpp_central.const import (
 )
 
 from .conftest import ALL_VERSIONS
-from .helpers import entity_id, state, wait_until
+from .helpers import entity_id, smart_charger, state, wait_until
 
 
 @pytest.fixture
@@ -53,10 +53,8 @@ async def test_solar_mode_follows_surplus(
 ) -> None:
     """Solar mode sets the limit from the export, pauses without surplus; a manual limit wins."""
     hass.states.async_set("sensor.grid", "-5.0", {"unit_of_measurement": "kW"})
-    sim = await make_simulator("CP1")
-    await sim.boot()
+    sim = await smart_charger(hass, central, make_simulator)
     charger = central.runtime_data.chargers["CP1"]
-    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
     await hass.async_block_till_done()
     await sim.start_transaction(1)
     mode = entity_id(hass, "select", "CP1_1_charging_mode")
@@ -89,10 +87,7 @@ async def test_off_and_fast_modes(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
 ) -> None:
     """Off pauses at 0 A, fast charges at the maximum current."""
-    sim = await make_simulator("CP1")
-    await sim.boot()
-    charger = central.runtime_data.chargers["CP1"]
-    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    sim = await smart_charger(hass, central, make_simulator)
     await hass.async_block_till_done()
     mode = entity_id(hass, "select", "CP1_1_charging_mode")
     await hass.services.async_call(
@@ -127,10 +122,7 @@ async def test_solar_on_a_one_phase_installation(
     from simulator.habits import Habit
 
     hass.states.async_set("sensor.grid", "-2000", {"unit_of_measurement": "W"})
-    sim = await make_simulator("CP1", habits={Habit.ONE_PHASE})
-    await sim.boot()
-    charger = central.runtime_data.chargers["CP1"]
-    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    sim = await smart_charger(hass, central, make_simulator, habits={Habit.ONE_PHASE})
     await sim.meter_values(1)  # idle readings: one phase has voltage
     await hass.async_block_till_done()
     await sim.start_transaction(1)
@@ -148,10 +140,8 @@ async def test_solar_with_per_phase_readings_only(
     from simulator.habits import Habit
 
     hass.states.async_set("sensor.grid", "-1000", {"unit_of_measurement": "W"})
-    sim = await make_simulator("CP1", habits={Habit.PER_PHASE_ONLY})
-    await sim.boot()
+    sim = await smart_charger(hass, central, make_simulator, habits={Habit.PER_PHASE_ONLY})
     charger = central.runtime_data.chargers["CP1"]
-    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
     await sim.start_transaction(1)
     await sim.status(1, "Charging")
     await sim.meter_values(1)  # 16 A on three phases, reported per phase: 11 kW
@@ -172,10 +162,7 @@ async def test_installation_phases_option(
         central, options={**central.options, "installation_phases": "1"}
     )
     hass.states.async_set("sensor.grid", "-2000", {"unit_of_measurement": "W"})
-    sim = await make_simulator("CP1")
-    await sim.boot()
-    charger = central.runtime_data.chargers["CP1"]
-    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
+    sim = await smart_charger(hass, central, make_simulator)
     await sim.start_transaction(1)
     await _solar(hass)
     await wait_until(hass, lambda: bool(_limits(sim)))
@@ -193,10 +180,8 @@ async def test_solar_waits_for_a_reading_newer_than_its_last_change(
     import asyncio
 
     hass.states.async_set("sensor.grid", "-5000", {"unit_of_measurement": "W"})
-    sim = await make_simulator("CP1")
-    await sim.boot()
+    sim = await smart_charger(hass, central, make_simulator)
     charger = central.runtime_data.chargers["CP1"]
-    await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
     await sim.start_transaction(1)
     await sim.status(1, "Charging")
     await sim.meter_values(1)
