@@ -141,7 +141,6 @@ async def test_solar_with_per_phase_readings_only(
 
     hass.states.async_set("sensor.grid", "-1000", {"unit_of_measurement": "W"})
     sim = await smart_charger(hass, central, make_simulator, habits={Habit.PER_PHASE_ONLY})
-    charger = central.runtime_data.chargers["CP1"]
     await sim.start_transaction(1)
     await sim.status(1, "Charging")
     await sim.meter_values(1)  # 16 A on three phases, reported per phase: 11 kW
@@ -181,7 +180,6 @@ async def test_solar_waits_for_a_reading_newer_than_its_last_change(
 
     hass.states.async_set("sensor.grid", "-5000", {"unit_of_measurement": "W"})
     sim = await smart_charger(hass, central, make_simulator)
-    charger = central.runtime_data.chargers["CP1"]
     await sim.start_transaction(1)
     await sim.status(1, "Charging")
     await sim.meter_values(1)
