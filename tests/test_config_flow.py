@@ -131,7 +131,7 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
         CONF_HEARTBEAT_INTERVAL: 120,
         CONF_METER_INTERVAL: 15,
         CONF_MEASURANDS: ["Energy.Active.Import.Register", "Power.Active.Import"],
-        "ocpp_version": "2.1",
+        "ocpp_version": "ocpp_2_1",
         "id_tag": "GARAGE",
         "max_current": 32,
         "limit_interval": 30,
@@ -148,7 +148,16 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], new_options)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert central.options == new_options
+    # The form names versions with slugs; the option keeps the version number.
+    assert central.options == {**new_options, "ocpp_version": "2.1"}
+    result = await hass.config_entries.options.async_init(central.entry_id)
+    schema = result["data_schema"].schema
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested["ocpp_version"] == "ocpp_2_1"
     # The running central system uses the new caps without a reload.
     assert central.runtime_data.max_connectors == 4
     assert central.runtime_data.max_pending_chargers == 3

@@ -306,3 +306,43 @@ def test_quality_scale_done_rules_are_proven() -> None:
             assert name in _test_names(path), (rule, test)
     unproven = sorted(done - set(QUALITY_SCALE_PROOF))
     assert not unproven, f"done without a test that proves it: {', '.join(unproven)}"
+
+
+_SLUG = re.compile(r"^[a-z0-9_-]+$")
+_MARKUP = re.compile(r"<[^>]*>")
+
+
+def _keys_and_strings(data: Any, path: str = "") -> list[tuple[str, str | None]]:
+    """Every (key path, string value) of a nested translation document."""
+    found: list[tuple[str, str | None]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found.append((f"{path}/{key}", None))
+            found.extend(_keys_and_strings(value, f"{path}/{key}"))
+    elif isinstance(data, str):
+        found.append((path, data))
+    return found
+
+
+def test_hassfest_rules_for_translations_and_services() -> None:
+    """The rules hassfest applies to our files (hassfest itself is not installable here).
+
+    Keys in services.yaml and in the translations are slugs ([a-z0-9-_]); translated strings
+    carry no markup (hassfest takes "<...>" for HTML); services.yaml has no YAML anchors as
+    keys.
+    """
+    services_text = (INTEGRATION / "services.yaml").read_text(encoding="utf-8")
+    keys = re.findall(r"^\s*([^\s#:][^:]*):", services_text, flags=re.MULTILINE)
+    for key in keys:
+        if key.startswith("- "):
+            continue
+        assert _SLUG.match(key), f"services.yaml key {key!r} is not a slug"
+    assert "&" not in services_text
+    assert "*" not in services_text
+    for language in ("en", "sv", "de"):
+        document = json.loads((INTEGRATION / "translations" / f"{language}.json").read_text())
+        for path, value in _keys_and_strings(document):
+            key = path.rsplit("/", 1)[-1]
+            assert _SLUG.match(key), f"{language}: key {path} is not a slug"
+            if value is not None:
+                assert not _MARKUP.search(value), f"{language}: markup in {path}: {value!r}"

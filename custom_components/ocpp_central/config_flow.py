@@ -73,7 +73,7 @@ from .const import (
     INSTALLATION_PHASES_AUTO,
     INSTALLATION_PHASES_CHOICES,
     OCPP_VERSION_AUTO,
-    OCPP_VERSION_CHOICES,
+    OCPP_VERSION_FORM_CHOICES,
 )
 from .model import ChargerInfo
 
@@ -154,7 +154,7 @@ OPTIONS_SCHEMA = vol.Schema(
         ): _whole_number(0, 10000),
         vol.Required(CONF_OCPP_VERSION, default=OCPP_VERSION_AUTO): SelectSelector(
             SelectSelectorConfig(
-                options=list(OCPP_VERSION_CHOICES),
+                options=list(OCPP_VERSION_FORM_CHOICES),
                 mode=SelectSelectorMode.DROPDOWN,
                 translation_key=CONF_OCPP_VERSION,
             )
@@ -300,10 +300,15 @@ class OcppCentralOptionsFlow(OptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Edit acceptance, intervals and measurands."""
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
+            version = user_input.get(CONF_OCPP_VERSION, OCPP_VERSION_AUTO)
+            stored = {**user_input, CONF_OCPP_VERSION: OCPP_VERSION_FORM_CHOICES[version]}
+            return self.async_create_entry(data=stored)
+        current = dict(self.config_entry.options)
+        form_version = {value: key for key, value in OCPP_VERSION_FORM_CHOICES.items()}
+        current[CONF_OCPP_VERSION] = form_version.get(
+            str(current.get(CONF_OCPP_VERSION, OCPP_VERSION_AUTO)), OCPP_VERSION_AUTO
+        )
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                OPTIONS_SCHEMA, dict(self.config_entry.options)
-            ),
+            data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, current),
         )

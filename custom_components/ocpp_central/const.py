@@ -68,7 +68,14 @@ CONF_MAX_CONNECTIONS_PER_ADDRESS: Final = "max_connections_per_address"
 DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: Final = 16
 # "auto": the newest version the charger offers; otherwise only that version is accepted.
 OCPP_VERSION_AUTO: Final = "auto"
-OCPP_VERSION_CHOICES: Final = (OCPP_VERSION_AUTO, "2.1", "2.0.1", "1.6")
+# The options form names the versions with slugs (translation keys may not contain dots);
+# the stored option keeps the version number.
+OCPP_VERSION_FORM_CHOICES: Final = {
+    OCPP_VERSION_AUTO: OCPP_VERSION_AUTO,
+    "ocpp_2_1": "2.1",
+    "ocpp_2_0_1": "2.0.1",
+    "ocpp_1_6": "1.6",
+}
 
 # A charger's heartbeat is its only proof of life when idle; 5 minutes is what most vendors
 # ship and keeps idle traffic negligible.
