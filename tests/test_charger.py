@@ -117,7 +117,7 @@ async def test_charging_session(
         assert float(state(hass, "sensor", "CP1_1_temperature").state) == 35.0
     assert state(hass, "sensor", "CP1_1_id_tag").state == "TAG1"
     duration = float(state(hass, "sensor", "CP1_1_session_duration").state)
-    assert 9.5 <= duration <= 11  # minutes (suggested unit)
+    assert 570 <= duration <= 660  # seconds: a one-minute session no longer reads "0m"
 
     result = await sim.stop_transaction(
         1,
@@ -144,6 +144,18 @@ async def test_charging_session(
     assert float(state(hass, "sensor", "CP1_1_energy").state) == 6.25
     assert float(state(hass, "sensor", "CP1_1_session_energy").state) == 1.25
     assert state(hass, "binary_sensor", "CP1_1_charging").state == "off"
+    # Still plugged in (1.6 Finishing): the car's charge is still known. Gone: it is not the
+    # car's any more.
+    if ocpp_version == "1.6":
+        assert float(state(hass, "sensor", "CP1_1_soc").state) == 55
+    await sim.status(1, "Available")
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "CP1_1_soc").state == "unknown"
+    assert state(hass, "sensor", "CP1_1_current_offered").state == "unknown"
+    # The session's energy is not offered to the Energy dashboard next to the total.
+    session_energy = state(hass, "sensor", "CP1_1_session_energy")
+    assert "state_class" not in session_energy.attributes
+    assert state(hass, "sensor", "CP1_1_energy").attributes["state_class"] == "total_increasing"
     transaction = central.runtime_data.chargers["CP1"].connector(1).last_transaction
     assert transaction is not None
     assert transaction.stop_reason == "EVDisconnected"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, override
 
 from homeassistant.components.sensor import (
@@ -85,9 +85,9 @@ def _session_energy_kwh(_charger: Charger, connector: Connector) -> float | None
 
 
 def _session_duration(_charger: Charger, connector: Connector) -> int | None:
-    # Whole minutes: a per-second value would rewrite the state with every meter frame.
+    # Whole seconds, rewritten when the connector changes (a meter frame), not every second.
     session = connector.session
-    return None if session is None else int(session.duration_seconds(dt_util.utcnow()) // 60)
+    return None if session is None else int(session.duration_seconds(dt_util.utcnow()))
 
 
 def _solar_state(connector: Connector) -> str | None:
@@ -99,8 +99,8 @@ def _solar_state(connector: Connector) -> str | None:
     return None
 
 
-def _next_change(connector: Connector) -> int | None:
-    """Seconds until the solar controller starts, stops or switches phases."""
+def _next_change(connector: Connector) -> datetime | None:
+    """When the solar controller will start, stop or switch phases (a timestamp)."""
     decision = connector.solar
     if decision is None:
         return None
@@ -113,7 +113,10 @@ def _next_change(connector: Connector) -> int | None:
         )
         if value is not None
     ]
-    return round(min(countdowns)) if countdowns else None
+    if not countdowns:
+        return None
+    # Whole seconds, so that the timestamp stays put while the countdown runs.
+    return (dt_util.utcnow() + timedelta(seconds=min(countdowns))).replace(microsecond=0)
 
 
 def _status(connector: Connector) -> str | None:
@@ -265,8 +268,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     OcppSensorEntityDescription(
         key="solar_next_change",
         translation_key="solar_next_change",
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
+        device_class=SensorDeviceClass.TIMESTAMP,
         charger_exists_fn=supports_smart_charging,
         value_fn=lambda _charger, connector: _next_change(connector),
     ),
@@ -274,7 +276,8 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         key="session_energy",
         translation_key="session_energy",
         device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
+        # No state class: the Energy dashboard offers only "Energy total", which never falls;
+        # a per-session value beside it would be counted twice.
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         value_fn=_session_energy_kwh,
@@ -283,7 +286,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         key="session_duration",
         translation_key="session_duration",
         device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.MINUTES,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_display_precision=0,
         value_fn=_session_duration,
     ),
@@ -306,7 +309,8 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     OcppSensorEntityDescription(
         key="soc",
         translation_key="soc",
-        device_class=SensorDeviceClass.BATTERY,
+        # No battery class: it is the car's charge, not the wallbox's own battery (HA shows a
+        # device's battery in its header).
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
         exists_fn=_measured(Measurand.SOC),

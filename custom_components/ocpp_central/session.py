@@ -19,6 +19,7 @@ from .errors import ChargerCommandError
 from .host import SessionHost
 from .model import (
     MAX_FINISHED_TRANSACTIONS,
+    PLUGGED_IN_STATUSES,
     SESSION_STATUSES,
     Charger,
     ChargerInfo,
@@ -69,6 +70,18 @@ def _zero_flow_readings(connector: Connector) -> None:
     for key, sample in connector.readings.items():
         if sample.measurand in _FLOW_MEASURANDS and sample.value != 0:
             connector.readings[key] = replace(sample, value=0.0)
+
+
+# What belongs to the car: once it left, these are unknown, not the last car's values.
+_VEHICLE_MEASURANDS: Final = frozenset(
+    {Measurand.SOC, Measurand.CURRENT_OFFERED, Measurand.POWER_OFFERED}
+)
+
+
+def _forget_vehicle_readings(connector: Connector) -> None:
+    for key, sample in list(connector.readings.items()):
+        if sample.measurand in _VEHICLE_MEASURANDS or sample.location == "EV":
+            del connector.readings[key]
 
 
 class ChargerSession:
@@ -309,6 +322,8 @@ class ChargerSession:
         connector.status_timestamp = timestamp
         if status is not ConnectorStatus.CHARGING:
             _zero_flow_readings(connector)
+        if status is not None and status not in PLUGGED_IN_STATUSES:
+            _forget_vehicle_readings(connector)
         self.charger.notify(connector_id)
 
     def authorize(self, id_tag: str) -> AuthorizationStatus:
