@@ -336,7 +336,8 @@ async def test_pending_charger_accepted_from_discovery(
     flow = flows[0]
     assert flow["context"]["source"] == SOURCE_INTEGRATION_DISCOVERY
     assert flow["step_id"] == "accept_charger"
-    assert flow["context"]["title_placeholders"] == {"name": "NEW1"}
+    # The card says who the charger is, not only its id.
+    assert flow["context"]["title_placeholders"] == {"name": "NEW1 (Acme Simulated Wallbox)"}
     assert dr.async_get(hass).async_get_device({(DOMAIN, "NEW1")}) is None
     # Booting again while waiting does not create a second card.
     await sim.boot()

@@ -254,7 +254,13 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         self._abort_if_unique_id_configured()
         self._discovery = dict(discovery_info)
-        self.context["title_placeholders"] = {"name": charge_point_id}
+        # The card names the charger as its owner knows it: id, vendor and model.
+        maker = " ".join(
+            part for part in (discovery_info["vendor"], discovery_info["model"]) if part
+        )
+        self.context["title_placeholders"] = {
+            "name": f"{charge_point_id} ({maker})" if maker else charge_point_id
+        }
         return await self.async_step_accept_charger()
 
     async def async_step_accept_charger(
