@@ -377,3 +377,23 @@ async def test_phases_and_power_limit(
     assert sim.composite_schedule(1, 60, "A") == [(0, 10.0, 1)]
     assert float(state(hass, "number", "CP1_1_current_limit").state) == 10
     assert float(hass.states.get(power).state) == 2300
+
+
+def test_phase_switching_support_from_any_key() -> None:
+    """1.6 ConnectorSwitch3to1PhaseSupported, 2.x Phases3to1 or ACPhaseSwitchingSupported."""
+    from custom_components.ocpp_central.control import supports_phase_switching
+    from custom_components.ocpp_central.model import Charger, ConfigurationValue
+
+    charger = Charger("X", feature_profiles=frozenset({"SmartCharging"}))
+    assert not supports_phase_switching(charger)
+    charger.configuration = {
+        "SmartChargingCtrlr.Phases3to1": ConfigurationValue("false", readonly=True),
+        "SmartChargingCtrlr.ACPhaseSwitchingSupported": ConfigurationValue("true", readonly=True),
+    }
+    assert supports_phase_switching(charger)
+    charger.configuration = {
+        "ConnectorSwitch3to1PhaseSupported": ConfigurationValue("TRUE ", readonly=True)
+    }
+    assert supports_phase_switching(charger)
+    charger.feature_profiles = frozenset({"Core"})
+    assert not supports_phase_switching(charger)

@@ -64,7 +64,12 @@ _RATE_UNIT_KEYS: Final = ("ChargingScheduleAllowedChargingRateUnit", "SmartCharg
 _STACK_LEVEL_KEYS: Final = ("ChargeProfileMaxStackLevel", "SmartChargingCtrlr.ProfileStackLevel")
 
 
-_PHASE_SWITCH_KEYS: Final = ("ConnectorSwitch3to1PhaseSupported", "SmartChargingCtrlr.Phases3to1")
+# 1.6 names it once; 2.x has both the 3-to-1 switch and on-load phase switching.
+_PHASE_SWITCH_KEYS: Final = (
+    "ConnectorSwitch3to1PhaseSupported",
+    "SmartChargingCtrlr.Phases3to1",
+    "SmartChargingCtrlr.ACPhaseSwitchingSupported",
+)
 # What a charger's control entities depend on: stored, so that they exist right after an HA
 # restart instead of only once the charger was read again.
 CAPABILITY_KEYS: Final = frozenset(_RATE_UNIT_KEYS + _STACK_LEVEL_KEYS + _PHASE_SWITCH_KEYS)
@@ -72,8 +77,10 @@ CAPABILITY_KEYS: Final = frozenset(_RATE_UNIT_KEYS + _STACK_LEVEL_KEYS + _PHASE_
 
 def supports_phase_switching(charger: Charger) -> bool:
     """Whether profiles may ask for 1 or 3 phases (numberPhases)."""
-    return supports_smart_charging(charger) and (
-        (_configured(charger, _PHASE_SWITCH_KEYS) or "").strip().lower() == "true"
+    return supports_smart_charging(charger) and any(
+        (value := charger.configuration.get(key)) is not None
+        and (value.value or "").strip().lower() == "true"
+        for key in _PHASE_SWITCH_KEYS
     )
 
 

@@ -106,6 +106,7 @@ _CAPABILITY_VARIABLES: Final = (
     "SmartChargingCtrlr.RateUnit",
     "SmartChargingCtrlr.ProfileStackLevel",
     "SmartChargingCtrlr.Phases3to1",
+    "SmartChargingCtrlr.ACPhaseSwitchingSupported",
     "ReservationCtrlr.Available",
     "ReservationCtrlr.Enabled",
     "LocalAuthListCtrlr.Available",
