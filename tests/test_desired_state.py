@@ -313,3 +313,16 @@ async def test_availability_is_sent_again_after_a_reboot(
     )
     await wait_until(hass, lambda: availability_calls() == 2)
     assert central.runtime_data.chargers["CP1"].connector(1).desired.operative is False
+
+
+async def test_solar_mode_needs_a_grid_sensor(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """Without a grid sensor solar mode is refused with a clear message, not a silent stop."""
+    sim = await _smart(hass, central, make_simulator)
+    for option in ("solar", "min_solar"):
+        with pytest.raises(ServiceValidationError) as err:
+            await _mode(hass, option)
+        assert err.value.translation_key == "no_grid_sensor"
+    assert state(hass, "select", "CP1_1_charging_mode").state == "fast"
+    assert not [action for action, _ in sim.received if action == "SetChargingProfile"]

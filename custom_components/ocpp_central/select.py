@@ -7,9 +7,11 @@ from typing import Any, override
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import OcppConfigEntry
+from .const import CONF_GRID_SENSOR, DOMAIN
 from .control import phases_in_use, supports_phase_switching, supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
 from .errors import translated_errors
@@ -65,10 +67,19 @@ class OcppChargingMode(OcppEntity, SelectEntity):
 
     @override
     async def async_select_option(self, option: str) -> None:
+        mode = ChargingMode(option)
+        if mode in (ChargingMode.SOLAR, ChargingMode.MIN_SOLAR) and not (
+            self.central.entry.options.get(CONF_GRID_SENSOR)
+        ):
+            # Without a grid sensor there is no surplus to follow: solar mode would quietly
+            # stop the car.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="no_grid_sensor"
+            )
         with translated_errors(self.entity_description.key):
             await self.central.solar(
                 self.charger.charge_point_id, self.connector_id
-            ).async_set_mode(ChargingMode(option))
+            ).async_set_mode(mode)
         self.async_write_ha_state()
 
 
