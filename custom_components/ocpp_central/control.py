@@ -369,10 +369,15 @@ class ConnectorControl:
                 )
         # A new connection or session: try now rather than at the end of a backoff.
         self._cancel_retry()
+        self._schedule(0.0)
+
+    def _schedule(self, delay: float, *, retry: bool = False) -> None:
+        """Reconcile after `delay` in one background task; one already pending absorbs it."""
         if self._pending is None:
+            self._retrying = retry
             self._pending = self._central.entry.async_create_background_task(
                 self._central.hass,
-                self._reconcile_later(0.0),
+                self._reconcile_later(delay),
                 f"ocpp_central {self._charge_point_id} limit",
             )
 
@@ -383,12 +388,7 @@ class ConnectorControl:
             return
         wait = self._last_write + self.interval - time.monotonic()
         if wait > 0 or self._pending is not None:
-            if self._pending is None:
-                self._pending = self._central.entry.async_create_background_task(
-                    self._central.hass,
-                    self._reconcile_later(max(wait, 0.0)),
-                    f"ocpp_central {self._charge_point_id} limit",
-                )
+            self._schedule(max(wait, 0.0))
             return
         try:
             await self._write(target)
@@ -413,11 +413,7 @@ class ConnectorControl:
                 return
             wait = self._last_write + self.interval - time.monotonic()
             if wait > 0:
-                self._pending = self._central.entry.async_create_background_task(
-                    self._central.hass,
-                    self._reconcile_later(wait),
-                    f"ocpp_central {self._charge_point_id} limit",
-                )
+                self._schedule(wait)
                 return
             await self._write(target)
         except ChargerCommandError as err:
@@ -443,14 +439,7 @@ class ConnectorControl:
         self._failures += 1
         if self._failures >= REFUSALS_BEFORE_REPAIR:
             self._central.limit_refused(self._charge_point_id, self.connector_id, refused=True)
-        if self._pending is None:
-            delay = min(RETRY_MAX, RETRY_BASE * 2 ** (self._failures - 1))
-            self._retrying = True
-            self._pending = self._central.entry.async_create_background_task(
-                self._central.hass,
-                self._reconcile_later(delay),
-                f"ocpp_central {self._charge_point_id} limit retry",
-            )
+        self._schedule(min(RETRY_MAX, RETRY_BASE * 2 ** (self._failures - 1)), retry=True)
 
     def _cancel_retry(self) -> None:
         if self._retrying and self._pending is not None:
