@@ -32,6 +32,7 @@ class Habit(StrEnum):
     PER_SESSION_REGISTER = "per_session_register"
     UNSET_CLOCK = "unset_clock"
     NOISY_METER = "noisy_meter"
+    NO_TRIGGER_MESSAGE = "no_trigger_message"
 
     @property
     def doc(self) -> str:
@@ -136,6 +137,14 @@ A real meter: energy in kWh with decimals, noise on every reading.
 
 Power varies by about 2 %, each phase has its own voltage (225-240 V) and current, and the
 energy register goes as "12.345" kWh, as real meters report. See `model.MeterNoise`.""",
+    Habit.NO_TRIGGER_MESSAGE: """\
+TriggerMessage is not implemented: the charger sends status and readings only by itself.
+
+Cheap firmware leaves out the RemoteTrigger profile: 1.6 SupportedFeatureProfiles lacks it and
+every TriggerMessage is answered NotImplemented, as 2.x ones are. What the central system
+shows after a command then waits for the charger's own messages.
+See `v16.V16ChargePoint._trigger_status`, `v2.V2ChargePoint._trigger_status` and
+`v16_config.default_configuration`.""",
 }
 
 

@@ -177,7 +177,7 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
         return call_result.ChangeConfiguration(status=change_configuration(self.sim, key, value))
 
     def _trigger_status(self, requested_message: str, connector_id: int | None) -> str:
-        if requested_message not in TRIGGERABLE:
+        if requested_message not in TRIGGERABLE or self.sim.config.has(Habit.NO_TRIGGER_MESSAGE):
             return "NotImplemented"
         if connector_id is not None and connector_id not in self.sim.connector_ids(zero=True):
             return "Rejected"

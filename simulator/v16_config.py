@@ -114,7 +114,11 @@ def default_configuration(config: SimulatorConfig) -> dict[str, ConfigKey]:
     }
     ro = {
         "NumberOfConnectors": str(config.connectors),
-        "SupportedFeatureProfiles": FEATURE_PROFILES,
+        "SupportedFeatureProfiles": (
+            FEATURE_PROFILES.removesuffix(",RemoteTrigger")
+            if config.has(Habit.NO_TRIGGER_MESSAGE)
+            else FEATURE_PROFILES
+        ),
         "GetConfigurationMaxKeys": "100",
         "MeterValuesSampledDataMaxLength": str(len(MEASURANDS)),
         "StopTxnSampledDataMaxLength": str(len(MEASURANDS)),

@@ -642,7 +642,7 @@ class V2ChargePoint(SimulatorChargePoint):
 
     # ---------------------------------------------------------------- remote trigger
     def _trigger_status(self, requested_message: str, evse: dict[str, Any] | None) -> str:
-        if requested_message not in TRIGGERABLE:
+        if requested_message not in TRIGGERABLE or self.sim.config.has(Habit.NO_TRIGGER_MESSAGE):
             return "NotImplemented"
         evse_id = None if evse is None else int(evse["id"])
         if evse_id is not None and evse_id not in self.sim.connector_ids(zero=True):

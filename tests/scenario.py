@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
@@ -13,6 +14,8 @@ from custom_components.ocpp_central.const import DOMAIN
 from .helpers import wait_until
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=dt_util.UTC)
+# The charger boots on a pinned clock, so that "Last restart" is stable in snapshots.
+BOOT_AT = datetime(2026, 6, 1, 9, 0, tzinfo=dt_util.UTC)
 
 
 async def finished_session(hass: HomeAssistant, make_simulator: Any, **config: Any) -> Any:
@@ -23,7 +26,8 @@ async def finished_session(hass: HomeAssistant, make_simulator: Any, **config: A
     sim = await make_simulator(
         "SNAP", vendor="Acme", model="Wallbox 22", serial_number="SN-1", **config
     )
-    await sim.boot()
+    with patch.object(dt_util, "utcnow", return_value=BOOT_AT):
+        await sim.boot()
     # Entities that depend on capabilities appear once the configuration was read.
     central = hass.config_entries.async_entries(DOMAIN)[0].runtime_data
     await wait_until(hass, lambda: "SmartCharging" in central.chargers["SNAP"].feature_profiles)

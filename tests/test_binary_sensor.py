@@ -38,17 +38,20 @@ async def test_binary_sensors(
 async def test_fault_follows_error_code(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
 ) -> None:
-    """A connector error or a Faulted status turns the fault sensors on, and off again."""
+    """A connector error or a Faulted charger turns the one fault sensor on, and off again."""
     sim = await make_simulator("CP1")
     await sim.boot()
     await sim.status(1, "Available", error_code="GroundFailure", vendor_error_code="E42")
+    await hass.async_block_till_done()
+    assert state(hass, "binary_sensor", "CP1_1_fault").state == "on"
+    assert central.runtime_data.chargers["CP1"].connector(1).vendor_error_code == "E42"
+    await sim.status(1, "Available")
+    await hass.async_block_till_done()
+    assert state(hass, "binary_sensor", "CP1_1_fault").state == "off"
+    # The charger as a whole (connector 0) faults: its only connector shows it.
     await sim.status(0, "Faulted", error_code="InternalError")
     await hass.async_block_till_done()
     assert state(hass, "binary_sensor", "CP1_1_fault").state == "on"
-    assert state(hass, "binary_sensor", "CP1_charger_fault").state == "on"
-    assert central.runtime_data.chargers["CP1"].connector(1).vendor_error_code == "E42"
-    await sim.status(1, "Available")
     await sim.status(0, "Available")
     await hass.async_block_till_done()
     assert state(hass, "binary_sensor", "CP1_1_fault").state == "off"
-    assert state(hass, "binary_sensor", "CP1_charger_fault").state == "off"

@@ -56,7 +56,6 @@ async def test_boot_creates_device_and_entities(
     await sim.status(0, "Available")
     await sim.status(1, "Available")
     await hass.async_block_till_done()
-    assert state(hass, "sensor", "CP1_charger_status").state == "available"
     assert state(hass, "sensor", "CP1_1_status").state == "available"
     assert state(hass, "binary_sensor", "CP1_1_plugged_in").state == "off"
 

@@ -179,7 +179,8 @@ async def test_solar_waits_for_a_reading_newer_than_its_last_change(
     import asyncio
 
     hass.states.async_set("sensor.grid", "-5000", {"unit_of_measurement": "W"})
-    sim = await smart_charger(hass, central, make_simulator)
+    # A charger that cannot be asked for fresh readings: it reports on its own interval only.
+    sim = await smart_charger(hass, central, make_simulator, habits={"no_trigger_message"})
     await sim.start_transaction(1)
     await sim.status(1, "Charging")
     await sim.meter_values(1)

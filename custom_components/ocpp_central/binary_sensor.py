@@ -29,18 +29,18 @@ class OcppBinarySensorEntityDescription(BinarySensorEntityDescription, OcppEntit
     is_on_fn: Callable[[Charger, Connector], bool | None]
 
 
-def _has_fault(connector: Connector) -> bool | None:
-    if connector.status is None and connector.error_code is None:
+def _has_fault(charger: Charger, connector: Connector) -> bool | None:
+    """Faulted, or an error reported (the charger's own folded into its connectors')."""
+    status, error = charger.shown_status(connector), charger.shown_error(connector)
+    if status is None and error is None:
         return None
-    return connector.status is ConnectorStatus.FAULTED or connector.error_code not in (
-        None,
-        ErrorCode.NO_ERROR,
-    )
+    return status is ConnectorStatus.FAULTED or error not in (None, ErrorCode.NO_ERROR)
 
 
 def _status_in(statuses: frozenset[ConnectorStatus]) -> Callable[[Charger, Connector], bool | None]:
-    def is_on(_charger: Charger, connector: Connector) -> bool | None:
-        return None if connector.status is None else connector.status in statuses
+    def is_on(charger: Charger, connector: Connector) -> bool | None:
+        status = charger.shown_status(connector)
+        return None if status is None else status in statuses
 
     return is_on
 
@@ -57,8 +57,9 @@ BINARY_SENSORS: tuple[OcppBinarySensorEntityDescription, ...] = (
         key="charger_fault",
         translation_key="charger_fault",
         charger_wide=True,
+        several_outlets_only=True,
         device_class=BinarySensorDeviceClass.PROBLEM,
-        is_on_fn=lambda charger, _connector: _has_fault(charger.main),
+        is_on_fn=_has_fault,
     ),
     OcppBinarySensorEntityDescription(
         key="plugged_in",
@@ -76,7 +77,7 @@ BINARY_SENSORS: tuple[OcppBinarySensorEntityDescription, ...] = (
         key="fault",
         translation_key="fault",
         device_class=BinarySensorDeviceClass.PROBLEM,
-        is_on_fn=lambda _charger, connector: _has_fault(connector),
+        is_on_fn=_has_fault,
     ),
 )
 

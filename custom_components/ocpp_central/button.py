@@ -11,6 +11,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from . import OcppConfigEntry
 from .const import DOMAIN
@@ -41,7 +42,19 @@ async def _stop_session(session: ChargerSession, connector_id: int) -> CommandSt
             translation_key="no_transaction",
             translation_placeholders={"charger": session.charger.charge_point_id},
         )
-    return await session.adapter.remote_stop(transaction.transaction_id)
+    sent_at = dt_util.utcnow()
+    status = await session.adapter.remote_stop(transaction.transaction_id)
+    if status is CommandStatus.ACCEPTED:
+        session.expect_change([connector_id], status=True, sent_at=sent_at)
+    return status
+
+
+async def _restart(session: ChargerSession, _connector_id: int) -> CommandStatus:
+    """Restart the charger when idle (a soft reset; the charger may schedule it)."""
+    status = await session.adapter.reset(ResetKind.SOFT)
+    if status in (CommandStatus.ACCEPTED, CommandStatus.SCHEDULED):
+        session.restart_requested()
+    return status
 
 
 BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
@@ -50,7 +63,7 @@ BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
         device_class=ButtonDeviceClass.RESTART,
         entity_category=EntityCategory.CONFIG,
         charger_wide=True,
-        press_fn=lambda session, _connector: session.adapter.reset(ResetKind.SOFT),
+        press_fn=_restart,
         success=frozenset({CommandStatus.ACCEPTED, CommandStatus.SCHEDULED}),
     ),
     OcppButtonEntityDescription(

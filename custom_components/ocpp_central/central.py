@@ -43,6 +43,7 @@ from .const import (
     DEFAULT_MEASURANDS,
     DEFAULT_METER_INTERVAL,
     DOMAIN,
+    EVENT_CHARGER_BOOTED,
     EVENT_DATA_TRANSFER,
     EVENT_SESSION_STARTED,
     EVENT_SESSION_STOPPED,
@@ -50,7 +51,7 @@ from .const import (
     OCPP_VERSION_AUTO,
 )
 from .control import ConnectorControl
-from .devices import connector_device_info
+from .devices import charger_device_info, connector_device_info
 from .errors import ChargerNotConnectedError
 from .host import ChargerConnection
 from .log_throttle import LogThrottle
@@ -471,6 +472,23 @@ class CentralSystem:
             "reason": transaction.stop_reason,
         }
         self.hass.bus.async_fire(EVENT_SESSION_STOPPED, data)
+
+    @callback
+    def fire_boot_event(self, charger: Charger) -> None:
+        """Fire charger booted for automations (and the device trigger)."""
+        device = dr.async_get(self.hass).async_get_device(
+            identifiers=charger_device_info(charger)["identifiers"]
+        )
+        self.hass.bus.async_fire(
+            EVENT_CHARGER_BOOTED,
+            {
+                "device_id": device.id if device else None,
+                "charge_point_id": charger.charge_point_id,
+                "reason": charger.boot_reason,
+                "boot_count": charger.boot_count,
+                "firmware_version": charger.info.firmware_version,
+            },
+        )
 
     @callback
     def fire_data_transfer(self, charger: Charger, record: DataTransferRecord) -> None:

@@ -134,3 +134,5 @@ EVENT_DATA_TRANSFER: Final = f"{DOMAIN}_data_transfer"
 # Events fired when a charging session starts and ends (also device triggers).
 EVENT_SESSION_STARTED: Final = f"{DOMAIN}_session_started"
 EVENT_SESSION_STOPPED: Final = f"{DOMAIN}_session_stopped"
+# Event fired when an approved charger boots (after a restart, a power cut, new firmware).
+EVENT_CHARGER_BOOTED: Final = f"{DOMAIN}_charger_booted"

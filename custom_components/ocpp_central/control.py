@@ -334,9 +334,12 @@ class ConnectorControl:
         self.desired.operative = operative
         self._central.desired_changed()
         session = self._central.accepted_session(self._charge_point_id)
+        sent_at = dt_util.utcnow()
         status = await session.adapter.change_availability(self.connector_id, operative)
         if status not in (CommandStatus.ACCEPTED, CommandStatus.SCHEDULED):
             raise ChargerRejectedError(status)
+        if status is CommandStatus.ACCEPTED:
+            session.expect_change([self.connector_id], status=True, sent_at=sent_at)
 
     async def _restore_availability(self) -> None:
         """After a boot or reconnect: the availability the user chose, once more."""
@@ -453,6 +456,7 @@ class ConnectorControl:
         transaction = self.connector.transaction
         transaction_id = transaction.transaction_id if transaction else None
         unit = rate_unit(charger)
+        before = self._in_force()
         profile = limit_profile(
             charger,
             self.connector_id,
@@ -463,6 +467,7 @@ class ConnectorControl:
             phases=target.phases,
         )
         self._last_write = time.monotonic()
+        sent_at = dt_util.utcnow()
         try:
             status = await session.adapter.set_charging_profile(self.connector_id, profile)
         except ChargerCallError as err:
@@ -481,6 +486,14 @@ class ConnectorControl:
             self._failures = 0
             self._central.limit_refused(self._charge_point_id, self.connector_id, refused=False)
         self.charger.notify(self.connector_id)
+        # Pausing (0 A) or resuming changes what the session does: show that we wait for the
+        # charger to say so; any other change shows in the next readings.
+        paused_before = before is not None and before.amps == 0
+        session.expect_change(
+            [self.connector_id],
+            status=transaction is not None and paused_before != (target.amps == 0),
+            sent_at=sent_at,
+        )
         await self._read_back(session, unit)
 
     async def _read_back(self, session: ChargerLink, unit: RateUnit) -> None:

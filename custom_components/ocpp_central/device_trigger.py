@@ -1,4 +1,4 @@
-"""Device triggers: a charging session started or ended on this charger (or connector)."""
+"""Device triggers: a session started or ended on this charger (or connector); it booted."""
 
 from __future__ import annotations
 
@@ -19,27 +19,33 @@ from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 import voluptuous as vol
 
-from .const import DOMAIN, EVENT_SESSION_STARTED, EVENT_SESSION_STOPPED
+from .const import DOMAIN, EVENT_CHARGER_BOOTED, EVENT_SESSION_STARTED, EVENT_SESSION_STOPPED
 
 # Trigger type -> the event behind it.
 TRIGGER_TYPES: Final = {
     "session_started": EVENT_SESSION_STARTED,
     "session_stopped": EVENT_SESSION_STOPPED,
 }
+# Only the charger's own device boots, not its connectors' devices.
+CHARGER_TRIGGER_TYPES: Final = {"booted": EVENT_CHARGER_BOOTED}
+ALL_TRIGGER_TYPES: Final = TRIGGER_TYPES | CHARGER_TRIGGER_TYPES
 
 TRIGGER_SCHEMA: Final = DEVICE_TRIGGER_BASE_SCHEMA.extend(
-    {vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES)}
+    {vol.Required(CONF_TYPE): vol.In(ALL_TRIGGER_TYPES)}
 )
 
 
 async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, Any]]:
-    """Session triggers for every device of OCPP Central."""
+    """Session triggers for every device of OCPP Central; boots for chargers."""
     device = dr.async_get(hass).async_get(device_id)
     if device is None or not any(domain == DOMAIN for domain, _ in device.identifiers):
         return []
+    kinds = list(TRIGGER_TYPES)
+    if device.via_device_id is None:
+        kinds += list(CHARGER_TRIGGER_TYPES)
     return [
         {CONF_PLATFORM: "device", CONF_DOMAIN: DOMAIN, CONF_DEVICE_ID: device_id, CONF_TYPE: kind}
-        for kind in TRIGGER_TYPES
+        for kind in kinds
     ]
 
 
@@ -53,7 +59,7 @@ async def async_attach_trigger(
     event_config = event_trigger.TRIGGER_SCHEMA(
         {
             CONF_PLATFORM: "event",
-            event_trigger.CONF_EVENT_TYPE: TRIGGER_TYPES[config[CONF_TYPE]],
+            event_trigger.CONF_EVENT_TYPE: ALL_TRIGGER_TYPES[config[CONF_TYPE]],
             CONF_EVENT_DATA: {"device_id": config[CONF_DEVICE_ID]},
         }
     )

@@ -11,7 +11,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 
-from . import OcppConfigEntry
+from . import PLATFORMS, OcppConfigEntry
 from .central import CentralSystem, signal_charger_removed, signal_new_entities
 from .const import DOMAIN
 from .devices import connector_device_info
@@ -27,6 +27,9 @@ class OcppEntityDescription(EntityDescription):
 
     # True: one entity per charger (connector 0); False: one per connector 1..N.
     charger_wide: bool = False
+    # A charger-wide twin of a connector entity (charger status beside connector status): only
+    # for chargers with several connectors; one connector shows the charger's values folded in.
+    several_outlets_only: bool = False
     exists_fn: Callable[[Connector], bool] = lambda _connector: True
     # Capabilities of the charger the entity needs (smart charging for limits).
     charger_exists_fn: Callable[[Charger], bool] = lambda _charger: True
@@ -121,9 +124,12 @@ def async_setup_dynamic_entities(
         if charger is None:
             return
         _async_move_to_connector_devices(hass, entry, charger)
+        _async_remove_folded(hass, charger, descriptions)
         new: list[OcppEntity] = []
         for description in descriptions:
             if not description.charger_exists_fn(charger):
+                continue
+            if description.several_outlets_only and charger.single_outlet:
                 continue
             connector_ids = [0] if description.charger_wide else charger.outlet_ids
             for connector_id in connector_ids:
@@ -148,6 +154,24 @@ def async_setup_dynamic_entities(
     entry.async_on_unload(
         async_dispatcher_connect(hass, signal_charger_removed(entry.entry_id), forget)
     )
+
+
+@callback
+def _async_remove_folded(
+    hass: HomeAssistant, charger: Charger, descriptions: Iterable[OcppEntityDescription]
+) -> None:
+    """Remove charger-wide twins left from before a charger was known to have one connector."""
+    if not charger.outlet_ids or not charger.single_outlet:
+        return
+    entity_registry = er.async_get(hass)
+    for description in descriptions:
+        if not description.several_outlets_only:
+            continue
+        unique_id = unique_id_for(charger, 0, description.key)
+        # The description does not know its platform; twins' keys are unique across them.
+        for platform in PLATFORMS:
+            if entity_id := entity_registry.async_get_entity_id(platform, DOMAIN, unique_id):
+                entity_registry.async_remove(entity_id)
 
 
 @callback

@@ -8,7 +8,8 @@ layer: the central system depends on them, never the other way round.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
@@ -39,6 +40,14 @@ class ChargerLink(Protocol):
 
     charger: Charger
     adapter: CommandAdapter
+
+    def expect_change(
+        self, connector_ids: Iterable[int], *, status: bool, sent_at: datetime
+    ) -> None:
+        """A command changed what connectors do (0: all of them): refresh their state."""
+
+    def restart_requested(self) -> None:
+        """We asked the charger to restart."""
 
 
 class LimitControl(Protocol):
@@ -118,3 +127,6 @@ class SessionHost(ControlHost, Protocol):
 
     def fire_data_transfer(self, charger: Charger, record: DataTransferRecord) -> None:
         """A vendor message arrived."""
+
+    def fire_boot_event(self, charger: Charger) -> None:
+        """An approved charger (re)booted."""

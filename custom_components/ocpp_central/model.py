@@ -171,6 +171,10 @@ _PLUG_PRECEDENCE: Final = (
 )
 
 
+# Statuses of connector 0 that hold for every connector of the charger.
+_WHOLE_CHARGER_STATUSES: Final = frozenset({ConnectorStatus.UNAVAILABLE, ConnectorStatus.FAULTED})
+
+
 def combined_plug_status(plugs: dict[int, ConnectorStatus | None]) -> ConnectorStatus | None:
     """The status of an EVSE from the statuses of its plugs."""
     present = set(plugs.values())
@@ -369,6 +373,11 @@ class Connector:
     desired: DesiredCharging = field(default_factory=DesiredCharging)
     # What the solar controller last decided (solar modes only).
     solar: SolarDecision | None = None
+    # Since when a command that changes what the connector does (pause, resume, start, stop,
+    # availability, restart) waits for the charger to report its status; None: not waiting.
+    awaiting_status_since: datetime | None = None
+    # When the charger last reported this connector's status (our clock, not the charger's).
+    status_received_at: datetime | None = None
 
     def reading(
         self, measurand: Measurand, phase: str | None = None, location: str | None = None
@@ -434,6 +443,31 @@ class Connector:
         return self.transaction or self.last_transaction
 
 
+class BootReason(StrEnum):
+    """Why a charger booted (2.x BootReasonEnumType; 1.6 reports none)."""
+
+    APPLICATION_RESET = "application_reset"
+    FIRMWARE_UPDATE = "firmware_update"
+    LOCAL_RESET = "local_reset"
+    POWER_UP = "power_up"
+    REMOTE_RESET = "remote_reset"
+    SCHEDULED_RESET = "scheduled_reset"
+    TRIGGERED = "triggered"
+    UNKNOWN = "unknown"
+    WATCHDOG = "watchdog"
+
+    @classmethod
+    def from_ocpp(cls, reason: str | None) -> BootReason | None:
+        """The reason from its OCPP name (PowerUp -> power_up); None when not given."""
+        if reason is None:
+            return None
+        slug = "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in reason).lstrip("_")
+        try:
+            return cls(slug)
+        except ValueError:
+            return cls.UNKNOWN
+
+
 @dataclass(slots=True)
 class ChargerInfo:
     """What a charger tells about itself at boot."""
@@ -466,6 +500,16 @@ class ConfigurationValue:
 
 
 @dataclass(slots=True)
+class ChargerLimits:
+    """The installer's limits of one charger; None: the central system's option applies."""
+
+    # The highest current users and the solar controller may set (A per phase).
+    max_current: float | None = None
+    # The limit the charger keeps when HA is gone (0: none).
+    failsafe_current: float | None = None
+
+
+@dataclass(slots=True)
 class Charger:
     """A charger known to the central system, connected or not."""
 
@@ -476,7 +520,11 @@ class Charger:
     remote_address: str | None = None
     last_heartbeat: datetime | None = None
     last_boot: datetime | None = None
-    boot_reason: str | None = None
+    boot_reason: BootReason | None = None
+    # Boots seen since the charger was approved (a boot we triggered is not a reboot).
+    boot_count: int = 0
+    # When we last asked it to restart (1.6 boots name no reason; not stored).
+    reset_requested_at: datetime | None = None
     connectors: dict[int, Connector] = field(default_factory=dict)
     # How many connectors (1.6) or EVSEs (2.x) the charger said it has, once it said so.
     announced_connectors: int | None = None
@@ -485,6 +533,7 @@ class Charger:
     data_transfers: list[DataTransferRecord] = field(default_factory=list)
     # Whether our failsafe profile is on the charger (removed when the option goes back to 0).
     failsafe_installed: bool = False
+    limits: ChargerLimits = field(default_factory=ChargerLimits)
     # Ids of the latest finished transactions (bounded): a late or repeated event of one of
     # them must not open a phantom session.
     finished_transaction_ids: list[str] = field(default_factory=list)
@@ -505,6 +554,30 @@ class Charger:
     def outlet_ids(self) -> list[int]:
         """Ids of the real connectors (1..N), sorted."""
         return sorted(cid for cid in self.connectors if cid > 0)
+
+    @property
+    def single_outlet(self) -> bool:
+        """One connector (or EVSE): the charger and its connector are shown as one."""
+        return len(self.outlet_ids) <= 1 and (self.announced_connectors or 1) <= 1
+
+    def shown_status(self, connector: Connector) -> ConnectorStatus | None:
+        """A connector's status with the charger's folded in.
+
+        A charger that is unavailable or faulted as a whole (connector 0) is so for each of
+        its connectors, whatever they last reported.
+        """
+        whole = self.main.status if connector.connector_id else None
+        if whole in _WHOLE_CHARGER_STATUSES and connector.status is not ConnectorStatus.FAULTED:
+            return whole
+        return connector.status
+
+    def shown_error(self, connector: Connector) -> ErrorCode | None:
+        """A connector's error, else the charger's (connector 0) when it has one."""
+        own = connector.error_code
+        whole = self.main.error_code if connector.connector_id else None
+        if own in (None, ErrorCode.NO_ERROR) and whole not in (None, ErrorCode.NO_ERROR):
+            return whole
+        return own
 
     def add_listener(self, connector_id: int, listener: Callable[[], None]) -> Callable[[], None]:
         """Call listener when the given connector (0 = charger) changes; returns remover."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, override
+from typing import Any, Final, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -31,7 +31,7 @@ from homeassistant.util import dt as dt_util
 from . import OcppConfigEntry
 from .control import supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
-from .model import Charger, Connector, ConnectorStatus, ErrorCode, Measurand
+from .model import BootReason, Charger, Connector, ConnectorStatus, ErrorCode, Measurand
 from .solar import ControllerState
 
 PARALLEL_UPDATES = 0
@@ -119,12 +119,22 @@ def _next_change(connector: Connector) -> datetime | None:
     return (dt_util.utcnow() + timedelta(seconds=min(countdowns))).replace(microsecond=0)
 
 
-def _status(connector: Connector) -> str | None:
-    return None if connector.status is None else connector.status.value
+# The status while a command waits for the charger to report what it now does.
+PENDING: Final = "pending"
+STATUS_OPTIONS: Final = [*(status.value for status in ConnectorStatus), PENDING]
 
 
-def _error(connector: Connector) -> str | None:
-    return None if connector.error_code is None else connector.error_code.value
+def _status(charger: Charger, connector: Connector) -> str | None:
+    """What the connector does (the charger's status folded in), or that we wait to hear it."""
+    if connector.awaiting_status_since is not None:
+        return PENDING
+    status = charger.shown_status(connector)
+    return None if status is None else status.value
+
+
+def _error(charger: Charger, connector: Connector) -> str | None:
+    code = charger.shown_error(connector)
+    return None if code is None else code.value
 
 
 SENSORS: tuple[OcppSensorEntityDescription, ...] = (
@@ -132,18 +142,45 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         key="charger_status",
         translation_key="charger_status",
         charger_wide=True,
+        several_outlets_only=True,
         device_class=SensorDeviceClass.ENUM,
-        options=[status.value for status in ConnectorStatus],
-        value_fn=lambda charger, _c: _status(charger.main),
+        options=STATUS_OPTIONS,
+        value_fn=_status,
     ),
     OcppSensorEntityDescription(
         key="charger_error_code",
         translation_key="charger_error_code",
         charger_wide=True,
+        several_outlets_only=True,
         device_class=SensorDeviceClass.ENUM,
         options=[code.value for code in ErrorCode],
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda charger, _c: _error(charger.main),
+        value_fn=_error,
+    ),
+    OcppSensorEntityDescription(
+        key="last_boot",
+        translation_key="last_boot",
+        charger_wide=True,
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda charger, _c: charger.last_boot,
+    ),
+    OcppSensorEntityDescription(
+        key="boot_reason",
+        translation_key="boot_reason",
+        charger_wide=True,
+        device_class=SensorDeviceClass.ENUM,
+        options=[reason.value for reason in BootReason],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda charger, _c: charger.boot_reason,
+    ),
+    OcppSensorEntityDescription(
+        key="boot_count",
+        translation_key="boot_count",
+        charger_wide=True,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda charger, _c: charger.boot_count,
     ),
     OcppSensorEntityDescription(
         key="last_heartbeat",
@@ -165,15 +202,15 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         key="status",
         translation_key="status",
         device_class=SensorDeviceClass.ENUM,
-        options=[status.value for status in ConnectorStatus],
-        value_fn=lambda _charger, connector: _status(connector),
+        options=STATUS_OPTIONS,
+        value_fn=_status,
     ),
     OcppSensorEntityDescription(
         key="error_code",
         translation_key="error_code",
         device_class=SensorDeviceClass.ENUM,
         options=[code.value for code in ErrorCode],
-        value_fn=lambda _charger, connector: _error(connector),
+        value_fn=_error,
     ),
     OcppSensorEntityDescription(
         key="power",

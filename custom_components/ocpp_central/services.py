@@ -21,11 +21,13 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem
 from .const import DOMAIN
 from .control import MIN_CURRENT, supports_smart_charging
 from .errors import ChargerRejectedError, translated_errors
+from .host import ChargerLink
 from .model import Charger, Transaction
 from .protocol.base import CommandStatus, TriggerKind
 from .protocol.commands import CommandAdapter, ProfilePurpose, RateUnit, ResetKind, UpdateType
@@ -97,6 +99,8 @@ class Target:
     charger: Charger
     connector_id: int | None
     commands: CommandAdapter
+    # The connection, told about commands that change what the charger does.
+    link: ChargerLink
 
     @property
     def name(self) -> str:
@@ -134,7 +138,7 @@ def _resolve(call: ServiceCall) -> Target:
             session = central.sessions.get(charger.charge_point_id)
             if session is None or not session.accepted:
                 raise validation_error("charger_offline")
-            return Target(central, charger, connector_id, session.adapter)
+            return Target(central, charger, connector_id, session.adapter, session)
     if loaded:
         # A device left over from a charger the central system no longer knows.
         raise validation_error("device_not_found", device_id=device_id)
@@ -205,16 +209,21 @@ async def _start_charging(call: ServiceCall, target: Target) -> ServiceResponse:
     """Start a session; the id tag defaults to the last one used here."""
     id_tag = call.data.get(ATTR_ID_TAG) or _last_id_tag(target) or target.central.settings.id_tag
     id_tag = check_id_tag(id_tag, target.commands.ocpp_version)
+    connector_id = _connector_or_any(target)
+    sent_at = dt_util.utcnow()
     with translated_errors(call.service):
-        _check(await target.commands.remote_start(_connector_or_any(target), id_tag))
+        _check(await target.commands.remote_start(connector_id, id_tag))
+    target.link.expect_change([connector_id or 0], status=True, sent_at=sent_at)
     return None
 
 
 async def _stop_charging(call: ServiceCall, target: Target) -> ServiceResponse:
     """Stop the session running on the connector."""
     transaction = _running_transaction(target)
+    sent_at = dt_util.utcnow()
     with translated_errors(call.service):
         _check(await target.commands.remote_stop(transaction.transaction_id))
+    target.link.expect_change([transaction.connector_id], status=True, sent_at=sent_at)
     return None
 
 
@@ -236,6 +245,7 @@ async def _set_charging_profile(call: ServiceCall, target: Target) -> ServiceRes
     profile = charging_profile(call.data, connector_id, transaction_id)
     with translated_errors(call.service):
         _check(await target.commands.set_charging_profile(connector_id, profile))
+    target.link.expect_change([connector_id], status=False, sent_at=dt_util.utcnow())
     return {ATTR_PROFILE_ID: profile.profile_id, "connector_id": connector_id}
 
 
@@ -267,9 +277,12 @@ async def _get_composite_schedule(call: ServiceCall, target: Target) -> ServiceR
 async def _change_availability(call: ServiceCall, target: Target) -> ServiceResponse:
     """Make the connector (or the whole charger) (in)operative."""
     operative: bool = call.data[ATTR_OPERATIVE]
+    sent_at = dt_util.utcnow()
     with translated_errors(call.service):
         command = target.commands.change_availability(target.connector_id or 0, operative)
         status = _check(await command, _DEFERRED)
+    if status is CommandStatus.ACCEPTED:
+        target.link.expect_change([target.connector_id or 0], status=True, sent_at=sent_at)
     return {ATTR_STATUS: status.value}
 
 
@@ -278,6 +291,7 @@ async def _reset(call: ServiceCall, target: Target) -> ServiceResponse:
     kind = ResetKind.HARD if call.data[ATTR_HARD] else ResetKind.SOFT
     with translated_errors(call.service):
         status = _check(await target.commands.reset(kind), _DEFERRED)
+    target.link.restart_requested()
     return {ATTR_STATUS: status.value}
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
 from typing import Any, Final
 
@@ -21,6 +21,7 @@ from .model import (
     MAX_FINISHED_TRANSACTIONS,
     PLUGGED_IN_STATUSES,
     SESSION_STATUSES,
+    BootReason,
     Charger,
     ChargerInfo,
     Connector,
@@ -49,6 +50,14 @@ from .validation import InvalidInputError, Violation
 RESUME_GRACE: Final = 5.0
 # Diagnostics keep the last few vendor messages, not an unbounded history.
 _MAX_DATA_TRANSFERS: Final = 20
+# After a command, the charger gets this long to act before we ask it for fresh status and
+# readings (a charger asked at once reports the state it is leaving).
+REFRESH_DELAY: Final = 2.0
+# How long a connector shows "waiting for the charger" at most: a charger that cannot be
+# triggered and does not change status by itself is shown as it last reported after that.
+AWAIT_STATUS_TIMEOUT: Final = 30.0
+# A 1.6 charger (which names no reason) that boots this soon after our Reset was reset by us.
+RESET_BOOT_WINDOW: Final = timedelta(minutes=10)
 
 
 # Readings of energy flowing right now. Many chargers send no MeterValues while idle, so once
@@ -103,6 +112,8 @@ class ChargerSession:
             ocpp_version, charger.charge_point_id, websocket, self
         )
         self._boot_status: BootStatus | None = None
+        # We asked this connection to boot: its next boot is no reboot.
+        self._boot_requested = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -206,6 +217,7 @@ class ChargerSession:
         self._start_task(self._trigger_boot(), "trigger boot")
 
     async def _trigger_boot(self) -> None:
+        self._boot_requested = True
         try:
             await self.adapter.trigger_message(TriggerKind.BOOT_NOTIFICATION)
         except ChargerCommandError as err:
@@ -252,12 +264,95 @@ class ChargerSession:
             )
             for connector in self.charger.connectors.values():
                 connector.energy.new_meter()
-        self.charger.boot_reason = reason
-        self.charger.last_boot = dt_util.utcnow()
+        because = self._boot_reason(reason)
         decision = await self.central.async_boot_decision(self)
         self._boot_status = decision.status
-        self.charger.notify(0)
+        if because is not BootReason.TRIGGERED:
+            # A real (re)boot, not one we asked for: the owner sees when and why it restarted.
+            charger = self.charger
+            charger.last_boot = dt_util.utcnow()
+            charger.boot_reason = because
+            charger.reset_requested_at = None
+            for connector in charger.connectors.values():
+                connector.awaiting_status_since = None
+            if self.accepted:
+                charger.boot_count += 1
+                self.central.fire_boot_event(charger)
+                self.central.store.schedule_save()
+        self.charger.notify()
         return decision
+
+    def _boot_reason(self, reason: str | None) -> BootReason:
+        """Why the charger booted: its own word (2.x), else what we know of it (1.6)."""
+        if (because := BootReason.from_ocpp(reason)) is not None:
+            return because
+        if self._boot_requested:
+            self._boot_requested = False
+            return BootReason.TRIGGERED
+        reset_at = self.charger.reset_requested_at
+        if reset_at is not None and dt_util.utcnow() - reset_at <= RESET_BOOT_WINDOW:
+            return BootReason.REMOTE_RESET
+        return BootReason.UNKNOWN
+
+    def restart_requested(self) -> None:
+        """We asked the charger to restart: its next boot (1.6 names no reason) is ours."""
+        self.charger.reset_requested_at = dt_util.utcnow()
+
+    def expect_change(
+        self, connector_ids: Iterable[int], *, status: bool, sent_at: datetime
+    ) -> None:
+        """A command sent at `sent_at` changed what connectors do (0: all): refresh them.
+
+        With `status`, a connector shows that it waits for the charger until it reports its
+        status (at most AWAIT_STATUS_TIMEOUT), unless it already did after the command went
+        out; fresh readings are asked for either way.
+        """
+        charger = self.charger
+        ids = set(connector_ids)
+        if 0 in ids:
+            ids.update(charger.outlet_ids)
+        since = dt_util.utcnow()
+        if status:
+            for connector_id in sorted(ids):
+                connector = charger.connector(connector_id)
+                reported = connector.status_received_at
+                if reported is None or reported < sent_at:
+                    connector.awaiting_status_since = since
+                    charger.notify(connector_id)
+        self._start_task(self._refresh(sorted(ids), since, status=status), "refresh")
+
+    async def _refresh(self, connector_ids: list[int], since: datetime, *, status: bool) -> None:
+        """Ask for the status and readings a command changed, then stop waiting for them."""
+        await asyncio.sleep(REFRESH_DELAY)
+        if self._can_trigger():
+            kinds = (TriggerKind.STATUS_NOTIFICATION, TriggerKind.METER_VALUES)
+            # The whole charger (0): one trigger without a connector covers them all.
+            targets: list[int | None] = [None] if 0 in connector_ids else [*connector_ids]
+            for connector_id in targets:
+                for kind in kinds if status else kinds[1:]:
+                    try:
+                        await self.adapter.trigger_message(kind, connector_id)
+                    except ChargerCommandError as err:
+                        LOGGER.debug(
+                            "Charger %s did not resend %s of connector %s: %s",
+                            self.charger.charge_point_id,
+                            kind,
+                            connector_id,
+                            err,
+                        )
+        if not status:
+            return
+        await asyncio.sleep(AWAIT_STATUS_TIMEOUT - REFRESH_DELAY)
+        for connector_id in connector_ids:
+            connector = self.charger.connector(connector_id)
+            if connector.awaiting_status_since == since:
+                connector.awaiting_status_since = None
+                self.charger.notify(connector_id)
+
+    def _can_trigger(self) -> bool:
+        """1.6 chargers trigger messages only with the RemoteTrigger profile (2.x always)."""
+        profiles = self.charger.feature_profiles
+        return not profiles or "RemoteTrigger" in profiles or self.adapter.ocpp_version != "1.6"
 
     def boot_answered(self) -> None:
         """Start learning and configuring the charger once it knows it is accepted."""
@@ -316,6 +411,8 @@ class ChargerSession:
                 # session's charging state, not a switch to "plugged in, idle".
                 status = transaction.charging_state
         connector.status = status
+        connector.status_received_at = dt_util.utcnow()
+        connector.awaiting_status_since = None
         connector.error_code = error_code
         connector.info = info
         connector.vendor_error_code = vendor_error_code

@@ -16,8 +16,10 @@ from homeassistant.util.json import SerializationError
 from .const import DOMAIN, LOGGER
 from .control import CAPABILITY_KEYS
 from .model import (
+    BootReason,
     Charger,
     ChargerInfo,
+    ChargerLimits,
     ConfigurationValue,
     ConnectorStatus,
     DesiredCharging,
@@ -83,6 +85,12 @@ class StoredCharger(TypedDict):
     capabilities: NotRequired[dict[str, str | None]]
     announced_connectors: NotRequired[int | None]
     failsafe_installed: NotRequired[bool]
+    # The charger's reboots and its own limits (None: the option applies).
+    last_boot: NotRequired[str | None]
+    boot_reason: NotRequired[str | None]
+    boot_count: NotRequired[int]
+    max_current: NotRequired[float | None]
+    failsafe_current: NotRequired[float | None]
 
 
 class StoredData(TypedDict):
@@ -190,6 +198,14 @@ class CentralStore:
             charger.feature_profiles = frozenset(stored.get("feature_profiles", []))
             charger.announced_connectors = stored.get("announced_connectors")
             charger.failsafe_installed = stored.get("failsafe_installed", False)
+            charger.last_boot = _datetime_or_none(stored.get("last_boot"))
+            reason = stored.get("boot_reason")
+            charger.boot_reason = None if reason is None else BootReason(reason)
+            charger.boot_count = stored.get("boot_count", 0)
+            charger.limits = ChargerLimits(
+                max_current=stored.get("max_current"),
+                failsafe_current=stored.get("failsafe_current"),
+            )
             charger.configuration = {
                 key: ConfigurationValue(value, readonly=True)
                 for key, value in stored.get("capabilities", {}).items()
@@ -341,6 +357,11 @@ class CentralStore:
             },
             announced_connectors=charger.announced_connectors,
             failsafe_installed=charger.failsafe_installed,
+            last_boot=_iso_or_none(charger.last_boot),
+            boot_reason=charger.boot_reason,
+            boot_count=charger.boot_count,
+            max_current=charger.limits.max_current,
+            failsafe_current=charger.limits.failsafe_current,
             desired={
                 str(connector_id): StoredDesired(
                     mode=connector.desired.mode,

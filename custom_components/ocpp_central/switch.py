@@ -11,6 +11,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from . import OcppConfigEntry
 from .central import CentralSystem
@@ -59,9 +60,11 @@ async def _turn_charging(
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="charger_finishing"
             )
+        sent_at = dt_util.utcnow()
         status = await session.adapter.remote_start(connector_id, central.settings.id_tag)
         if status is not CommandStatus.ACCEPTED:
             raise ChargerRejectedError(status)
+        session.expect_change([connector_id], status=True, sent_at=sent_at)
         return
     if smart:
         # Off holds the connector at 0 A: the session stays open (resuming needs no new
@@ -71,9 +74,11 @@ async def _turn_charging(
         return
     if transaction is None:
         return
+    sent_at = dt_util.utcnow()
     status = await session.adapter.remote_stop(transaction.transaction_id)
     if status is not CommandStatus.ACCEPTED:
         raise ChargerRejectedError(status)
+    session.expect_change([connector_id], status=True, sent_at=sent_at)
 
 
 async def _turn_availability(
@@ -83,10 +88,12 @@ async def _turn_availability(
     await central.control(session.charger.charge_point_id, connector_id).async_set_available(on)
 
 
-def _available(_charger: Charger, connector: Connector) -> bool | None:
-    if connector.status is None:
-        return None
-    return connector.status is not ConnectorStatus.UNAVAILABLE
+def _available(charger: Charger, connector: Connector) -> bool | None:
+    """Operative as far as the charger reports; while it has not said, what the user chose."""
+    status = charger.shown_status(connector)
+    if status is None:
+        return connector.desired.operative
+    return status is not ConnectorStatus.UNAVAILABLE
 
 
 SWITCHES: tuple[OcppSwitchEntityDescription, ...] = (
@@ -107,6 +114,7 @@ SWITCHES: tuple[OcppSwitchEntityDescription, ...] = (
         key="charger_availability",
         translation_key="charger_availability",
         charger_wide=True,
+        several_outlets_only=True,
         entity_category=EntityCategory.CONFIG,
         is_on_fn=_available,
         turn_fn=_turn_availability,
