@@ -122,42 +122,68 @@ async def test_reconfigure_to_busy_port(hass: HomeAssistant, central: MockConfig
 
 
 async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> None:
-    """The options form shows the current options and stores new ones."""
+    """The options form groups settings in sections and stores them as flat options."""
     result = await hass.config_entries.options.async_init(central.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    new_options: dict[str, Any] = {
-        CONF_AUTO_ACCEPT: False,
-        CONF_HEARTBEAT_INTERVAL: 120,
-        CONF_METER_INTERVAL: 15,
-        CONF_MEASURANDS: ["Energy.Active.Import.Register", "Power.Active.Import"],
-        "ocpp_version": "ocpp_2_1",
-        "id_tag": "GARAGE",
-        "max_current": 32,
-        "limit_interval": 30,
-        "failsafe_current": 10,
-        "solar_enable_delay": 30,
-        "solar_disable_delay": 120,
-        "phase_switching": True,
-        "max_connectors": 4,
-        "max_pending_chargers": 3,
-        "max_connections_per_address": 0,
-        "phase_switch_delay": 60,
-        "phase_switch_interval": 900,
-        "installation_phases": "1",
+    sections = list(result["data_schema"].schema)
+    assert [str(key) for key in sections] == [
+        "limits",
+        "solar",
+        "metering",
+        "new_chargers",
+        "connection",
+    ]
+    form: dict[str, Any] = {
+        "limits": {
+            "max_current": 32,
+            "failsafe_current": 10,
+            "limit_interval": 30,
+            "id_tag": "GARAGE",
+        },
+        "solar": {
+            "solar_enable_delay": 30,
+            "solar_disable_delay": 120,
+            "installation_phases": "1",
+            "phase_switching": True,
+            "phase_switch_delay": 60,
+            "phase_switch_interval": 900,
+        },
+        "metering": {
+            CONF_METER_INTERVAL: 15,
+            # Measurands have human labels in the form: their keys are slugs.
+            CONF_MEASURANDS: ["energy_active_import_register", "power_active_import"],
+        },
+        "new_chargers": {
+            CONF_AUTO_ACCEPT: False,
+            "max_pending_chargers": 3,
+            "max_connectors": 4,
+        },
+        "connection": {
+            CONF_HEARTBEAT_INTERVAL: 120,
+            "ocpp_version": "ocpp_2_1",
+            "max_connections_per_address": 0,
+        },
     }
-    result = await hass.config_entries.options.async_configure(result["flow_id"], new_options)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    # The form names versions with slugs; the option keeps the version number.
-    assert central.options == {**new_options, "ocpp_version": "2.1"}
+    flat = {key: value for group in form.values() for key, value in group.items()}
+    # The options keep OCPP's names: the version number and the measurand names.
+    assert central.options == {
+        **flat,
+        "ocpp_version": "2.1",
+        CONF_MEASURANDS: ["Energy.Active.Import.Register", "Power.Active.Import"],
+    }
     result = await hass.config_entries.options.async_init(central.entry_id)
-    schema = result["data_schema"].schema
     suggested = {
         str(key): key.description["suggested_value"]
-        for key in schema
+        for group in result["data_schema"].schema.values()
+        for key in group.schema.schema
         if key.description and "suggested_value" in key.description
     }
     assert suggested["ocpp_version"] == "ocpp_2_1"
+    assert suggested[CONF_MEASURANDS] == ["energy_active_import_register", "power_active_import"]
+    assert suggested["max_current"] == 32
     # The running central system uses the new caps without a reload.
     assert central.runtime_data.max_connectors == 4
     assert central.runtime_data.max_pending_chargers == 3

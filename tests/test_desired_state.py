@@ -326,3 +326,45 @@ async def test_solar_mode_needs_a_grid_sensor(
         assert err.value.translation_key == "no_grid_sensor"
     assert state(hass, "select", "CP1_1_charging_mode").state == "fast"
     assert not [action for action, _ in sim.received if action == "SetChargingProfile"]
+
+
+async def _set_number(hass: HomeAssistant, unique_id: str, value: float) -> None:
+    await hass.services.async_call(
+        "number",
+        SERVICE_SET_VALUE,
+        {ATTR_ENTITY_ID: entity_id(hass, "number", unique_id), ATTR_VALUE: value},
+        blocking=True,
+    )
+
+
+@ALL_VERSIONS
+async def test_per_charger_limits(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """A charger's own maximum and failsafe current override the options, and are kept."""
+    sim = await _smart(hass, central, make_simulator)
+    # Until set, the options apply (16 A maximum, no failsafe).
+    assert float(state(hass, "number", "CP1_max_current").state) == 16
+    assert float(state(hass, "number", "CP1_failsafe_current").state) == 0
+
+    # This charger sits on a 10 A fuse: Fast charges at 10 A, and no higher limit can be set.
+    await _set_number(hass, "CP1_max_current", 10)
+    await _wait_applied(hass, sim, 10.0)
+    limit = state(hass, "number", "CP1_1_current_limit")
+    assert (float(limit.state), limit.attributes["max"]) == (10, 10)
+    with pytest.raises(ServiceValidationError):
+        await _limit(hass, 12)
+
+    # Its failsafe goes onto the charger (a default for every connector, lowest stack level).
+    await _set_number(hass, "CP1_failsafe_current", 8)
+    await wait_until(
+        hass,
+        lambda: any(
+            profile.stack_level == 0 and profile.periods[0].limit_a == 8.0
+            for profile in sim.connector(1).profiles.values()
+        ),
+    )
+    charger = central.runtime_data.chargers["CP1"]
+    stored = central.runtime_data.store.as_diagnostics()["chargers"]["CP1"]
+    assert (stored["max_current"], stored["failsafe_current"]) == (10, 8)
+    assert charger.limits.max_current == 10

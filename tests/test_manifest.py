@@ -105,12 +105,24 @@ def test_icons_shape() -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_config_flow_steps_translated(language: str) -> None:
     """Every field of every form is named and described."""
+    from custom_components.ocpp_central.config_flow import OPTION_SECTIONS, SERVER_SCHEMA
+
     strings = _load(INTEGRATION / "translations" / f"{language}.json")
-    steps = {**strings["config"]["step"], **strings["options"]["step"]}
-    for step_id in ("user", "reconfigure", "init"):
-        step = steps[step_id]
+    for step_id in ("user", "reconfigure"):
+        step = strings["config"]["step"][step_id]
         assert step["title"]
-        assert set(step["data"]) == set(step["data_description"])
+        fields = {str(key) for key in SERVER_SCHEMA.schema}
+        assert set(step["data"]) == set(step["data_description"]) == fields
+    options = strings["options"]["step"]["init"]
+    assert options["title"]
+    # The options form is in sections: each is named, and each of its fields too.
+    assert set(options["sections"]) == set(OPTION_SECTIONS)
+    for name, (_collapsed, schema) in OPTION_SECTIONS.items():
+        translated = options["sections"][name]
+        assert translated["name"]
+        assert translated["description"]
+        fields = {str(key) for key in schema.schema}
+        assert set(translated["data"]) == set(translated["data_description"]) == fields
 
 
 def test_quality_scale_file() -> None:

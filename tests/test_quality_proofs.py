@@ -65,9 +65,12 @@ def test_readme_documents_every_action() -> None:
 def test_readme_documents_every_option_and_server_field() -> None:
     """docs-configuration-parameters / docs-installation-parameters: every field's label."""
     english = _english()
-    options = english["options"]["step"]["init"]["data"]
+    sections = english["options"]["step"]["init"]["sections"]
+    options = [label for group in sections.values() for label in group["data"].values()]
     server = english["config"]["step"]["user"]["data"]
-    for label in (*options.values(), *server.values()):
+    for group in sections.values():
+        assert group["name"] in README, f"options section {group['name']!r} is not documented"
+    for label in (*options, *server.values()):
         # Labels may be grouped in one row ("Solar start delay / stop delay").
         first_words = " ".join(label.split()[:2])
         assert first_words in README, f"option {label!r} is not documented"

@@ -200,6 +200,28 @@ class CentralSystem:
         charger.notify()
 
     @callback
+    def set_charger_limits(
+        self,
+        charger: Charger,
+        *,
+        max_current: float | None = None,
+        failsafe_current: float | None = None,
+    ) -> None:
+        """The installer's limits of one charger: stored, and in force at once."""
+        limits = charger.limits
+        if max_current is not None:
+            limits.max_current = max_current
+            self.reconcile_charger(charger.charge_point_id)
+            for connector_id in charger.outlet_ids:
+                self.solar(charger.charge_point_id, connector_id).settings_changed()
+        if failsafe_current is not None:
+            limits.failsafe_current = failsafe_current
+            if (session := self.sessions.get(charger.charge_point_id)) is not None:
+                session.apply_failsafe()
+        self.store.schedule_save()
+        charger.notify()
+
+    @callback
     def desired_changed(self) -> None:
         """The user's intent changed: it is saved like everything else that must survive."""
         self.store.schedule_save()

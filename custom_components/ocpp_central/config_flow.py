@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import errno
 import socket
-from typing import Any, override
+from typing import Any, Final, override
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -93,74 +95,167 @@ SERVER_SCHEMA = vol.Schema(
     }
 )
 
+
+def _measurand_slug(measurand: str) -> str:
+    """A measurand's name in the form (translation keys are slugs): Power.Offered -> power_offered."""
+    return measurand.lower().replace(".", "_")
+
+
+# Measurands as the form names them (with translated labels) -> as OCPP and the options name them.
+MEASURAND_FORM_CHOICES: Final = {_measurand_slug(m): m for m in ALL_MEASURANDS}
+
+# The options form in sections, each a group of settings a user looks for together. The
+# options themselves stay flat (each key names one setting); only the form nests them.
+OPTION_SECTIONS: Final[dict[str, tuple[bool, vol.Schema]]] = {
+    # Section -> (collapsed at first, the settings in it).
+    "limits": (
+        False,
+        vol.Schema(
+            {
+                vol.Required(CONF_MAX_CURRENT, default=DEFAULT_MAX_CURRENT): _whole_number(
+                    6, 80, "A"
+                ),
+                vol.Required(
+                    CONF_FAILSAFE_CURRENT, default=DEFAULT_FAILSAFE_CURRENT
+                ): _whole_number(0, 80, "A"),
+                vol.Required(CONF_LIMIT_INTERVAL, default=DEFAULT_LIMIT_INTERVAL): _whole_number(
+                    1, 600, "s"
+                ),
+                vol.Required(CONF_ID_TAG, default=DEFAULT_ID_TAG): TextSelector(),
+            }
+        ),
+    ),
+    "solar": (
+        False,
+        vol.Schema(
+            {
+                vol.Optional(CONF_GRID_SENSOR): EntitySelector(
+                    EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
+                ),
+                vol.Optional(CONF_BATTERY_POWER_SENSOR): EntitySelector(
+                    EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
+                ),
+                vol.Optional(CONF_BATTERY_SOC_SENSOR): EntitySelector(
+                    EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.BATTERY)
+                ),
+                vol.Optional(CONF_BATTERY_PRIORITY_SOC): _whole_number(0, 100, "%"),
+                vol.Required(
+                    CONF_SOLAR_ENABLE_DELAY, default=DEFAULT_SOLAR_ENABLE_DELAY
+                ): _whole_number(0, 3600, "s"),
+                vol.Required(
+                    CONF_SOLAR_DISABLE_DELAY, default=DEFAULT_SOLAR_DISABLE_DELAY
+                ): _whole_number(0, 3600, "s"),
+                vol.Required(
+                    CONF_INSTALLATION_PHASES, default=INSTALLATION_PHASES_AUTO
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(INSTALLATION_PHASES_CHOICES),
+                        mode=SelectSelectorMode.DROPDOWN,
+                        translation_key=CONF_INSTALLATION_PHASES,
+                    )
+                ),
+                vol.Required(CONF_PHASE_SWITCHING, default=False): BooleanSelector(),
+                vol.Required(
+                    CONF_PHASE_SWITCH_DELAY, default=DEFAULT_PHASE_SWITCH_DELAY
+                ): _whole_number(0, 3600, "s"),
+                vol.Required(
+                    CONF_PHASE_SWITCH_INTERVAL, default=DEFAULT_PHASE_SWITCH_INTERVAL
+                ): _whole_number(0, 86400, "s"),
+            }
+        ),
+    ),
+    "metering": (
+        True,
+        vol.Schema(
+            {
+                vol.Required(CONF_METER_INTERVAL, default=DEFAULT_METER_INTERVAL): _whole_number(
+                    1, 3600, "s"
+                ),
+                vol.Required(
+                    CONF_MEASURANDS,
+                    default=[_measurand_slug(m) for m in DEFAULT_MEASURANDS],
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(MEASURAND_FORM_CHOICES),
+                        multiple=True,
+                        mode=SelectSelectorMode.DROPDOWN,
+                        translation_key=CONF_MEASURANDS,
+                    )
+                ),
+            }
+        ),
+    ),
+    "new_chargers": (
+        True,
+        vol.Schema(
+            {
+                vol.Required(CONF_AUTO_ACCEPT, default=DEFAULT_AUTO_ACCEPT): BooleanSelector(),
+                vol.Required(
+                    CONF_MAX_PENDING_CHARGERS, default=DEFAULT_MAX_PENDING_CHARGERS
+                ): _whole_number(1, 100),
+                vol.Required(CONF_MAX_CONNECTORS, default=DEFAULT_MAX_CONNECTORS): _whole_number(
+                    1, 128
+                ),
+            }
+        ),
+    ),
+    "connection": (
+        True,
+        vol.Schema(
+            {
+                vol.Required(
+                    CONF_HEARTBEAT_INTERVAL, default=DEFAULT_HEARTBEAT_INTERVAL
+                ): _whole_number(10, 86400, "s"),
+                vol.Required(CONF_OCPP_VERSION, default=OCPP_VERSION_AUTO): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(OCPP_VERSION_FORM_CHOICES),
+                        mode=SelectSelectorMode.DROPDOWN,
+                        translation_key=CONF_OCPP_VERSION,
+                    )
+                ),
+                vol.Required(
+                    CONF_MAX_CONNECTIONS_PER_ADDRESS, default=DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+                ): _whole_number(0, 10000),
+            }
+        ),
+    ),
+}
+
 OPTIONS_SCHEMA = vol.Schema(
     {
-        vol.Required(CONF_AUTO_ACCEPT, default=DEFAULT_AUTO_ACCEPT): BooleanSelector(),
-        vol.Required(CONF_HEARTBEAT_INTERVAL, default=DEFAULT_HEARTBEAT_INTERVAL): _whole_number(
-            10, 86400, "s"
-        ),
-        vol.Required(CONF_METER_INTERVAL, default=DEFAULT_METER_INTERVAL): _whole_number(
-            1, 3600, "s"
-        ),
-        vol.Required(CONF_MEASURANDS, default=list(DEFAULT_MEASURANDS)): SelectSelector(
-            SelectSelectorConfig(
-                options=list(ALL_MEASURANDS), multiple=True, mode=SelectSelectorMode.DROPDOWN
-            )
-        ),
-        vol.Required(CONF_ID_TAG, default=DEFAULT_ID_TAG): TextSelector(),
-        vol.Required(CONF_MAX_CURRENT, default=DEFAULT_MAX_CURRENT): _whole_number(6, 80, "A"),
-        vol.Required(CONF_LIMIT_INTERVAL, default=DEFAULT_LIMIT_INTERVAL): _whole_number(
-            1, 600, "s"
-        ),
-        vol.Required(CONF_FAILSAFE_CURRENT, default=DEFAULT_FAILSAFE_CURRENT): _whole_number(
-            0, 80, "A"
-        ),
-        vol.Optional(CONF_GRID_SENSOR): EntitySelector(
-            EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
-        ),
-        vol.Optional(CONF_BATTERY_POWER_SENSOR): EntitySelector(
-            EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
-        ),
-        vol.Optional(CONF_BATTERY_SOC_SENSOR): EntitySelector(
-            EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.BATTERY)
-        ),
-        vol.Optional(CONF_BATTERY_PRIORITY_SOC): _whole_number(0, 100, "%"),
-        vol.Required(CONF_SOLAR_ENABLE_DELAY, default=DEFAULT_SOLAR_ENABLE_DELAY): _whole_number(
-            0, 3600, "s"
-        ),
-        vol.Required(CONF_SOLAR_DISABLE_DELAY, default=DEFAULT_SOLAR_DISABLE_DELAY): _whole_number(
-            0, 3600, "s"
-        ),
-        vol.Required(CONF_INSTALLATION_PHASES, default=INSTALLATION_PHASES_AUTO): SelectSelector(
-            SelectSelectorConfig(
-                options=list(INSTALLATION_PHASES_CHOICES),
-                mode=SelectSelectorMode.DROPDOWN,
-                translation_key=CONF_INSTALLATION_PHASES,
-            )
-        ),
-        vol.Required(CONF_PHASE_SWITCHING, default=False): BooleanSelector(),
-        vol.Required(CONF_PHASE_SWITCH_DELAY, default=DEFAULT_PHASE_SWITCH_DELAY): _whole_number(
-            0, 3600, "s"
-        ),
-        vol.Required(
-            CONF_PHASE_SWITCH_INTERVAL, default=DEFAULT_PHASE_SWITCH_INTERVAL
-        ): _whole_number(0, 86400, "s"),
-        vol.Required(CONF_MAX_CONNECTORS, default=DEFAULT_MAX_CONNECTORS): _whole_number(1, 128),
-        vol.Required(
-            CONF_MAX_PENDING_CHARGERS, default=DEFAULT_MAX_PENDING_CHARGERS
-        ): _whole_number(1, 100),
-        vol.Required(
-            CONF_MAX_CONNECTIONS_PER_ADDRESS, default=DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
-        ): _whole_number(0, 10000),
-        vol.Required(CONF_OCPP_VERSION, default=OCPP_VERSION_AUTO): SelectSelector(
-            SelectSelectorConfig(
-                options=list(OCPP_VERSION_FORM_CHOICES),
-                mode=SelectSelectorMode.DROPDOWN,
-                translation_key=CONF_OCPP_VERSION,
-            )
-        ),
+        vol.Required(name): section(schema, {"collapsed": collapsed})
+        for name, (collapsed, schema) in OPTION_SECTIONS.items()
     }
 )
+
+
+def options_from_form(user_input: dict[str, Any]) -> dict[str, Any]:
+    """The flat options from the sectioned form, with OCPP names for versions and measurands."""
+    options: dict[str, Any] = {}
+    for name in OPTION_SECTIONS:
+        options.update(user_input.get(name, {}))
+    version = options.get(CONF_OCPP_VERSION, OCPP_VERSION_AUTO)
+    options[CONF_OCPP_VERSION] = OCPP_VERSION_FORM_CHOICES[version]
+    if CONF_MEASURANDS in options:
+        options[CONF_MEASURANDS] = [
+            MEASURAND_FORM_CHOICES.get(choice, choice) for choice in options[CONF_MEASURANDS]
+        ]
+    return options
+
+
+def form_from_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The sectioned form's values from the flat options (slugs for versions and measurands)."""
+    current = dict(options)
+    form_version = {value: key for key, value in OCPP_VERSION_FORM_CHOICES.items()}
+    current[CONF_OCPP_VERSION] = form_version.get(
+        str(current.get(CONF_OCPP_VERSION, OCPP_VERSION_AUTO)), OCPP_VERSION_AUTO
+    )
+    if CONF_MEASURANDS in current:
+        current[CONF_MEASURANDS] = [_measurand_slug(m) for m in current[CONF_MEASURANDS]]
+    return {
+        name: {key: current[str(key)] for key in schema.schema if str(key) in current}
+        for name, (_collapsed, schema) in OPTION_SECTIONS.items()
+    }
 
 
 def _bind_error(host: str, port: int) -> str | None:
@@ -304,17 +399,12 @@ class OcppCentralOptionsFlow(OptionsFlow):
     """Settings applied to every charger of a central system, without a reload."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Edit acceptance, intervals and measurands."""
+        """Edit limits, solar, metering, acceptance and connection settings."""
         if user_input is not None:
-            version = user_input.get(CONF_OCPP_VERSION, OCPP_VERSION_AUTO)
-            stored = {**user_input, CONF_OCPP_VERSION: OCPP_VERSION_FORM_CHOICES[version]}
-            return self.async_create_entry(data=stored)
-        current = dict(self.config_entry.options)
-        form_version = {value: key for key, value in OCPP_VERSION_FORM_CHOICES.items()}
-        current[CONF_OCPP_VERSION] = form_version.get(
-            str(current.get(CONF_OCPP_VERSION, OCPP_VERSION_AUTO)), OCPP_VERSION_AUTO
-        )
+            return self.async_create_entry(data=options_from_form(user_input))
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, current),
+            data_schema=self.add_suggested_values_to_schema(
+                OPTIONS_SCHEMA, form_from_options(self.config_entry.options)
+            ),
         )

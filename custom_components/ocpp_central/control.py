@@ -25,7 +25,7 @@ from .errors import (
 )
 from .host import ChargerLink, ControlHost
 from .model import Charger, Connector, CurrentLimit, DesiredCharging, Measurand, WrittenLimit
-from .protocol.base import CommandStatus
+from .protocol.base import ChargerSettings, CommandStatus
 from .protocol.commands import (
     ChargingProfile,
     ClearProfileCriteria,
@@ -173,6 +173,18 @@ def limit_profile(
     )
 
 
+def max_current_for(settings: ChargerSettings, charger: Charger) -> float:
+    """The highest current of a charger: its own limit, else the central system's option."""
+    own = charger.limits.max_current
+    return settings.max_current if own is None else own
+
+
+def failsafe_current_for(settings: ChargerSettings, charger: Charger) -> float:
+    """The failsafe limit of a charger: its own, else the central system's option (0: none)."""
+    own = charger.limits.failsafe_current
+    return settings.failsafe_current if own is None else own
+
+
 async def install_failsafe(host: ControlHost, session: ChargerLink) -> None:
     """Install the failsafe default limit (stack level 0) that outlives Home Assistant.
 
@@ -180,8 +192,8 @@ async def install_failsafe(host: ControlHost, session: ChargerLink) -> None:
     their session, so between sessions and after a charger reboot this limit applies. Set back
     to none, a failsafe installed earlier is removed again.
     """
-    current = host.settings.failsafe_current
     charger = session.charger
+    current = failsafe_current_for(host.settings, charger)
     if not supports_smart_charging(charger):
         return
     if current <= 0:
@@ -281,8 +293,11 @@ class ConnectorControl:
 
     def target(self) -> LimitTarget | None:
         """The limit the connector should have now; None leaves the charger's own."""
+        if self.connector_id == 0:
+            # The charger as a whole has an availability of ours, never a limit.
+            return None
         desired = self.desired
-        max_current = self._central.settings.max_current
+        max_current = max_current_for(self._central.settings, self.charger)
         match desired.mode:
             case ChargingMode.OFF:
                 return LimitTarget(0.0, desired.phases)
@@ -295,7 +310,9 @@ class ConnectorControl:
                 )
                 phases = decision.phases if switching else None
                 return LimitTarget(round(min(decision.current, max_current), 1), phases)
-        if not desired.managed:
+        if not desired.managed and self.charger.limits.max_current is None:
+            # Neither a limit nor the charger's own maximum was ever set here: the charger
+            # keeps what its installer configured.
             return None
         amps = max_current if desired.current_limit is None else desired.current_limit
         return LimitTarget(round(min(amps, max_current), 1), desired.phases)

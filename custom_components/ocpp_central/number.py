@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, override
 
@@ -11,15 +12,29 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import UnitOfElectricCurrent, UnitOfPower
+from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import OcppConfigEntry
-from .control import MIN_CURRENT, supports_power_limits, supports_smart_charging, watts_for
+from .central import CentralSystem
+from .control import (
+    MIN_CURRENT,
+    failsafe_current_for,
+    max_current_for,
+    supports_power_limits,
+    supports_smart_charging,
+    watts_for,
+)
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
 from .errors import translated_errors
+from .model import Charger
+from .protocol.base import ChargerSettings
 from .solar import ChargingMode
+
+# The highest current a charger's own limits may be set to (A per phase; 63 A is the largest
+# three-phase AC wallbox fuse, 80 A single-phase in North America).
+MAX_CHARGER_CURRENT = 80
 
 PARALLEL_UPDATES = 1
 
@@ -27,6 +42,15 @@ PARALLEL_UPDATES = 1
 @dataclass(frozen=True, kw_only=True)
 class OcppNumberEntityDescription(NumberEntityDescription, OcppEntityDescription):
     """A number of a connector."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppChargerLimitDescription(OcppNumberEntityDescription):
+    """One of the installer's limits of a charger (its fuse, its failsafe)."""
+
+    value_fn: Callable[[ChargerSettings, Charger], float]
+    # Sets the charger's own value through the central system.
+    set_fn: Callable[[CentralSystem, Charger, float], None]
 
 
 NUMBERS: tuple[OcppNumberEntityDescription, ...] = (
@@ -39,6 +63,44 @@ NUMBERS: tuple[OcppNumberEntityDescription, ...] = (
         native_step=1,
         mode=NumberMode.SLIDER,
         charger_exists_fn=supports_smart_charging,
+    ),
+)
+
+# What the installer sets per charger; until set, the central system's option applies.
+CHARGER_LIMITS: tuple[OcppChargerLimitDescription, ...] = (
+    OcppChargerLimitDescription(
+        key="max_current",
+        translation_key="max_current",
+        charger_wide=True,
+        entity_category=EntityCategory.CONFIG,
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_min_value=MIN_CURRENT,
+        native_max_value=MAX_CHARGER_CURRENT,
+        native_step=1,
+        mode=NumberMode.BOX,
+        charger_exists_fn=supports_smart_charging,
+        value_fn=max_current_for,
+        set_fn=lambda central, charger, value: central.set_charger_limits(
+            charger, max_current=value
+        ),
+    ),
+    OcppChargerLimitDescription(
+        key="failsafe_current",
+        translation_key="failsafe_current",
+        charger_wide=True,
+        entity_category=EntityCategory.CONFIG,
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_min_value=0,
+        native_max_value=MAX_CHARGER_CURRENT,
+        native_step=1,
+        mode=NumberMode.BOX,
+        charger_exists_fn=supports_smart_charging,
+        value_fn=failsafe_current_for,
+        set_fn=lambda central, charger, value: central.set_charger_limits(
+            charger, failsafe_current=value
+        ),
     ),
 )
 
@@ -61,6 +123,7 @@ async def async_setup_entry(
     """Set up numbers for chargers with smart charging, now and as chargers appear."""
     async_setup_dynamic_entities(hass, entry, NUMBERS, OcppCurrentLimit, async_add_entities)
     async_setup_dynamic_entities(hass, entry, (POWER_LIMIT,), OcppPowerLimit, async_add_entities)
+    async_setup_dynamic_entities(hass, entry, CHARGER_LIMITS, OcppChargerLimit, async_add_entities)
 
 
 class OcppCurrentLimit(OcppEntity, NumberEntity):
@@ -71,14 +134,16 @@ class OcppCurrentLimit(OcppEntity, NumberEntity):
     @property
     @override
     def native_max_value(self) -> float:
-        return self.central.settings.max_current
+        return max_current_for(self.central.settings, self.charger)
 
     @property
     @override
     def native_value(self) -> float | None:
-        # The limit in force for Fast mode: the user's, else the maximum (never unknown).
+        # The limit in force for Fast mode: the user's (within the charger's maximum), else
+        # the maximum (never unknown).
+        maximum = max_current_for(self.central.settings, self.charger)
         limit = self.connector.desired.current_limit
-        return self.central.settings.max_current if limit is None else limit
+        return maximum if limit is None else min(limit, maximum)
 
     @override
     def state_fingerprint(self) -> Any:
@@ -111,7 +176,7 @@ class OcppPowerLimit(OcppCurrentLimit):
     @property
     @override
     def native_max_value(self) -> float:
-        return round(self.central.settings.max_current * self._watts_per_amp())
+        return round(super().native_max_value * self._watts_per_amp())
 
     @property
     @override
@@ -122,3 +187,22 @@ class OcppPowerLimit(OcppCurrentLimit):
     @override
     async def async_set_native_value(self, value: float) -> None:
         await super().async_set_native_value(value / self._watts_per_amp())
+
+
+class OcppChargerLimit(OcppEntity, NumberEntity):
+    """The charger's own maximum or failsafe current (configuration, stored with it)."""
+
+    entity_description: OcppChargerLimitDescription
+
+    @property
+    @override
+    def native_value(self) -> float:
+        return self.entity_description.value_fn(self.central.settings, self.charger)
+
+    @override
+    def state_fingerprint(self) -> Any:
+        return (self.available, self.native_value)
+
+    @override
+    async def async_set_native_value(self, value: float) -> None:
+        self.entity_description.set_fn(self.central, self.charger, value)

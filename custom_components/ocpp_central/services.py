@@ -25,7 +25,7 @@ from homeassistant.util import dt as dt_util
 
 from .central import CentralSystem
 from .const import DOMAIN
-from .control import MIN_CURRENT, supports_smart_charging
+from .control import MIN_CURRENT, max_current_for, supports_smart_charging
 from .errors import ChargerRejectedError, translated_errors
 from .host import ChargerLink
 from .model import Charger, Transaction
@@ -403,11 +403,12 @@ async def _set_current_limit(call: ServiceCall, target: Target) -> ServiceRespon
     """Set the connector's current limit like the number entity: rate-limited, 0 pauses."""
     _require_smart_charging(target)
     current: float = call.data["current"]
-    if 0 < current < MIN_CURRENT or current > target.central.settings.max_current:
+    maximum = max_current_for(target.central.settings, target.charger)
+    if 0 < current < MIN_CURRENT or current > maximum:
         raise validation_error(
             "invalid_current",
             minimum=str(MIN_CURRENT),
-            maximum=str(target.central.settings.max_current),
+            maximum=str(maximum),
         )
     connector_id = _needed_connector(target)
     # A limit set by hand (or by an automation) ends solar mode: one writer at a time.

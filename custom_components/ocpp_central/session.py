@@ -226,6 +226,19 @@ class ChargerSession:
                 "Charger %s did not take TriggerMessage: %s", self.charger.charge_point_id, err
             )
 
+    def apply_failsafe(self) -> None:
+        """Install (or remove) the charger's failsafe limit again: its value changed."""
+        if self.accepted:
+            self._start_task(self._apply_failsafe(), "apply failsafe")
+
+    async def _apply_failsafe(self) -> None:
+        try:
+            await install_failsafe(self.central, self)
+        except ChargerCommandError as err:
+            LOGGER.warning(
+                "Charger %s did not take its failsafe limit: %s", self.charger.charge_point_id, err
+            )
+
     def apply_settings(self) -> None:
         """Push the current options to the charger (after boot or when options change)."""
         if self.accepted:

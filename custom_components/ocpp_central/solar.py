@@ -150,6 +150,10 @@ class SolarController:
         self._settings = settings
         self.reset()
 
+    def reconfigure(self, settings: SolarSettings) -> None:
+        """New settings (a charger's maximum current, say), keeping the running countdowns."""
+        self._settings = settings
+
     def reset(self) -> None:
         """Forget everything (new session, changed settings, restart)."""
         self._mode: ChargingMode | None = None

@@ -39,7 +39,13 @@ from .const import (
     DEFAULT_SOLAR_ENABLE_DELAY,
     INSTALLATION_PHASES_AUTO,
 )
-from .control import DEFAULT_PHASES, MIN_CURRENT, phases_in_use, supports_phase_switching
+from .control import (
+    DEFAULT_PHASES,
+    MIN_CURRENT,
+    max_current_for,
+    phases_in_use,
+    supports_phase_switching,
+)
 from .host import ControlHost
 from .model import Connector, ConnectorStatus, Measurand
 from .solar import ChargingMode, SolarController, SolarDecision, SolarInputs, SolarSettings
@@ -97,7 +103,11 @@ class SolarRunner:
         )
         return SolarSettings(
             min_current=MIN_CURRENT,
-            max_current=float(self._central.settings.max_current),
+            max_current=(
+                max_current_for(self._central.settings, charger)
+                if charger is not None
+                else self._central.settings.max_current
+            ),
             phases=self._installation_phases(),
             phase_switching=switching,
             enable_delay=float(options.get(CONF_SOLAR_ENABLE_DELAY, DEFAULT_SOLAR_ENABLE_DELAY)),
@@ -147,6 +157,11 @@ class SolarRunner:
             self._listen()
             self._decide()
         await self._central.control(self._charge_point_id, self._connector_id).async_set_mode(mode)
+
+    @callback
+    def settings_changed(self) -> None:
+        """The charger's limits changed: decide with them from the next reading on."""
+        self._controller.reconfigure(self._settings())
 
     @callback
     def resume(self) -> None:
