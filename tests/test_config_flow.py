@@ -230,6 +230,23 @@ async def test_discovery_card_accepts_absent_charger(
     assert charger.info.serial_number is None
 
 
+async def test_discovery_card_puts_the_charger_in_an_area(
+    hass: HomeAssistant, central: MockConfigEntry
+) -> None:
+    """The card asks where the charger is; its device is created in that area."""
+    from homeassistant.helpers import area_registry as ar, device_registry as dr
+
+    garage = ar.async_get(hass).async_create("Garage")
+    result = await _discover(hass, central.entry_id, "WALL")
+    assert [str(key) for key in result["data_schema"].schema] == ["area"]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"area": garage.id})
+    assert result["reason"] == "charger_accepted"
+    device = dr.async_get(hass).async_get_device({(DOMAIN, "WALL")})
+    assert device is not None
+    assert device.area_id == garage.id
+    assert (device.manufacturer, device.model) == ("Acme", "Box")
+
+
 async def test_discovery_card_for_unloaded_central(
     hass: HomeAssistant, central: MockConfigEntry
 ) -> None:

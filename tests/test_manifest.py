@@ -113,6 +113,10 @@ def test_config_flow_steps_translated(language: str) -> None:
         assert step["title"]
         fields = {str(key) for key in SERVER_SCHEMA.schema}
         assert set(step["data"]) == set(step["data_description"]) == fields
+    # The discovery card: its button says what it does, and its area field is explained.
+    accept = strings["config"]["step"]["accept_charger"]
+    assert accept["submit"]
+    assert set(accept["data"]) == set(accept["data_description"]) == {"area"}
     options = strings["options"]["step"]["init"]
     assert options["title"]
     # The options form is in sections: each is named, and each of its fields too.

@@ -434,14 +434,23 @@ class CentralSystem:
         self.structure_changed(charger)
         self._offer_waiting_cards()
 
-    async def async_accept(self, charge_point_id: str, info: ChargerInfo) -> None:
-        """Accept a charger from its discovery card, connected or not.
+    async def async_accept(
+        self, charge_point_id: str, info: ChargerInfo, area_id: str | None = None
+    ) -> None:
+        """Accept a charger from its discovery card, connected or not, into an area.
 
         A connected charger is asked to boot again so it becomes Accepted at once; one that
         went away is accepted when it next boots (`info` is what its card showed).
         """
         session = self.sessions.get(charge_point_id)
         charger = session.charger if session else Charger(charge_point_id, info=info)
+        # The device exists from now on (its entities follow), in the area the user chose.
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_or_create(
+            config_entry_id=self.entry.entry_id, **charger_device_info(charger)
+        )
+        if area_id is not None:
+            registry.async_update_device(device.id, area_id=area_id)
         await self.async_approve(charger)
         if session is not None and session.boot_pending:
             session.request_boot()

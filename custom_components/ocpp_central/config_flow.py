@@ -12,6 +12,7 @@ from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlo
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
+    AreaSelector,
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
@@ -94,6 +95,11 @@ SERVER_SCHEMA = vol.Schema(
         vol.Required(CONF_PORT, default=DEFAULT_PORT): _whole_number(1, 65535),
     }
 )
+
+
+# The discovery card's form: where the new charger's device goes (optional).
+CONF_AREA: Final = "area"
+ACCEPT_SCHEMA: Final = vol.Schema({vol.Optional(CONF_AREA): AreaSelector()})
 
 
 def _measurand_slug(measurand: str) -> str:
@@ -376,6 +382,7 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
                     serial_number=discovery["serial_number"] or None,
                     firmware_version=discovery["firmware_version"] or None,
                 ),
+                area_id=user_input.get(CONF_AREA) or None,
             )
             return self.async_abort(
                 reason="charger_accepted",
@@ -383,6 +390,7 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         return self.async_show_form(
             step_id="accept_charger",
+            data_schema=ACCEPT_SCHEMA,
             description_placeholders={
                 "charge_point_id": discovery["charge_point_id"],
                 "vendor": discovery["vendor"] or "-",
