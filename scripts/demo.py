@@ -279,6 +279,7 @@ def port_in_use(port: int) -> bool:
 def prepare_config(port: int) -> None:
     """Write configuration.yaml (while managed) and link the integration in."""
     CONFIG_DIR.mkdir(exist_ok=True)
+    preset_onboarding()
     config = CONFIG_DIR / "configuration.yaml"
     if not config.exists() or config.read_text().startswith(CONFIG_MARKER):
         config.write_text(CONFIGURATION_YAML.format(port=port))
@@ -302,6 +303,29 @@ def prepare_config(port: int) -> None:
         link.symlink_to(target, target_is_directory=True)
     if not (link / "manifest.json").is_file():
         raise DemoError(f"{REPO / 'custom_components' / DOMAIN / 'manifest.json'} is missing")
+
+
+# The onboarding steps the demo marks done before Home Assistant first starts. Finishing
+# core_config through the API starts the config flows of google_translate, met and
+# radio_browser, which need the internet or packages a demo does not install: each failed
+# with a traceback, and Google Translate showed a failed card. The demo sets the location
+# and country itself instead (`configure_core`).
+PRESET_ONBOARDING_STEPS = ("core_config", "analytics")
+ONBOARDING_STORE = {
+    "version": 4,
+    "minor_version": 1,
+    "key": "onboarding",
+    "data": {"done": list(PRESET_ONBOARDING_STEPS)},
+}
+
+
+def preset_onboarding() -> None:
+    """On a fresh demo_config, mark the steps that would start failing integrations done."""
+    store = CONFIG_DIR / ".storage" / "onboarding"
+    if store.exists() or (CONFIG_DIR / ".storage" / "auth").exists():
+        return  # onboarded before (or being onboarded by hand): leave it as it is
+    store.parent.mkdir(parents=True, exist_ok=True)
+    store.write_text(json.dumps(ONBOARDING_STORE, indent=2))
 
 
 def start_hass() -> Child:
@@ -399,6 +423,45 @@ def check_frontend_calls(api: Api) -> None:
     log("frontend websocket calls work")
 
 
+def ws_call(api: Api, message: dict[str, Any]) -> Any:
+    """Send one command on a fresh, authenticated websocket; return its result."""
+    from websockets.exceptions import WebSocketException  # noqa: PLC0415
+    from websockets.sync.client import connect  # noqa: PLC0415
+
+    url = api.base.replace("http://", "ws://") + "/api/websocket"
+    try:
+        with connect(url, open_timeout=10, max_size=None) as ws:
+            json.loads(ws.recv(10))
+            ws.send(json.dumps({"type": "auth", "access_token": api.token}))
+            if (reply := json.loads(ws.recv(10)))["type"] != "auth_ok":
+                raise DemoError(f"websocket authentication failed: {reply}")
+            ws.send(json.dumps({"id": 1, **message}))
+            reply = json.loads(ws.recv(30))
+    except (OSError, TimeoutError, WebSocketException) as err:
+        raise DemoError(f"the websocket API at {url} failed: {err!r}") from err
+    if not reply.get("success"):
+        raise DemoError(f"{message['type']} failed: {reply.get('error')}")
+    return reply.get("result")
+
+
+def configure_core(api: Api, country: str, currency: str) -> None:
+    """Set what onboarding's location step sets (no "country not configured" repair)."""
+    config = ws_call(api, {"type": "get_config"})
+    if config.get("country") == country and config.get("currency") == currency:
+        return
+    ws_call(
+        api,
+        {
+            "type": "config/core/update",
+            "country": country,
+            "currency": currency,
+            "unit_system": "metric",
+            "location_name": "OCPP Central demo",
+        },
+    )
+    log(f"location: country {country}, currency {currency}")
+
+
 def _frontend_calls(ws: Any, api: Api) -> None:
     """Authenticate on `ws`, then make the calls; fail on the first error."""
     with ws:
@@ -461,8 +524,12 @@ def entry_state(api: Api) -> list[dict[str, Any]]:
     return entries
 
 
-def set_up_integration(api: Api, ocpp_port: int) -> None:
-    """Add OCPP Central through the config flow (once) and turn on auto_accept."""
+def set_up_integration(api: Api, ocpp_port: int, meter_interval: int) -> None:
+    """Add OCPP Central through the config flow (once); readings as often as the charger's.
+
+    New chargers are not accepted automatically: the demo charger gets a discovery card, as a
+    real one would (see `accept_charger`).
+    """
     entries = entry_state(api)
     if entries:
         entry_id = entries[0]["entry_id"]
@@ -487,16 +554,19 @@ def set_up_integration(api: Api, ocpp_port: int) -> None:
         entry_id = result["result"]["entry_id"]
         log(f"integration: created entry {result['result']['title']!r}")
 
-    # Options: keep what is set (the form suggests current values), but accept new chargers.
+    # Options: keep what is set (the form suggests current values), but ask for readings as
+    # often as the simulator is told to send them, so that power does not look frozen (the
+    # integration's default of 60 s would override the simulator's interval).
     result = api.call(
         "POST", "/api/config/config_entries/options/flow", json_body={"handler": entry_id}
     )
     current = _schema_values(result.get("data_schema") or [], {})
-    if current.get("auto_accept") is True:
+    if current.get("metering", {}).get("meter_interval") == meter_interval:
         api.call("DELETE", f"/api/config/config_entries/options/flow/{result['flow_id']}")
     else:
-        run_flow(api, "/api/config/config_entries/options/flow", result, {"auto_accept": True})
-        log("integration: options saved with auto_accept on")
+        overrides = {"metering": {"meter_interval": meter_interval}}
+        run_flow(api, "/api/config/config_entries/options/flow", result, overrides)
+        log(f"integration: meter readings every {meter_interval} s")
 
     deadline = time.monotonic() + 30
     entry: dict[str, Any] = {}
@@ -514,6 +584,59 @@ def set_up_integration(api: Api, ocpp_port: int) -> None:
         )
     else:
         log("integration: loaded")
+
+
+def discovery_cards(api: Api) -> list[dict[str, Any]]:
+    """The open discovery cards of OCPP Central."""
+    flows = ws_call(api, {"type": "config_entries/flow/progress"})
+    return [flow for flow in flows if flow.get("handler") == DOMAIN]
+
+
+def accept_charger(api: Api, charger_id: str, *, accept: bool, timeout: float = 60) -> None:
+    """Wait for the demo charger's discovery card; accept it through the card with `accept`.
+
+    A charger accepted on an earlier run connects without a card and simply charges.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = api.call("GET", "/api/states")
+        if any(
+            state["entity_id"].startswith("binary_sensor.")
+            and state["entity_id"].endswith("_connectivity")
+            and state["state"] == "on"
+            and charger_id.lower().replace("-", "_") in state["entity_id"]
+            for state in states
+        ):
+            log(f"charger {charger_id!r}: accepted on an earlier run, connected")
+            return
+        card = next(
+            (
+                flow
+                for flow in discovery_cards(api)
+                if flow.get("context", {})
+                .get("title_placeholders", {})
+                .get("name", "")
+                .startswith(charger_id)
+            ),
+            None,
+        )
+        if card is not None:
+            if not accept:
+                log(
+                    f"charger {charger_id!r} waits for approval: open Settings -> Devices & "
+                    "services, Discovered, and select Add, then Accept (or start the demo with "
+                    "--accept)"
+                )
+                return
+            api.call(
+                "POST",
+                f"/api/config/config_entries/flow/{card['flow_id']}",
+                json_body={},
+            )
+            log(f"charger {charger_id!r}: discovery card accepted (--accept)")
+            return
+        time.sleep(1)
+    log(f"WARNING: no discovery card for {charger_id!r} within {timeout:.0f} s")
 
 
 def start_simulator(args: argparse.Namespace) -> Child | None:
@@ -583,6 +706,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--meter-interval", type=int, default=10)
     parser.add_argument("--id-tag", default="DEMO-TAG")
     parser.add_argument("--no-simulator", action="store_true", help="do not start a charger")
+    parser.add_argument(
+        "--accept",
+        action="store_true",
+        help="accept the demo charger's discovery card (by default you accept it in the UI)",
+    )
+    parser.add_argument("--country", default="DE", help="the country onboarding sets")
+    parser.add_argument("--currency", default="EUR", help="the currency onboarding sets")
     parser.add_argument(
         "--startup-timeout", type=float, default=300, help="seconds to wait for the UI"
     )
@@ -696,12 +826,14 @@ def main(argv: Sequence[str]) -> int:
             wait_for_http(api, hass, args.startup_timeout)
             log(f"Home Assistant answers on {api.base}")
             onboard(api, args.username, args.password)
+            configure_core(api, args.country, args.currency)
             check_frontend_calls(api)
-            set_up_integration(api, args.ocpp_port)
+            set_up_integration(api, args.ocpp_port, args.meter_interval)
             sim = None if args.no_simulator else start_simulator(args)
             if sim is not None:
                 children.append(sim)
                 log(f"simulator {args.charger_id!r} started")
+                accept_charger(api, args.charger_id, accept=args.accept)
             print_banner(api, args)
             if not args.setup_only:
                 exit_code = supervise(children)

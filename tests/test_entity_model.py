@@ -219,3 +219,19 @@ async def test_boot_asked_for_is_no_restart(
     await hass.async_block_till_done()
     assert charger.boot_count == 1
     assert charger.boot_reason is BootReason.UNKNOWN
+
+
+async def test_solar_sensors_come_with_a_grid_sensor(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """Without a grid sensor the solar sensors would only ever read Unknown: none exist."""
+    await smart_charger(hass, central, make_simulator)
+    solar = {"CP1_1_solar_surplus", "CP1_1_solar_state", "CP1_1_solar_next_change"}
+    assert not solar & _unique_ids(hass)
+
+    hass.states.async_set("sensor.grid", "-3000", {"unit_of_measurement": "W"})
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, "grid_power_sensor": "sensor.grid"}
+    )
+    await hass.async_block_till_done()
+    assert solar <= _unique_ids(hass)

@@ -18,6 +18,7 @@ from websockets.asyncio.server import ServerConnection
 from .const import (
     CONF_AUTO_ACCEPT,
     CONF_FAILSAFE_CURRENT,
+    CONF_GRID_SENSOR,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HOST,
     CONF_ID_TAG,
@@ -534,3 +535,11 @@ class CentralSystem:
         """Push changed options to every accepted, connected charger (no reload)."""
         for session in self.sessions.values():
             session.apply_settings()
+        # A grid sensor set for the first time brings the solar entities.
+        for charger in self.chargers.values():
+            self.structure_changed(charger)
+
+    @property
+    def solar_configured(self) -> bool:
+        """Whether the solar modes can work: a grid power sensor is set in the options."""
+        return bool(self.entry.options.get(CONF_GRID_SENSOR))

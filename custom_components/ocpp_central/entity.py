@@ -30,6 +30,8 @@ class OcppEntityDescription(EntityDescription):
     # A charger-wide twin of a connector entity (charger status beside connector status): only
     # for chargers with several connectors; one connector shows the charger's values folded in.
     several_outlets_only: bool = False
+    # Shows what the solar modes do: only once a grid power sensor makes them possible.
+    solar_only: bool = False
     exists_fn: Callable[[Connector], bool] = lambda _connector: True
     # Capabilities of the charger the entity needs (smart charging for limits).
     charger_exists_fn: Callable[[Charger], bool] = lambda _charger: True
@@ -130,6 +132,8 @@ def async_setup_dynamic_entities(
             if not description.charger_exists_fn(charger):
                 continue
             if description.several_outlets_only and charger.single_outlet:
+                continue
+            if description.solar_only and not central.solar_configured:
                 continue
             connector_ids = [0] if description.charger_wide else charger.outlet_ids
             for connector_id in connector_ids:

@@ -11,7 +11,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import OcppConfigEntry
-from .const import CONF_GRID_SENSOR, DOMAIN
+from .const import DOMAIN
 from .control import phases_in_use, supports_phase_switching, supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
 from .errors import translated_errors
@@ -69,7 +69,7 @@ class OcppChargingMode(OcppEntity, SelectEntity):
     async def async_select_option(self, option: str) -> None:
         mode = ChargingMode(option)
         if mode in (ChargingMode.SOLAR, ChargingMode.MIN_SOLAR) and not (
-            self.central.entry.options.get(CONF_GRID_SENSOR)
+            self.central.solar_configured
         ):
             # Without a grid sensor there is no surplus to follow: solar mode would quietly
             # stop the car.

@@ -285,6 +285,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     OcppSensorEntityDescription(
         key="solar_surplus",
         translation_key="solar_surplus",
+        solar_only=True,
         device_class=SensorDeviceClass.POWER,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfPower.WATT,
@@ -297,6 +298,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     OcppSensorEntityDescription(
         key="solar_state",
         translation_key="solar_state",
+        solar_only=True,
         device_class=SensorDeviceClass.ENUM,
         options=[state.value for state in ControllerState],
         charger_exists_fn=supports_smart_charging,
@@ -305,6 +307,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     OcppSensorEntityDescription(
         key="solar_next_change",
         translation_key="solar_next_change",
+        solar_only=True,
         device_class=SensorDeviceClass.TIMESTAMP,
         charger_exists_fn=supports_smart_charging,
         value_fn=lambda _charger, connector: _next_change(connector),

@@ -35,9 +35,15 @@ class OcppSwitchEntityDescription(SwitchEntityDescription, OcppEntityDescription
     turn_fn: Callable[[CentralSystem, ChargerSession, int, bool], Awaitable[None]]
 
 
-def _charging(_charger: Charger, connector: Connector) -> bool:
-    """On while a session runs and the mode lets it charge (Off holds it at 0 A)."""
-    return connector.transaction is not None and connector.desired.mode != ChargingMode.OFF
+def _charging(charger: Charger, connector: Connector) -> bool:
+    """Whether the connector may charge the car: the mode is not Off (it holds 0 A).
+
+    It is the user's choice, so it holds without a car too: the next car charges, or not.
+    Chargers without smart charging cannot be held at 0 A: on while a session runs.
+    """
+    if supports_smart_charging(charger):
+        return connector.desired.mode != ChargingMode.OFF
+    return connector.transaction is not None
 
 
 async def _turn_charging(
