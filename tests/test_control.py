@@ -347,7 +347,8 @@ async def test_phases_and_power_limit(
     _short_interval(hass, central)
     sim = await smart_charger(hass, central, make_simulator)
     power = entity_id(hass, "number", "CP1_1_power_limit")
-    assert hass.states.get(power).attributes["max"] == 16 * 230 * 3
+    # In whole 100 W: 16 A x 230 V x 3 = 11,040 W.
+    assert hass.states.get(power).attributes["max"] == 11000
     await hass.services.async_call(
         "select",
         "select_option",
@@ -363,9 +364,10 @@ async def test_phases_and_power_limit(
 
     # On one phase a watt is W / (V x 1): 16 A at most is 3680 W, and 2300 W is 10 A (on
     # three phases it would be 3.3 A, below the minimum).
-    assert hass.states.get(power).attributes["min"] == 6 * 230
-    assert hass.states.get(power).attributes["max"] == 16 * 230
-    assert float(hass.states.get(power).state) == 16 * 230
+    # 6 A x 230 V = 1,380 W and 16 A x 230 V = 3,680 W, in whole 100 W inside the range.
+    assert hass.states.get(power).attributes["min"] == 1400
+    assert hass.states.get(power).attributes["max"] == 3600
+    assert float(hass.states.get(power).state) == 3600
     await hass.services.async_call(
         "number", SERVICE_SET_VALUE, {ATTR_ENTITY_ID: power, ATTR_VALUE: 2300}, blocking=True
     )

@@ -235,3 +235,11 @@ async def test_solar_sensors_come_with_a_grid_sensor(
     )
     await hass.async_block_till_done()
     assert solar <= _unique_ids(hass)
+
+    # The grid sensor goes again: the solar sensors leave instead of staying unavailable.
+    hass.config_entries.async_update_entry(
+        central,
+        options={k: v for k, v in central.options.items() if k != "grid_power_sensor"},
+    )
+    await hass.async_block_till_done()
+    assert not solar & _unique_ids(hass)

@@ -126,14 +126,12 @@ def async_setup_dynamic_entities(
         if charger is None:
             return
         _async_move_to_connector_devices(hass, entry, charger)
-        _async_remove_folded(hass, charger, descriptions)
+        _async_remove_excluded(hass, central, charger, descriptions, added)
         new: list[OcppEntity] = []
         for description in descriptions:
-            if not description.charger_exists_fn(charger):
-                continue
-            if description.several_outlets_only and charger.single_outlet:
-                continue
-            if description.solar_only and not central.solar_configured:
+            if not description.charger_exists_fn(charger) or _excluded(
+                central, charger, description
+            ):
                 continue
             connector_ids = [0] if description.charger_wide else charger.outlet_ids
             for connector_id in connector_ids:
@@ -160,22 +158,42 @@ def async_setup_dynamic_entities(
     )
 
 
+def _excluded(central: CentralSystem, charger: Charger, description: OcppEntityDescription) -> bool:
+    """Whether an entity has nothing to show on this charger, by design, not by chance."""
+    if description.several_outlets_only and charger.single_outlet:
+        return True
+    return description.solar_only and not central.solar_configured
+
+
 @callback
-def _async_remove_folded(
-    hass: HomeAssistant, charger: Charger, descriptions: Iterable[OcppEntityDescription]
+def _async_remove_excluded(
+    hass: HomeAssistant,
+    central: CentralSystem,
+    charger: Charger,
+    descriptions: Iterable[OcppEntityDescription],
+    added: set[str],
 ) -> None:
-    """Remove charger-wide twins left from before a charger was known to have one connector."""
-    if not charger.outlet_ids or not charger.single_outlet:
-        return
+    """Remove entities left from before they were excluded (see `_excluded`).
+
+    A charger learned to have one connector (its charger-wide twins are folded in), or the
+    grid sensor is gone (the solar sensors could only read Unknown): their registry entries
+    would otherwise stay behind as unavailable entities.
+    """
+    if not charger.outlet_ids:
+        return  # connectors not known yet: nothing is decided
     entity_registry = er.async_get(hass)
     for description in descriptions:
-        if not description.several_outlets_only:
+        if not _excluded(central, charger, description):
             continue
-        unique_id = unique_id_for(charger, 0, description.key)
-        # The description does not know its platform; twins' keys are unique across them.
-        for platform in PLATFORMS:
-            if entity_id := entity_registry.async_get_entity_id(platform, DOMAIN, unique_id):
-                entity_registry.async_remove(entity_id)
+        connector_ids = [0] if description.charger_wide else charger.outlet_ids
+        for connector_id in connector_ids:
+            unique_id = unique_id_for(charger, connector_id, description.key)
+            # Created again should it be included once more.
+            added.discard(unique_id)
+            # The description does not know its platform; these keys are unique across them.
+            for platform in PLATFORMS:
+                if entity_id := entity_registry.async_get_entity_id(platform, DOMAIN, unique_id):
+                    entity_registry.async_remove(entity_id)
 
 
 @callback

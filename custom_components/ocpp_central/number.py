@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import math
 from typing import Any, override
 
 from homeassistant.components.number import (
@@ -104,12 +105,15 @@ CHARGER_LIMITS: tuple[OcppChargerLimitDescription, ...] = (
     ),
 )
 
+# The power limit's resolution (W).
+POWER_STEP = 100
+
 POWER_LIMIT = OcppNumberEntityDescription(
     key="power_limit",
     translation_key="power_limit",
     device_class=NumberDeviceClass.POWER,
     native_unit_of_measurement=UnitOfPower.WATT,
-    native_step=100,
+    native_step=POWER_STEP,
     mode=NumberMode.BOX,
     charger_exists_fn=supports_power_limits,
 )
@@ -168,21 +172,30 @@ class OcppPowerLimit(OcppCurrentLimit):
         phases = self.connector.desired.phases
         return float(watts_for(self.charger, self.connector_id, 1.0, phases)) or 1.0
 
+    # Shown in whole steps of POWER_STEP W: the measured voltage moves by a volt or two with
+    # every reading, and 11,104 W, 11,136 W, ... would fill the logbook for a limit that
+    # did not change.
+
     @property
     @override
     def native_min_value(self) -> float:
-        return round(MIN_CURRENT * self._watts_per_amp())
+        return math.ceil(MIN_CURRENT * self._watts_per_amp() / POWER_STEP) * POWER_STEP
 
     @property
     @override
     def native_max_value(self) -> float:
-        return round(super().native_max_value * self._watts_per_amp())
+        return (
+            math.floor(super().native_max_value * self._watts_per_amp() / POWER_STEP) * POWER_STEP
+        )
 
     @property
     @override
     def native_value(self) -> float | None:
         amps = super().native_value
-        return None if amps is None else round(amps * self._watts_per_amp())
+        if amps is None:
+            return None
+        stepped = round(amps * self._watts_per_amp() / POWER_STEP) * POWER_STEP
+        return min(max(stepped, self.native_min_value), self.native_max_value)
 
     @override
     async def async_set_native_value(self, value: float) -> None:
