@@ -243,3 +243,20 @@ async def test_solar_sensors_come_with_a_grid_sensor(
     )
     await hass.async_block_till_done()
     assert not solar & _unique_ids(hass)
+
+
+async def test_offered_current_of_a_per_phase_charger(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """A charger that offers current per phase only still shows what it offers."""
+    sim = await smart_charger(hass, central, make_simulator, habits={Habit.PER_PHASE_ONLY})
+    await sim.start_transaction(1)
+    await sim.status(1, "Charging")
+    await sim.meter_values(1)
+    await hass.async_block_till_done()
+    offered = state(hass, "sensor", "CP1_1_current_offered")
+    assert float(offered.state) > 0
+    # What the charger applies is read from it although we never set a limit.
+    await wait_until(
+        hass, lambda: state(hass, "sensor", "CP1_1_active_current_limit").state != "unknown"
+    )

@@ -429,7 +429,10 @@ class ConnectorControl:
                 # Not connected: the next connection reconciles.
                 return
             target = self.target()
-            if target is None or target.matches(self._in_force()):
+            if target is None:
+                await self._read_unmanaged()
+                return
+            if target.matches(self._in_force()):
                 return
             wait = self._last_write + self.interval - time.monotonic()
             if wait > 0:
@@ -512,6 +515,21 @@ class ConnectorControl:
             sent_at=sent_at,
         )
         await self._read_back(session, unit)
+
+    async def _read_unmanaged(self) -> None:
+        """A connector we set no limit on: show the limit its installer's profiles give it.
+
+        Read once per connection or session (when reconciling finds nothing to write), so
+        that "Active current limit" is known without us ever writing.
+        """
+        if (
+            self.connector_id == 0
+            or self.state.active is not None
+            or not supports_smart_charging(self.charger)
+        ):
+            return
+        session = self._central.accepted_session(self._charge_point_id)
+        await self._read_back(session, rate_unit(self.charger))
 
     async def _read_back(self, session: ChargerLink, unit: RateUnit) -> None:
         """Show what the charger really applies (its composite schedule), if it tells."""

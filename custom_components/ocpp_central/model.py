@@ -330,6 +330,8 @@ class CurrentLimit:
         """The charger may have lost our profiles (it rebooted or reconnected)."""
         self.default = None
         self.session = None
+        # What it applies is read again (after our next write, or once if we write none).
+        self.active = None
 
 
 @dataclass(slots=True)

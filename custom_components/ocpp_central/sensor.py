@@ -74,6 +74,15 @@ def _rounded(measurand: Measurand, phase: str | None = None, digits: int = 1) ->
     return value
 
 
+def _offered_current(connector: Connector) -> float | None:
+    """Current offered to the car per phase: unphased, else the highest phase's."""
+    value = connector.reading(Measurand.CURRENT_OFFERED)
+    if value is None and (phases := connector.phase_values(Measurand.CURRENT_OFFERED)):
+        # Chargers that report per phase only offer the same on each phase in use.
+        value = max(phases.values())
+    return None if value is None else round(value, 1)
+
+
 def _energy_kwh(_charger: Charger, connector: Connector) -> float | None:
     value = connector.energy.value_wh
     return None if value is None else round(value / 1000.0, 3)
@@ -270,7 +279,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         suggested_display_precision=1,
         exists_fn=_measured(Measurand.CURRENT_OFFERED),
-        value_fn=_rounded(Measurand.CURRENT_OFFERED, None, 1),
+        value_fn=lambda _charger, connector: _offered_current(connector),
     ),
     OcppSensorEntityDescription(
         key="active_current_limit",
