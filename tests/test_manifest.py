@@ -261,6 +261,7 @@ QUALITY_SCALE_PROOF: dict[str, list[str]] = {
         "tests/test_quality_proofs.py::test_readme_documents_every_option_and_server_field"
     ],
     "docs-data-update": ["tests/test_quality_proofs.py::test_readme_says_how_data_updates"],
+    "docs-examples": ["tests/test_quality_proofs.py::test_readme_examples_are_valid_automations"],
     "docs-high-level-description": ["tests/test_quality_proofs.py::test_readme_has_the_section"],
     "docs-installation-instructions": ["tests/test_quality_proofs.py::test_readme_has_the_section"],
     "docs-installation-parameters": [

@@ -213,3 +213,58 @@ async def test_unavailability_is_logged_once(
     await sim.boot()
     await hass.async_block_till_done()
     assert caplog.text.count("Charger CP1 connected") == 2
+
+
+def _readme_examples() -> list[dict[str, Any]]:
+    """The YAML automations of the README's Examples section."""
+    import yaml
+
+    section = README.split("\n## Examples\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+    return [yaml.safe_load(block) for block in blocks]
+
+
+async def test_readme_examples_are_valid_automations(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """docs-examples: each example is an automation HA accepts, using what we really offer.
+
+    Validated as the automation editor does, against a charger named like the demo's: its
+    entity ids, our events and our actions exist.
+    """
+    from homeassistant.components.automation.config import async_validate_config_item
+    from homeassistant.setup import async_setup_component
+
+    from custom_components.ocpp_central.const import (
+        EVENT_CHARGER_BOOTED,
+        EVENT_SESSION_STARTED,
+        EVENT_SESSION_STOPPED,
+    )
+
+    from .helpers import smart_charger
+
+    assert await async_setup_component(hass, "automation", {})
+    await smart_charger(hass, central, make_simulator, "DEMO-WALLBOX")
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, "grid_power_sensor": "sensor.grid"}
+    )
+    await hass.async_block_till_done()
+    examples = _readme_examples()
+    assert len(examples) >= 4
+    text = json.dumps(examples)
+    ours = {EVENT_CHARGER_BOOTED, EVENT_SESSION_STARTED, EVENT_SESSION_STOPPED}
+    for example in examples:
+        assert await async_validate_config_item(hass, "automation", example) is not None
+        for trigger in example["triggers"]:
+            if trigger["trigger"] == "event":
+                assert trigger["event_type"] in ours
+    # Entity ids of the charger, as a fresh install names them.
+    entity_ids = set(re.findall(r"\b(?:select|switch|number|sensor)\.demo_wallbox_\w+", text))
+    assert entity_ids == {
+        "select.demo_wallbox_charging_mode",
+        "switch.demo_wallbox_charging_enabled",
+    }
+    for found in entity_ids:
+        assert hass.states.get(found) is not None, found
+    for action in set(re.findall(r"ocpp_central\.(\w+)", text)):
+        assert hass.services.has_service(DOMAIN, action), action
