@@ -1,7 +1,8 @@
 """The core scenarios across the simulator's real-charger habits, for every OCPP version.
 
 Each run: boot, a current limit, a session with readings, a network drop in the middle of it,
-the stop, an HA restart, Off mode and a Reset. The product must give the same answers
+the stop, an HA restart, Off mode and a Reset, after which the status is the charger's own
+and a real reboot shows as a restart. The product must give the same answers
 whatever habit the charger has: the session and the energy total are right (the total never
 falls), the charger stays accepted after reconnecting, and what the user chose is what the
 charger applies, also after it rebooted and forgot.
@@ -70,6 +71,8 @@ async def test_core_scenarios(
 ) -> None:
     """Boot, limit, session across a network drop, stop, HA restart, Off and Reset."""
     monkeypatch.setattr(session_module, "RESUME_GRACE", 0.05)
+    monkeypatch.setattr(session_module, "REFRESH_DELAY", 0.05)
+    monkeypatch.setattr(session_module, "AWAIT_STATUS_TIMEOUT", 0.5)
     hass.config_entries.async_update_entry(
         central, options={**central.options, "limit_interval": 1}
     )
@@ -139,3 +142,11 @@ async def test_core_scenarios(
     await wait_until(hass, lambda: central.runtime_data.sessions.get("CP1") is not None)
     assert state(hass, "select", "CP1_1_charging_mode").state == "off"
     assert _energy(hass, "energy") >= total
+
+    # What HA shows is the charger's own report, never a wait that does not end; a charger
+    # that really rebooted shows the restart, ours.
+    await wait_until(hass, lambda: state(hass, "sensor", "CP1_1_status").state != "pending")
+    if Habit.RESET_REBOOTS in PROFILES[profile]:
+        await wait_until(hass, lambda: charger.boot_count >= 2)
+        reason = state(hass, "sensor", "CP1_boot_reason").state
+        assert reason in ("remote_reset", "scheduled_reset")
