@@ -368,3 +368,13 @@ async def test_per_charger_limits(
     stored = central.runtime_data.store.as_diagnostics()["chargers"]["CP1"]
     assert (stored["max_current"], stored["failsafe_current"]) == (10, 8)
     assert charger.limits.max_current == 10
+
+    # Home Assistant restarts: the charger's own limits and its restarts are still known.
+    assert await hass.config_entries.async_unload(central.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(central.entry_id)
+    await hass.async_block_till_done()
+    restored = central.runtime_data.chargers["CP1"]
+    assert (restored.limits.max_current, restored.limits.failsafe_current) == (10, 8)
+    assert restored.boot_count == 1
+    assert restored.last_boot is not None
