@@ -56,6 +56,8 @@ class SimulatorConfig:
     model: str = "Simulated Wallbox"
     serial_number: str = "SIM-0001"
     firmware_version: str = "1.0.0"
+    # Make firmware updates fail at this step (see `maintenance.FIRMWARE_FAILURES`).
+    firmware_failure: str | None = None
     connectors: int = 1
     phases: int = 3
     voltage: float = 230.0

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
-from simulator import scenario
+from simulator import maintenance, scenario
 from simulator.habits import Habit
 from simulator.protocol import SimulatorChargePoint, after, on
 from simulator.schedule import ChargingLimit, profile_limit
@@ -259,6 +259,56 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
     def after_reset(self, type: str, **_: Any) -> None:
         """Stop transactions (reason Hard/SoftReset) and boot again (see `scenario.reboot`)."""
         self.sim.spawn(scenario.reboot(self.sim, f"{type}Reset"), "reset")
+
+    @on(Action.update_firmware)
+    def on_update_firmware(self, location: str, **_: Any) -> Any:
+        """Take the request (UpdateFirmware has an empty answer)."""
+        del location
+        return call_result.UpdateFirmware()
+
+    @after(Action.update_firmware)
+    def after_update_firmware(self, location: str, **_: Any) -> None:
+        """Download, install, reboot (see `maintenance.update_firmware`)."""
+
+        async def send(status: str) -> None:
+            await self.sim.protocol_layer().request(call.FirmwareStatusNotification(status=status))
+
+        self.sim.spawn(
+            maintenance.update_firmware(
+                self.sim, location, send, 0.1, verification_failed="InstallationFailed"
+            ),
+            "firmware update",
+        )
+
+    @on(Action.get_diagnostics)
+    def on_get_diagnostics(self, location: str, **_: Any) -> Any:
+        """Answer the name of the file that will be uploaded."""
+        del location
+        return call_result.GetDiagnostics(file_name=self._diagnostics_name())
+
+    def _diagnostics_name(self) -> str:
+        return f"{self.sim.config.charge_point_id}-diagnostics.log"
+
+    @after(Action.get_diagnostics)
+    def after_get_diagnostics(self, location: str, **_: Any) -> None:
+        """Upload (raw PUT of location/file name), reporting Uploading and the end."""
+
+        async def send(status: str) -> None:
+            await self.sim.protocol_layer().request(
+                call.DiagnosticsStatusNotification(status=status)
+            )
+
+        self.sim.spawn(
+            maintenance.upload_log(
+                self.sim,
+                location,
+                self._diagnostics_name(),
+                send,
+                multipart=False,
+                failed_status="UploadFailed",
+            ),
+            "diagnostics upload",
+        )
 
     @on(Action.unlock_connector)
     def on_unlock_connector(self, connector_id: int, **_: Any) -> Any:

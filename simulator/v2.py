@@ -37,7 +37,7 @@ from ocpp.exceptions import (
 from ocpp.v21 import ChargePoint as V21BaseChargePoint, enums as v21_enums
 from ocpp.v201 import ChargePoint as V201BaseChargePoint, enums as v201_enums
 
-from simulator import scenario, v2_variables
+from simulator import maintenance, scenario, v2_variables
 from simulator.habits import Habit
 from simulator.model import utc_timestamp
 from simulator.protocol import SimulatorChargePoint, after, on
@@ -1149,51 +1149,60 @@ class V2ChargePoint(SimulatorChargePoint):
     # ---------------------------------------------------------------- firmware, logs
     @on("UpdateFirmware")
     def on_update_firmware(self, request_id: int, **_: Any) -> Any:
-        """Accept; the progress notifications follow."""
+        """Accept; the download and the progress notifications follow."""
         del request_id
         return self._call_result.UpdateFirmware(status="Accepted")
 
     @after("UpdateFirmware")
-    def after_update_firmware(self, request_id: int, **_: Any) -> None:
-        """Downloading, Downloaded, Installing, Installed (no reboot)."""
-        self.sim.spawn(self._firmware_update(request_id), "firmware update")
+    def after_update_firmware(self, request_id: int, firmware: dict[str, Any], **_: Any) -> None:
+        """Download from the location, install, reboot (see `maintenance.update_firmware`)."""
+        self.sim.spawn(self._firmware_update(request_id, firmware["location"]), "firmware update")
 
-    async def _firmware_update(self, request_id: int) -> None:
+    async def _firmware_update(self, request_id: int, location: str) -> None:
         state = self.state
         state.firmware_request_id = request_id
+
+        async def send(status: str) -> None:
+            state.firmware_status = status
+            await self.sim.protocol_layer().request(
+                self._call.FirmwareStatusNotification(status=status, request_id=request_id)
+            )
+
         try:
-            for status in ("Downloading", "Downloaded", "Installing", "Installed"):
-                state.firmware_status = status
-                await self.sim.protocol_layer().request(
-                    self._call.FirmwareStatusNotification(status=status, request_id=request_id)
-                )
-                if status != "Installed":
-                    await asyncio.sleep(state.step_delay)
+            await maintenance.update_firmware(self.sim, location, send, state.step_delay)
         finally:
             state.firmware_status, state.firmware_request_id = "Idle", None
 
     @on("GetLog")
     def on_get_log(self, log_type: str, request_id: int, **_: Any) -> Any:
         """Accept with the name of the file that will be uploaded."""
-        filename = f"{self.sim.config.charge_point_id}-{log_type}-{request_id}.log"
-        return self._call_result.GetLog(status="Accepted", filename=filename)
+        return self._call_result.GetLog(
+            status="Accepted", filename=self._log_name(log_type, request_id)
+        )
+
+    def _log_name(self, log_type: str, request_id: int) -> str:
+        return f"{self.sim.config.charge_point_id}-{log_type}-{request_id}.log"
 
     @after("GetLog")
-    def after_get_log(self, request_id: int, **_: Any) -> None:
-        """Uploading, then Uploaded."""
-        self.sim.spawn(self._log_upload(request_id), "log upload")
+    def after_get_log(self, log: dict[str, Any], log_type: str, request_id: int, **_: Any) -> None:
+        """Upload (multipart POST) to the remote location, reporting Uploading and the end."""
+        name = self._log_name(log_type, request_id)
+        self.sim.spawn(self._log_upload(request_id, log["remote_location"], name), "log upload")
 
-    async def _log_upload(self, request_id: int) -> None:
+    async def _log_upload(self, request_id: int, location: str, name: str) -> None:
         state = self.state
         state.log_request_id = request_id
+
+        async def send(status: str) -> None:
+            state.log_status = status
+            await self.sim.protocol_layer().request(
+                self._call.LogStatusNotification(status=status, request_id=request_id)
+            )
+
         try:
-            for status in ("Uploading", "Uploaded"):
-                state.log_status = status
-                await self.sim.protocol_layer().request(
-                    self._call.LogStatusNotification(status=status, request_id=request_id)
-                )
-                if status != "Uploaded":
-                    await asyncio.sleep(state.step_delay)
+            await maintenance.upload_log(
+                self.sim, location, name, send, multipart=True, failed_status="UploadFailure"
+            )
         finally:
             state.log_status, state.log_request_id = "Idle", None
 

@@ -163,6 +163,8 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
             CONF_HEARTBEAT_INTERVAL: 120,
             "ocpp_version": "ocpp_2_1",
             "max_connections_per_address": 0,
+            "transfer_url": "http://192.168.1.10:8123",
+            "max_upload_mb": 20,
         },
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], form)

@@ -379,7 +379,17 @@ async def test_standalone_meter_values_and_events(
     assert charger.last_heartbeat is not None
     assert before <= charger.last_heartbeat <= dt_util.utcnow()
 
-    # These notifications only reach the log (debug; security events at info).
+    # Firmware and log progress reach the charger's model (the update entity, events).
+    for action, payload in (
+        ("FirmwareStatusNotification", {"status": "Installing"}),
+        ("LogStatusNotification", {"status": "Uploading"}),
+    ):
+        reply = await station.call(action, payload)
+        assert reply[0] == 3, (action, reply)
+    assert str(charger.firmware.status) == "installing"
+    assert str(charger.logs.status) == "uploading"
+
+    # These reach the log (routine security events at info, once, and as an HA event).
     for action, payload, logged, level in (
         (
             "SecurityEventNotification",
@@ -390,18 +400,6 @@ async def test_standalone_meter_values_and_events(
             },
             "Charger ST4 security event StartupOfTheDevice: cold start",
             logging.INFO,
-        ),
-        (
-            "FirmwareStatusNotification",
-            {"status": "Installing"},
-            "Charger ST4 firmware status: Installing",
-            logging.DEBUG,
-        ),
-        (
-            "LogStatusNotification",
-            {"status": "Uploading"},
-            "Charger ST4 log status: Uploading",
-            logging.DEBUG,
         ),
         (
             "NotifyChargingLimit",

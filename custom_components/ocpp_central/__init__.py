@@ -16,6 +16,7 @@ from homeassistant.helpers.typing import ConfigType
 from .central import CentralSystem
 from .const import CONF_PORT, DOMAIN
 from .services import async_setup_services
+from .transfer import async_get_hub
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -24,6 +25,7 @@ PLATFORMS: list[Platform] = [
     Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
+    Platform.UPDATE,
 ]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -32,8 +34,13 @@ type OcppConfigEntry = ConfigEntry[CentralSystem]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions (before any entry loads, as HA expects)."""
+    """Register the integration's actions and file-transfer views (before any entry loads).
+
+    HA's HTTP server takes new routes only until it starts, so the views chargers download
+    firmware from and upload diagnostics to are registered here, not on first use.
+    """
     async_setup_services(hass)
+    async_get_hub(hass)
     return True
 
 

@@ -57,6 +57,12 @@ async def _restart(session: ChargerSession, _connector_id: int) -> CommandStatus
     return status
 
 
+async def _request_diagnostics(session: ChargerSession, _connector_id: int) -> CommandStatus:
+    """Have the charger upload its diagnostics into Home Assistant (an event announces it)."""
+    result = await session.central.maintenance.async_request_log(session.charger)
+    return result.status
+
+
 BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
     OcppButtonEntityDescription(
         key="reset",
@@ -65,6 +71,14 @@ BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
         charger_wide=True,
         press_fn=_restart,
         success=frozenset({CommandStatus.ACCEPTED, CommandStatus.SCHEDULED}),
+    ),
+    OcppButtonEntityDescription(
+        key="request_diagnostics",
+        translation_key="request_diagnostics",
+        charger_wide=True,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        press_fn=_request_diagnostics,
+        success=frozenset({CommandStatus.ACCEPTED, CommandStatus.ACCEPTED_CANCELED}),
     ),
     OcppButtonEntityDescription(
         key="unlock",

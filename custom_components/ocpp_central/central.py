@@ -46,6 +46,7 @@ from .const import (
     DOMAIN,
     EVENT_CHARGER_BOOTED,
     EVENT_DATA_TRANSFER,
+    EVENT_SECURITY_EVENT,
     EVENT_SESSION_STARTED,
     EVENT_SESSION_STOPPED,
     LOGGER,
@@ -56,6 +57,7 @@ from .devices import charger_device_info, connector_device_info
 from .errors import ChargerNotConnectedError
 from .host import ChargerConnection
 from .log_throttle import LogThrottle
+from .maintenance import Maintenance
 from .model import Charger, ChargerInfo, DataTransferRecord, Transaction
 from .protocol import preload_schemas
 from .protocol.base import BootDecision, BootStatus, ChargerSettings
@@ -114,6 +116,7 @@ class CentralSystem:
         self._newest_connection: dict[str, int] = {}
         self._controls: dict[tuple[str, int], ConnectorControl] = {}
         self._solar: dict[tuple[str, int], SolarRunner] = {}
+        self.maintenance = Maintenance(self)
         self._server = CentralServer(
             entry.data[CONF_HOST],
             entry.data[CONF_PORT],
@@ -519,6 +522,22 @@ class CentralSystem:
                 "reason": charger.boot_reason,
                 "boot_count": charger.boot_count,
                 "firmware_version": charger.info.firmware_version,
+            },
+        )
+
+    @callback
+    def fire_security_event(self, charger: Charger, kind: str, tech_info: str | None) -> None:
+        """Fire security event for automations."""
+        device = dr.async_get(self.hass).async_get_device(
+            identifiers=charger_device_info(charger)["identifiers"]
+        )
+        self.hass.bus.async_fire(
+            EVENT_SECURITY_EVENT,
+            {
+                "device_id": device.id if device else None,
+                "charge_point_id": charger.charge_point_id,
+                "type": kind,
+                "tech_info": tech_info,
             },
         )
 

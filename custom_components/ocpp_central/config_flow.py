@@ -23,6 +23,8 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.helpers.typing import DiscoveryInfoType
 import voluptuous as vol
@@ -46,6 +48,7 @@ from .const import (
     CONF_MAX_CONNECTORS,
     CONF_MAX_CURRENT,
     CONF_MAX_PENDING_CHARGERS,
+    CONF_MAX_UPLOAD_MB,
     CONF_MEASURANDS,
     CONF_METER_INTERVAL,
     CONF_OCPP_VERSION,
@@ -55,6 +58,7 @@ from .const import (
     CONF_PORT,
     CONF_SOLAR_DISABLE_DELAY,
     CONF_SOLAR_ENABLE_DELAY,
+    CONF_TRANSFER_URL,
     DEFAULT_AUTO_ACCEPT,
     DEFAULT_FAILSAFE_CURRENT,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -65,6 +69,7 @@ from .const import (
     DEFAULT_MAX_CONNECTORS,
     DEFAULT_MAX_CURRENT,
     DEFAULT_MAX_PENDING_CHARGERS,
+    DEFAULT_MAX_UPLOAD_MB,
     DEFAULT_MEASURANDS,
     DEFAULT_METER_INTERVAL,
     DEFAULT_PHASE_SWITCH_DELAY,
@@ -222,6 +227,12 @@ OPTION_SECTIONS: Final[dict[str, tuple[bool, vol.Schema]]] = {
                 vol.Required(
                     CONF_MAX_CONNECTIONS_PER_ADDRESS, default=DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
                 ): _whole_number(0, 10000),
+                vol.Optional(CONF_TRANSFER_URL): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.URL)
+                ),
+                vol.Required(CONF_MAX_UPLOAD_MB, default=DEFAULT_MAX_UPLOAD_MB): _whole_number(
+                    1, 1000, "MB"
+                ),
             }
         ),
     ),

@@ -134,5 +134,14 @@ EVENT_DATA_TRANSFER: Final = f"{DOMAIN}_data_transfer"
 # Events fired when a charging session starts and ends (also device triggers).
 EVENT_SESSION_STARTED: Final = f"{DOMAIN}_session_started"
 EVENT_SESSION_STOPPED: Final = f"{DOMAIN}_session_stopped"
+# Where chargers reach Home Assistant for firmware downloads and log uploads (default: HA's
+# internal URL), and the largest upload taken (MB).
+CONF_TRANSFER_URL: Final = "transfer_url"
+CONF_MAX_UPLOAD_MB: Final = "max_upload_mb"
+DEFAULT_MAX_UPLOAD_MB: Final = 50
+# Events of firmware updates and received diagnostics files.
+EVENT_FIRMWARE_STATUS: Final = f"{DOMAIN}_firmware_status"
+EVENT_LOG_RECEIVED: Final = f"{DOMAIN}_log_received"
+EVENT_SECURITY_EVENT: Final = f"{DOMAIN}_security_event"
 # Event fired when an approved charger boots (after a restart, a power cut, new firmware).
 EVENT_CHARGER_BOOTED: Final = f"{DOMAIN}_charger_booted"

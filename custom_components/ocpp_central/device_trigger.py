@@ -19,7 +19,13 @@ from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 import voluptuous as vol
 
-from .const import DOMAIN, EVENT_CHARGER_BOOTED, EVENT_SESSION_STARTED, EVENT_SESSION_STOPPED
+from .const import (
+    DOMAIN,
+    EVENT_CHARGER_BOOTED,
+    EVENT_FIRMWARE_STATUS,
+    EVENT_SESSION_STARTED,
+    EVENT_SESSION_STOPPED,
+)
 
 # Trigger type -> the event behind it.
 TRIGGER_TYPES: Final = {
@@ -27,7 +33,10 @@ TRIGGER_TYPES: Final = {
     "session_stopped": EVENT_SESSION_STOPPED,
 }
 # Only the charger's own device boots, not its connectors' devices.
-CHARGER_TRIGGER_TYPES: Final = {"booted": EVENT_CHARGER_BOOTED}
+CHARGER_TRIGGER_TYPES: Final = {
+    "booted": EVENT_CHARGER_BOOTED,
+    "firmware_status": EVENT_FIRMWARE_STATUS,
+}
 ALL_TRIGGER_TYPES: Final = TRIGGER_TYPES | CHARGER_TRIGGER_TYPES
 
 TRIGGER_SCHEMA: Final = DEVICE_TRIGGER_BASE_SCHEMA.extend(

@@ -16,9 +16,9 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
 from .log_throttle import LogThrottle
-from .model import Charger, DataTransferRecord, Transaction
+from .model import Charger, DataTransferRecord, FirmwareStatus, Transaction, UploadStatus
 from .protocol.base import BootDecision, ChargerSettings
-from .protocol.commands import CommandAdapter
+from .protocol.commands import CommandAdapter, LogKind, LogResult
 from .solar import ChargingMode
 
 
@@ -106,6 +106,22 @@ class ChargerConnection(Protocol):
     charger: Charger
 
 
+class MaintenanceHandler(Protocol):
+    """What a connection tells the firmware and diagnostics side."""
+
+    def firmware_status(self, charger: Charger, status: FirmwareStatus) -> None:
+        """A step of a firmware update."""
+
+    def upload_status(self, charger: Charger, status: UploadStatus) -> None:
+        """A step of a log upload."""
+
+    def booted(self, charger: Charger) -> None:
+        """The charger booted (maybe with new firmware)."""
+
+    async def async_request_log(self, charger: Charger, kind: LogKind = ...) -> LogResult:
+        """Have the charger upload its diagnostics (or security log) to Home Assistant."""
+
+
 class SessionHost(ControlHost, Protocol):
     """What a charger's connection needs from its central system."""
 
@@ -130,3 +146,10 @@ class SessionHost(ControlHost, Protocol):
 
     def fire_boot_event(self, charger: Charger) -> None:
         """An approved charger (re)booted."""
+
+    def fire_security_event(self, charger: Charger, kind: str, tech_info: str | None) -> None:
+        """A charger reported a security event."""
+
+    @property
+    def maintenance(self) -> MaintenanceHandler:
+        """Firmware updates and log uploads."""

@@ -463,11 +463,147 @@ class BootReason(StrEnum):
         """The reason from its OCPP name (PowerUp -> power_up); None when not given."""
         if reason is None:
             return None
-        slug = "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in reason).lstrip("_")
         try:
-            return cls(slug)
+            return cls(_from_camel(reason))
         except ValueError:
             return cls.UNKNOWN
+
+
+def _from_camel(name: str) -> str:
+    """OCPP's CamelCase enum values as slugs: DownloadFailed -> download_failed."""
+    return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in name).lstrip("_")
+
+
+class FirmwareStatus(StrEnum):
+    """Where a firmware update stands (1.6 with its security extension, and 2.x alike)."""
+
+    IDLE = "idle"
+    DOWNLOAD_SCHEDULED = "download_scheduled"
+    DOWNLOADING = "downloading"
+    DOWNLOAD_PAUSED = "download_paused"
+    DOWNLOADED = "downloaded"
+    SIGNATURE_VERIFIED = "signature_verified"
+    INSTALL_SCHEDULED = "install_scheduled"
+    INSTALLING = "installing"
+    INSTALL_REBOOTING = "install_rebooting"
+    INSTALLED = "installed"
+    DOWNLOAD_FAILED = "download_failed"
+    INSTALLATION_FAILED = "installation_failed"
+    INSTALL_VERIFICATION_FAILED = "install_verification_failed"
+    INVALID_SIGNATURE = "invalid_signature"
+
+    @classmethod
+    def from_ocpp(cls, status: str) -> FirmwareStatus | None:
+        """The status from its OCPP name; None for one no version defines."""
+        try:
+            return cls(_from_camel(status))
+        except ValueError:
+            return None
+
+    @classmethod
+    def from_ocpp_slug(cls, status: str) -> FirmwareStatus | None:
+        """The status from its stored value; None for one this version does not know."""
+        try:
+            return cls(status)
+        except ValueError:
+            return None
+
+    @property
+    def failed(self) -> bool:
+        """The update ended without the new firmware."""
+        return self in _FIRMWARE_FAILURES
+
+    @property
+    def in_progress(self) -> bool:
+        """The update runs (or waits for its scheduled time)."""
+        return self not in _FIRMWARE_FAILURES and self not in (
+            FirmwareStatus.IDLE,
+            FirmwareStatus.INSTALLED,
+        )
+
+    @property
+    def progress(self) -> int | None:
+        """A rough percentage of the way through an update, for HA's update entity."""
+        return _FIRMWARE_PROGRESS.get(self)
+
+
+_FIRMWARE_FAILURES: Final = frozenset(
+    {
+        FirmwareStatus.DOWNLOAD_FAILED,
+        FirmwareStatus.INSTALLATION_FAILED,
+        FirmwareStatus.INSTALL_VERIFICATION_FAILED,
+        FirmwareStatus.INVALID_SIGNATURE,
+    }
+)
+# Chargers report steps, not bytes: each step is a share of the whole update.
+_FIRMWARE_PROGRESS: Final = {
+    FirmwareStatus.DOWNLOAD_SCHEDULED: 0,
+    FirmwareStatus.DOWNLOADING: 10,
+    FirmwareStatus.DOWNLOAD_PAUSED: 10,
+    FirmwareStatus.DOWNLOADED: 40,
+    FirmwareStatus.SIGNATURE_VERIFIED: 50,
+    FirmwareStatus.INSTALL_SCHEDULED: 50,
+    FirmwareStatus.INSTALLING: 60,
+    FirmwareStatus.INSTALL_REBOOTING: 90,
+}
+
+
+class UploadStatus(StrEnum):
+    """Where a diagnostics or log upload stands (1.6 DiagnosticsStatus, 2.x UploadLogStatus)."""
+
+    IDLE = "idle"
+    UPLOADING = "uploading"
+    UPLOADED = "uploaded"
+    UPLOAD_FAILURE = "upload_failure"
+    BAD_MESSAGE = "bad_message"
+    NOT_SUPPORTED_OPERATION = "not_supported_operation"
+    PERMISSION_DENIED = "permission_denied"
+    ACCEPTED_CANCELED = "accepted_canceled"
+
+    @classmethod
+    def from_ocpp(cls, status: str) -> UploadStatus | None:
+        """The status from its OCPP name (1.6 UploadFailed is an upload failure)."""
+        if status == "UploadFailed":
+            return cls.UPLOAD_FAILURE
+        try:
+            return cls(_from_camel(status))
+        except ValueError:
+            return None
+
+
+@dataclass(slots=True)
+class OfferedFirmware:
+    """Firmware the owner provided for a charger: what it is and where the charger gets it."""
+
+    version: str
+    # A URL the charger fetches; for a file under the config dir, HA serves it (`file`).
+    location: str | None = None
+    file: str | None = None
+    release_notes: str | None = None
+    release_url: str | None = None
+
+
+@dataclass(slots=True)
+class FirmwareUpdate:
+    """A charger's firmware: what is offered, and how the last update went."""
+
+    offered: OfferedFirmware | None = None
+    status: FirmwareStatus | None = None
+    request_id: int | None = None
+    # The version the running (or last) update installs.
+    installing_version: str | None = None
+    changed_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class LogUpload:
+    """A charger's diagnostics / log uploads: the last status and the files received."""
+
+    status: UploadStatus | None = None
+    request_id: int | None = None
+    changed_at: datetime | None = None
+    # Newest first, bounded (see transfer.KEEP_UPLOADS); file name, size and time.
+    files: list[tuple[str, int, datetime]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -536,6 +672,8 @@ class Charger:
     # Whether our failsafe profile is on the charger (removed when the option goes back to 0).
     failsafe_installed: bool = False
     limits: ChargerLimits = field(default_factory=ChargerLimits)
+    firmware: FirmwareUpdate = field(default_factory=FirmwareUpdate)
+    logs: LogUpload = field(default_factory=LogUpload)
     # Ids of the latest finished transactions (bounded): a late or repeated event of one of
     # them must not open a phantom session.
     finished_transaction_ids: list[str] = field(default_factory=list)

@@ -28,29 +28,44 @@ from .const import DOMAIN
 from .control import MIN_CURRENT, max_current_for, supports_smart_charging
 from .errors import ChargerRejectedError, translated_errors
 from .host import ChargerLink
-from .model import Charger, Transaction
+from .model import Charger, OfferedFirmware, Transaction
 from .protocol.base import CommandStatus, TriggerKind
-from .protocol.commands import CommandAdapter, ProfilePurpose, RateUnit, ResetKind, UpdateType
+from .protocol.commands import (
+    CommandAdapter,
+    LogKind,
+    ProfilePurpose,
+    RateUnit,
+    ResetKind,
+    UpdateType,
+)
 from .services_schema import (
     ATTR_DATA,
     ATTR_DURATION,
     ATTR_ENTRIES,
+    ATTR_FILE,
+    ATTR_FORCE,
     ATTR_HARD,
     ATTR_ID_TAG,
     ATTR_KEY,
     ATTR_KEYS,
+    ATTR_KIND,
     ATTR_MESSAGE,
     ATTR_MESSAGE_ID,
     ATTR_OPERATIVE,
     ATTR_PROFILE_ID,
     ATTR_PURPOSE,
+    ATTR_RELEASE_NOTES,
+    ATTR_RELEASE_URL,
     ATTR_RESERVATION_ID,
+    ATTR_RETRIEVE_AT,
     ATTR_STATUS,
     ATTR_UNIT,
     ATTR_UPDATE_TYPE,
+    ATTR_URL,
     ATTR_VALUE,
     ATTR_VENDOR_ID,
     ATTR_VERSION,
+    ATTR_VERSION_NAME,
     SCHEMAS,
     SERVICE_CANCEL_RESERVATION,
     SERVICE_CHANGE_AVAILABILITY,
@@ -61,6 +76,9 @@ from .services_schema import (
     SERVICE_GET_CONFIGURATION,
     SERVICE_GET_LOCAL_LIST_VERSION,
     SERVICE_GET_LOG,
+    SERVICE_INSTALL_FIRMWARE,
+    SERVICE_OFFER_FIRMWARE,
+    SERVICE_REQUEST_DIAGNOSTICS,
     SERVICE_RESERVE_NOW,
     SERVICE_RESET,
     SERVICE_SEND_LOCAL_LIST,
@@ -359,6 +377,41 @@ async def _get_log(call: ServiceCall, target: Target) -> ServiceResponse:
     return {ATTR_STATUS: result.status.value, "filename": result.filename}
 
 
+async def _offer_firmware(call: ServiceCall, target: Target) -> ServiceResponse:
+    """Offer firmware (a file under the config dir, or a URL); the update entity shows it."""
+    target.central.maintenance.offer_firmware(
+        target.charger,
+        OfferedFirmware(
+            version=call.data[ATTR_VERSION_NAME],
+            file=call.data.get(ATTR_FILE),
+            location=call.data.get(ATTR_URL),
+            release_notes=call.data.get(ATTR_RELEASE_NOTES),
+            release_url=call.data.get(ATTR_RELEASE_URL),
+        ),
+    )
+    return None
+
+
+async def _install_firmware(call: ServiceCall, target: Target) -> ServiceResponse:
+    """Install the offered firmware now or from a time on; returns the request id."""
+    with translated_errors(call.service):
+        request_id = await target.central.maintenance.async_install(
+            target.charger,
+            force=call.data[ATTR_FORCE],
+            retrieve_at=call.data.get(ATTR_RETRIEVE_AT),
+        )
+    return {"request_id": request_id}
+
+
+async def _request_diagnostics(call: ServiceCall, target: Target) -> ServiceResponse:
+    """Have the charger upload its diagnostics (or security log) into Home Assistant."""
+    with translated_errors(call.service):
+        result = await target.central.maintenance.async_request_log(
+            target.charger, LogKind(call.data[ATTR_KIND])
+        )
+    return {ATTR_STATUS: result.status.value, "filename": result.filename}
+
+
 async def _reserve_now(call: ServiceCall, target: Target) -> ServiceResponse:
     """Reserve the connector (any, on a charger with several) for an id tag."""
     version = target.commands.ocpp_version
@@ -442,6 +495,9 @@ _ACTIONS: Final[dict[str, tuple[_Handler, SupportsResponse]]] = {
     SERVICE_TRIGGER_MESSAGE: (_trigger_message, SupportsResponse.NONE),
     SERVICE_DATA_TRANSFER: (_data_transfer, SupportsResponse.OPTIONAL),
     SERVICE_UPDATE_FIRMWARE: (_update_firmware, SupportsResponse.NONE),
+    SERVICE_OFFER_FIRMWARE: (_offer_firmware, SupportsResponse.NONE),
+    SERVICE_INSTALL_FIRMWARE: (_install_firmware, SupportsResponse.OPTIONAL),
+    SERVICE_REQUEST_DIAGNOSTICS: (_request_diagnostics, SupportsResponse.OPTIONAL),
     SERVICE_GET_LOG: (_get_log, SupportsResponse.OPTIONAL),
     SERVICE_RESERVE_NOW: (_reserve_now, SupportsResponse.OPTIONAL),
     SERVICE_CANCEL_RESERVATION: (_cancel_reservation, SupportsResponse.NONE),

@@ -61,6 +61,15 @@ SERVICE_SEND_LOCAL_LIST: Final = "send_local_list"
 SERVICE_GET_LOCAL_LIST_VERSION: Final = "get_local_list_version"
 SERVICE_CLEAR_CACHE: Final = "clear_cache"
 SERVICE_SET_CURRENT_LIMIT: Final = "set_current_limit"
+SERVICE_OFFER_FIRMWARE: Final = "offer_firmware"
+SERVICE_INSTALL_FIRMWARE: Final = "install_firmware"
+SERVICE_REQUEST_DIAGNOSTICS: Final = "request_diagnostics"
+ATTR_VERSION_NAME: Final = "version"
+ATTR_FILE: Final = "file"
+ATTR_URL: Final = "url"
+ATTR_RELEASE_NOTES: Final = "release_notes"
+ATTR_RELEASE_URL: Final = "release_url"
+ATTR_FORCE: Final = "force"
 
 ATTR_ID_TAG: Final = "id_tag"
 ATTR_PURPOSE: Final = "purpose"
@@ -200,6 +209,28 @@ SCHEMAS: Final[dict[str, vol.Schema]] = {
     SERVICE_GET_LOG: _schema(
         {
             vol.Required(ATTR_LOCATION): _TEXT,
+            vol.Optional(ATTR_KIND, default=LogKind.DIAGNOSTICS.value): vol.In(
+                [kind.value for kind in LogKind]
+            ),
+        }
+    ),
+    SERVICE_OFFER_FIRMWARE: _schema(
+        {
+            vol.Required(ATTR_VERSION_NAME): _TEXT,
+            vol.Exclusive(ATTR_FILE, "source"): _TEXT,
+            vol.Exclusive(ATTR_URL, "source"): vol.Url(),
+            vol.Optional(ATTR_RELEASE_NOTES): cv.string,
+            vol.Optional(ATTR_RELEASE_URL): vol.Url(),
+        }
+    ),
+    SERVICE_INSTALL_FIRMWARE: _schema(
+        {
+            vol.Optional(ATTR_FORCE, default=False): cv.boolean,
+            vol.Optional(ATTR_RETRIEVE_AT): cv.datetime,
+        }
+    ),
+    SERVICE_REQUEST_DIAGNOSTICS: _schema(
+        {
             vol.Optional(ATTR_KIND, default=LogKind.DIAGNOSTICS.value): vol.In(
                 [kind.value for kind in LogKind]
             ),

@@ -7,6 +7,7 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
+import re
 from typing import Any, Final
 
 from homeassistant.util import dt as dt_util
@@ -28,9 +29,11 @@ from .model import (
     ConnectorStatus,
     DataTransferRecord,
     ErrorCode,
+    FirmwareStatus,
     Measurand,
     SampledValue,
     Transaction,
+    UploadStatus,
     combined_plug_status,
 )
 from .protocol import create_adapter
@@ -43,7 +46,7 @@ from .protocol.base import (
     TriggerKind,
 )
 from .protocol.commands import CommandAdapter
-from .validation import InvalidInputError, Violation
+from .validation import InvalidInputError, Violation, safe_text
 
 # A charger that reconnects usually boots within a second or two if it rebooted; one that has
 # not booted by then only lost its connection, and is caught up without a boot.
@@ -56,6 +59,8 @@ REFRESH_DELAY: Final = 2.0
 # How long a connector shows "waiting for the charger" at most: a charger that cannot be
 # triggered and does not change status by itself is shown as it last reported after that.
 AWAIT_STATUS_TIMEOUT: Final = 30.0
+# Security event types worth a warning (OCPP 2.0.1 appendix: the critical, hostile ones).
+_ALARMING: Final = re.compile(r"Tamper|Attack|Invalid|Failed|Exhaust|Replay")
 # A 1.6 charger (which names no reason) that boots this soon after our Reset was reset by us.
 RESET_BOOT_WINDOW: Final = timedelta(minutes=10)
 
@@ -290,6 +295,7 @@ class ChargerSession:
                 connector.awaiting_status_since = None
             if self.accepted:
                 charger.boot_count += 1
+                self.central.maintenance.booted(charger)
                 self.central.fire_boot_event(charger)
                 self.central.store.schedule_save()
         self.charger.notify()
@@ -622,6 +628,37 @@ class ChargerSession:
             self.central.store.schedule_save()
         if new_kind:
             self.central.structure_changed(self.charger)
+
+    def firmware_status(self, status: str) -> None:
+        """A step of a firmware update: shown on the update entity, an event, maybe a repair."""
+        parsed = FirmwareStatus.from_ocpp(status)
+        if parsed is None or not self.accepted:
+            LOGGER.debug(
+                "Charger %s firmware status %s ignored", self.charger.charge_point_id, status
+            )
+            return
+        self.central.maintenance.firmware_status(self.charger, parsed)
+
+    def upload_status(self, status: str) -> None:
+        """A step of a diagnostics or log upload."""
+        parsed = UploadStatus.from_ocpp(status)
+        if parsed is None or not self.accepted:
+            LOGGER.debug(
+                "Charger %s upload status %s ignored", self.charger.charge_point_id, status
+            )
+            return
+        self.central.maintenance.upload_status(self.charger, parsed)
+
+    def security_event(self, kind: str, tech_info: str | None) -> None:
+        """A security event: one log line and an HA event (the text is the charger's)."""
+        kind, info = safe_text(kind)[:50], safe_text(tech_info or "")[:255] or None
+        # Routine ones (StartupOfTheDevice, SettingSystemTime, ...) at info; attacks,
+        # tampering and failed checks at warning.
+        level = logging.WARNING if _ALARMING.search(kind) else logging.INFO
+        LOGGER.log(
+            level, "Charger %s security event %s: %s", self.charger.charge_point_id, kind, info
+        )
+        self.central.fire_security_event(self.charger, kind, info)
 
     def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> bool:
         """Record the message and fire an HA event; no vendor handlers exist yet."""

@@ -23,6 +23,8 @@ from .model import (
     ConfigurationValue,
     ConnectorStatus,
     DesiredCharging,
+    FirmwareStatus,
+    OfferedFirmware,
     Transaction,
 )
 
@@ -91,6 +93,11 @@ class StoredCharger(TypedDict):
     boot_count: NotRequired[int]
     max_current: NotRequired[float | None]
     failsafe_current: NotRequired[float | None]
+    # Firmware the owner offered, the update running, and the diagnostics files received.
+    firmware_offered: NotRequired[dict[str, str | None] | None]
+    firmware_installing: NotRequired[str | None]
+    firmware_status: NotRequired[str | None]
+    uploads: NotRequired[list[tuple[str, int, str]]]
 
 
 class StoredData(TypedDict):
@@ -143,6 +150,28 @@ def _iso_or_none(value: datetime | None) -> str | None:
 
 def _datetime_or_none(value: str | None) -> datetime | None:
     return None if value is None else dt_util.parse_datetime(value)
+
+
+def _restore_maintenance(charger: Charger, stored: StoredCharger) -> None:
+    """Offered firmware, an update in progress and the received files, as stored."""
+    if (offered := stored.get("firmware_offered")) is not None:
+        version = offered.get("version")
+        if version:
+            charger.firmware.offered = OfferedFirmware(
+                version=version,
+                location=offered.get("location"),
+                file=offered.get("file"),
+                release_notes=offered.get("release_notes"),
+                release_url=offered.get("release_url"),
+            )
+    charger.firmware.installing_version = stored.get("firmware_installing")
+    status = stored.get("firmware_status")
+    charger.firmware.status = None if status is None else FirmwareStatus.from_ocpp_slug(status)
+    charger.logs.files = [
+        (name, size, when)
+        for name, size, text in stored.get("uploads", [])
+        if (when := dt_util.parse_datetime(text)) is not None
+    ]
 
 
 def _status_or_none(value: str | None) -> ConnectorStatus | None:
@@ -206,6 +235,7 @@ class CentralStore:
                 max_current=stored.get("max_current"),
                 failsafe_current=stored.get("failsafe_current"),
             )
+            _restore_maintenance(charger, stored)
             charger.configuration = {
                 key: ConfigurationValue(value, readonly=True)
                 for key, value in stored.get("capabilities", {}).items()
@@ -362,6 +392,12 @@ class CentralStore:
             boot_count=charger.boot_count,
             max_current=charger.limits.max_current,
             failsafe_current=charger.limits.failsafe_current,
+            firmware_offered=(
+                None if charger.firmware.offered is None else asdict(charger.firmware.offered)
+            ),
+            firmware_installing=charger.firmware.installing_version,
+            firmware_status=charger.firmware.status,
+            uploads=[(name, size, when.isoformat()) for name, size, when in charger.logs.files],
             desired={
                 str(connector_id): StoredDesired(
                     mode=connector.desired.mode,

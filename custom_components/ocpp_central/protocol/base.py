@@ -206,6 +206,15 @@ class ChargerEvents(Protocol):
     def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> bool:
         """A vendor message; return whether we know the vendor."""
 
+    def firmware_status(self, status: str) -> None:
+        """A step of a firmware update (FirmwareStatusNotification, also 1.6 signed)."""
+
+    def upload_status(self, status: str) -> None:
+        """A step of a diagnostics or log upload (1.6 DiagnosticsStatus, LogStatus)."""
+
+    def security_event(self, kind: str, tech_info: str | None) -> None:
+        """A SecurityEventNotification (1.6 security extension, 2.x)."""
+
 
 class ProtocolAdapter(Protocol):
     """Commands every version implements; raise `ChargerCommandError` subclasses on failure."""

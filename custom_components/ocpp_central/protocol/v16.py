@@ -254,15 +254,34 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
     def _on_firmware_status(
         self, status: str, **_kwargs: Any
     ) -> call_result.FirmwareStatusNotification:
-        LOGGER.debug("Charger %s firmware status: %s", self.id, status)
+        self._events.firmware_status(status)
         return call_result.FirmwareStatusNotification()
+
+    @on(Action.signed_firmware_status_notification)
+    def _on_signed_firmware_status(
+        self, status: str, **_kwargs: Any
+    ) -> call_result.SignedFirmwareStatusNotification:
+        # The security extension's signed updates (SignedUpdateFirmware) report here.
+        self._events.firmware_status(status)
+        return call_result.SignedFirmwareStatusNotification()
 
     @on(Action.diagnostics_status_notification)
     def _on_diagnostics_status(
         self, status: str, **_kwargs: Any
     ) -> call_result.DiagnosticsStatusNotification:
-        LOGGER.debug("Charger %s diagnostics status: %s", self.id, status)
+        self._events.upload_status(status)
         return call_result.DiagnosticsStatusNotification()
+
+    @on(Action.log_status_notification)
+    def _on_log_status(self, status: str, **_kwargs: Any) -> call_result.LogStatusNotification:
+        # The security extension's GetLog (security logs) reports here.
+        self._events.upload_status(status)
+        return call_result.LogStatusNotification()
+
+    @on(Action.security_event_notification)
+    def _on_security_event(self, type: str, **kwargs: Any) -> call_result.SecurityEventNotification:
+        self._events.security_event(type, kwargs.get("tech_info"))
+        return call_result.SecurityEventNotification()
 
     # --- central system -> charger -------------------------------------------------------
 

@@ -323,17 +323,17 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
 
     @on("SecurityEventNotification")
     def _on_security_event(self, type: str, **kwargs: Any) -> Any:
-        LOGGER.info("Charger %s security event %s: %s", self.id, type, kwargs.get("tech_info"))
+        self._events.security_event(type, kwargs.get("tech_info"))
         return self._call_result.SecurityEventNotification()
 
     @on("FirmwareStatusNotification")
     def _on_firmware_status(self, status: str, **_kwargs: Any) -> Any:
-        LOGGER.debug("Charger %s firmware status: %s", self.id, status)
+        self._events.firmware_status(status)
         return self._call_result.FirmwareStatusNotification()
 
     @on("LogStatusNotification")
     def _on_log_status(self, status: str, **_kwargs: Any) -> Any:
-        LOGGER.debug("Charger %s log status: %s", self.id, status)
+        self._events.upload_status(status)
         return self._call_result.LogStatusNotification()
 
     @on("NotifyChargingLimit")
