@@ -35,10 +35,43 @@ async def test_diagnostics(
     sim = await finished_session(hass, make_simulator, iccid=ICCID, imsi=IMSI)
     await sim.data_transfer("com.acme", "Hello", "world")
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, central)
-    assert diagnostics == snapshot(exclude=props("port", "last_boot", "timestamp"))
+    # Frames carry message ids and times: checked below, not in the snapshot.
+    assert diagnostics == snapshot(exclude=props("port", "last_boot", "timestamp", "frames"))
     text = json.dumps(diagnostics)
     assert ICCID not in text
     assert IMSI not in text
+    # The session's RFID tag appears nowhere, not even in frames; the charger's address is
+    # hidden too.
+    assert "TAG42" not in text
+    assert diagnostics["chargers"]["SNAP"]["remote_address"] == REDACTED
+    frames = diagnostics["chargers"]["SNAP"]["frames"]
+    assert {frame["direction"] for frame in frames} == {"in", "out"}
+    assert any('"BootNotification"' in frame["frame"] for frame in frames)
+    assert any('"idTag":"**REDACTED**"' in frame["frame"] for frame in frames)
+
+
+async def test_device_diagnostics(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A charger's device page downloads that charger's diagnostics, frames included."""
+    from homeassistant.helpers import device_registry as dr
+    from pytest_homeassistant_custom_component.components.diagnostics import (
+        get_diagnostics_for_device,
+    )
+
+    from custom_components.ocpp_central.const import DOMAIN
+
+    await finished_session(hass, make_simulator)
+    device = dr.async_get(hass).async_get_device({(DOMAIN, "SNAP")})
+    assert device is not None
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, central, device)
+    charger = diagnostics["charger"]
+    assert charger["info"]["vendor"] == "Acme"
+    assert 0 < len(charger["frames"]) <= 200
+    assert "TAG42" not in json.dumps(diagnostics)
 
 
 @ALL_VERSIONS

@@ -1,18 +1,42 @@
-"""Diagnostics: the model of every charger, as the central system sees it."""
+"""Diagnostics: the model of every charger, as the central system sees it, and its frames.
+
+Secrets and what identifies people are redacted: SIM identifiers, id tags (RFID cards),
+network addresses, passwords, keys and certificates, also inside the recorded OCPP frames.
+Serial numbers are kept: support needs them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from datetime import UTC, datetime
+import re
+from typing import Any, Final
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
 
 from . import OcppConfigEntry
+from .central import CentralSystem
+from .const import CONF_TRANSFER_URL, DOMAIN
 from .model import Charger, Transaction
 
-# SIM identifiers identify a person's contract; serial numbers are kept (support needs them).
-TO_REDACT = {"iccid", "imsi"}
+TO_REDACT: Final = {
+    "iccid",
+    "imsi",
+    "id_tag",
+    "remote_address",
+    CONF_TRANSFER_URL,
+}
+# JSON keys in frames whose string values are secrets or identify a person (OCPP 1.6 and 2.x
+# spellings): id tags and tokens, passwords and keys, certificates, addresses.
+_SECRET_KEYS: Final = (
+    "idTag|parentIdTag|idToken|groupIdToken|password|authorizationKey|BasicAuthPassword"
+    "|certificate|certificateChain|csr|signature|signingCertificate|location|remoteLocation"
+    "|iccid|imsi"
+)
+_SECRET_VALUE: Final = re.compile(rf'("(?:{_SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)*"')
+# 2.x carries an id token as {"idToken": "...", "type": ...}: the value is the string above.
 
 
 def _asdict(transaction: Transaction | None) -> dict[str, Any] | None:
@@ -63,7 +87,29 @@ def _charger(charger: Charger, connected_version: str | None) -> dict[str, Any]:
             for connector_id, connector in sorted(charger.connectors.items())
         },
         "data_transfers": [asdict(record) for record in charger.data_transfers],
+        "limits": asdict(charger.limits),
+        "boots": {"count": charger.boot_count, "last_reason": charger.boot_reason},
+        "firmware": asdict(charger.firmware),
+        "uploads": asdict(charger.logs),
+        "frames": _frames(charger),
     }
+
+
+def redact_frame(text: str) -> str:
+    """A frame with the values of secret keys replaced (id tags, passwords, certificates)."""
+    return _SECRET_VALUE.sub(rf'\1"{REDACTED}"', text)
+
+
+def _frames(charger: Charger) -> list[dict[str, str]]:
+    """The charger's last frames, oldest first, with secrets redacted."""
+    return [
+        {
+            "time": datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds"),
+            "direction": direction,
+            "frame": redact_frame(text),
+        }
+        for at, direction, text in charger.frames
+    ]
 
 
 async def async_get_config_entry_diagnostics(
@@ -72,14 +118,11 @@ async def async_get_config_entry_diagnostics(
     """Return diagnostics of a central system."""
     central = entry.runtime_data
     return {
-        "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+        "entry": async_redact_data(
+            {"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT
+        ),
         "chargers": {
-            charge_point_id: _charger(
-                charger,
-                central.sessions[charge_point_id].adapter.ocpp_version
-                if charge_point_id in central.sessions
-                else None,
-            )
+            charge_point_id: _redacted_charger(central, charger)
             for charge_point_id, charger in sorted(central.chargers.items())
         },
         "waiting_for_approval": sorted(
@@ -88,3 +131,25 @@ async def async_get_config_entry_diagnostics(
             if charge_point_id not in central.chargers
         ),
     }
+
+
+def _redacted_charger(central: CentralSystem, charger: Charger) -> dict[str, Any]:
+    session = central.sessions.get(charger.charge_point_id)
+    data = _charger(charger, session.adapter.ocpp_version if session else None)
+    return dict(async_redact_data(data, TO_REDACT))
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: OcppConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """Return diagnostics of one charger (a connector device shows its charger)."""
+    central = entry.runtime_data
+    for domain, identifier in device.identifiers:
+        if domain != DOMAIN:
+            continue
+        charge_point_id = identifier
+        if charge_point_id not in central.chargers:
+            charge_point_id = identifier.rpartition("-")[0]
+        if (charger := central.chargers.get(charge_point_id)) is not None:
+            return {"charger": _redacted_charger(central, charger)}
+    return {"charger": None}

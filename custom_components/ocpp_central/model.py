@@ -6,6 +6,7 @@ Nothing in this module knows which OCPP version a charger speaks.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -181,6 +182,8 @@ def combined_plug_status(plugs: dict[int, ConnectorStatus | None]) -> ConnectorS
     return next((status for status in _PLUG_PRECEDENCE if status in present), None)
 
 
+# Frames a charger's diagnostics show (both directions).
+MAX_KEPT_FRAMES: Final = 200
 # How many finished transaction ids a charger remembers.
 MAX_FINISHED_TRANSACTIONS: Final = 32
 # A register that keeps dropping and recovering (a broken meter, or a charger that wants to
@@ -672,6 +675,10 @@ class Charger:
     # Whether our failsafe profile is on the charger (removed when the option goes back to 0).
     failsafe_installed: bool = False
     limits: ChargerLimits = field(default_factory=ChargerLimits)
+    # The last frames in both directions (time, "in"/"out", text), for diagnostics.
+    frames: deque[tuple[float, str, str]] = field(
+        default_factory=lambda: deque(maxlen=MAX_KEPT_FRAMES), repr=False
+    )
     firmware: FirmwareUpdate = field(default_factory=FirmwareUpdate)
     logs: LogUpload = field(default_factory=LogUpload)
     # Ids of the latest finished transactions (bounded): a late or repeated event of one of

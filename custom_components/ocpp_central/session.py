@@ -116,6 +116,7 @@ class ChargerSession:
         self.adapter: CommandAdapter = create_adapter(
             ocpp_version, charger.charge_point_id, websocket, self
         )
+        self.adapter.frame_history = charger.frames
         self._boot_status: BootStatus | None = None
         # We asked this connection to boot: its next boot is no reboot.
         self._boot_requested = False

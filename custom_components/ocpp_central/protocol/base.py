@@ -8,6 +8,7 @@ an `ocpp.vXX` module.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -222,6 +223,8 @@ class ProtocolAdapter(Protocol):
     ocpp_version: str
     # Set when the websocket closed: pending and later calls fail at once.
     connection_lost: asyncio.Event
+    # Where the adapter keeps the charger's recent frames (time, direction, text).
+    frame_history: deque[tuple[float, str, str]] | None
 
     def start_requests(self) -> None:
         """Prepare outgoing calls (creates `connection_lost`); once, when connected."""

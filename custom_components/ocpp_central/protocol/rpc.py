@@ -9,12 +9,14 @@ version; the adapters only add their `@on` handlers.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 import inspect
 import json
 import logging
 import re
+import time
 from typing import Any, ClassVar, Final
 
 from jsonschema.exceptions import ValidationError as SchemaValidationError
@@ -47,6 +49,8 @@ _CALLERROR_LENGTH: Final = 5
 _MAX_UNIQUE_ID_LENGTH: Final = 36
 # The `frames` logger shows this much of each incoming frame.
 MAX_LOGGED_FRAME: Final = 4096
+# Diagnostics keep this much of each recent frame (a MeterValues frame is about 1 KiB).
+MAX_KEPT_FRAME: Final = 2048
 # Finds the message id of a frame too large or too broken to parse as a whole.
 _UNIQUE_ID_PATTERN: Final = re.compile(r'^\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
 # Recognises a CALLRESULT or CALLERROR too broken to parse.
@@ -316,9 +320,13 @@ class RobustRouting:
     # reconnects and across a flood of charger ids.
     log_throttle: LogThrottle
     _sent_call_id: str | None = None
+    # The charger's recent frames (time, "in"/"out", text) for diagnostics; None: not kept.
+    frame_history: deque[tuple[float, str, str]] | None = None
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         """Route one incoming frame; never raises for anything the charger sent."""
+        if self.frame_history is not None:
+            self.frame_history.append((time.time(), "in", safe_text(raw_msg, MAX_KEPT_FRAME)))
         if self.logger.isEnabledFor(logging.INFO):
             self.logger.info("%s: receive %s", self.id, safe_text(raw_msg, MAX_LOGGED_FRAME))
         try:
@@ -367,6 +375,8 @@ class RobustRouting:
         """Send a frame, remembering the id of our own CALLs to match their answers."""
         if message.startswith("[2,"):
             self._sent_call_id = json.loads(message)[1]
+        if self.frame_history is not None:
+            self.frame_history.append((time.time(), "out", message[:MAX_KEPT_FRAME]))
         self.logger.info("%s: send %s", self.id, message)
         await self._connection.send(message)
 
