@@ -252,7 +252,14 @@ async def test_session_events_and_device_triggers(
     assert device is not None
     triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, [device.id])
     ours = {t["type"] for t in triggers[device.id] if t["domain"] == DOMAIN}
-    assert ours == {"session_started", "session_stopped", "booted", "firmware_status"}
+    assert ours == {
+        "session_started",
+        "session_stopped",
+        "booted",
+        "firmware_status",
+        "fault_raised",
+        "fault_cleared",
+    }
     assert await async_setup_component(
         hass,
         automation.DOMAIN,

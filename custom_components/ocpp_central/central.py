@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import asdict
 import itertools
 import logging
@@ -13,6 +14,7 @@ from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, discovery_flow, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
 from websockets.asyncio.server import ServerConnection
 
 from .const import (
@@ -46,6 +48,7 @@ from .const import (
     DOMAIN,
     EVENT_CHARGER_BOOTED,
     EVENT_DATA_TRANSFER,
+    EVENT_FAULT,
     EVENT_SECURITY_EVENT,
     EVENT_SESSION_STARTED,
     EVENT_SESSION_STOPPED,
@@ -58,7 +61,7 @@ from .errors import ChargerNotConnectedError
 from .host import ChargerConnection
 from .log_throttle import LogThrottle
 from .maintenance import Maintenance
-from .model import Charger, ChargerInfo, DataTransferRecord, Transaction
+from .model import Charger, ChargerInfo, DataTransferRecord, Fault, Transaction
 from .protocol import preload_schemas
 from .protocol.base import BootDecision, BootStatus, ChargerSettings
 from .server import CentralServer
@@ -72,6 +75,8 @@ if TYPE_CHECKING:
 # Flows start in a task; a card asked for within this many seconds counts as open even before
 # HA lists its flow.
 CARD_START_GRACE: Final = 10.0
+# A fault still there after this long (s) gets a repair issue; shorter ones are events only.
+FAULT_REPAIR_DELAY: Final = 60.0
 # A Pending charger boots again after this many seconds (unless we trigger it sooner). One
 # whose discovery card is open asks every 10 s, so accepting it feels immediate also where it
 # cannot be triggered; one waiting without a card (too many are waiting) asks every minute.
@@ -117,6 +122,8 @@ class CentralSystem:
         self._controls: dict[tuple[str, int], ConnectorControl] = {}
         self._solar: dict[tuple[str, int], SolarRunner] = {}
         self.maintenance = Maintenance(self)
+        # Repair issue id -> the timer that raises it if the fault lasts.
+        self._fault_timers: dict[str, Callable[[], None]] = {}
         self._server = CentralServer(
             entry.data[CONF_HOST],
             entry.data[CONF_PORT],
@@ -278,6 +285,9 @@ class CentralSystem:
             runner.stop()
         for control in self._controls.values():
             control.cancel()
+        for cancel_timer in self._fault_timers.values():
+            cancel_timer()
+        self._fault_timers.clear()
         await self._server.stop()
         # Closing the server closed the sockets; let the sessions finish their cleanup.
         await asyncio.sleep(0)
@@ -523,6 +533,64 @@ class CentralSystem:
                 "boot_count": charger.boot_count,
                 "firmware_version": charger.info.firmware_version,
             },
+        )
+
+    @callback
+    def fault_changed(self, charger: Charger, fault: Fault) -> None:
+        """Fire the fault event; a fault that lasts gets a repair issue, cleared with it."""
+        raised = fault.cleared_at is None
+        device = dr.async_get(self.hass).async_get_device(
+            identifiers=charger_device_info(charger)["identifiers"]
+        )
+        self.hass.bus.async_fire(
+            EVENT_FAULT,
+            {
+                "device_id": device.id if device else None,
+                "charge_point_id": charger.charge_point_id,
+                "connector_id": fault.connector_id,
+                "state": "raised" if raised else "cleared",
+                "error_code": fault.error_code.value,
+                "vendor_error_code": fault.vendor_error_code,
+                "info": fault.info,
+            },
+        )
+        issue_id = f"fault_{self.entry.entry_id}_{charger.charge_point_id}_{fault.connector_id}"
+        if (pending := self._fault_timers.pop(issue_id, None)) is not None:
+            pending()
+        if not raised:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        LOGGER.warning(
+            "Charger %s connector %s reports %s%s",
+            charger.charge_point_id,
+            fault.connector_id,
+            fault.error_code.value,
+            f" ({fault.vendor_error_code})" if fault.vendor_error_code else "",
+        )
+
+        @callback
+        def still_faulted(_now: object) -> None:
+            self._fault_timers.pop(issue_id, None)
+            if charger.open_faults.get(fault.connector_id) is not fault:
+                return
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=f"fault_{fault.error_code.value}",
+                translation_placeholders={
+                    "charger": charger.charge_point_id,
+                    "connector": str(fault.connector_id),
+                    "vendor_code": fault.vendor_error_code or "-",
+                    "info": fault.info or "-",
+                },
+            )
+
+        # A fault that clears within a minute (a car's glitch) is an event, not a repair.
+        self._fault_timers[issue_id] = async_call_later(
+            self.hass, FAULT_REPAIR_DELAY, still_faulted
         )
 
     @callback

@@ -22,6 +22,7 @@ import voluptuous as vol
 from .const import (
     DOMAIN,
     EVENT_CHARGER_BOOTED,
+    EVENT_FAULT,
     EVENT_FIRMWARE_STATUS,
     EVENT_SESSION_STARTED,
     EVENT_SESSION_STOPPED,
@@ -32,12 +33,16 @@ TRIGGER_TYPES: Final = {
     "session_started": EVENT_SESSION_STARTED,
     "session_stopped": EVENT_SESSION_STOPPED,
 }
-# Only the charger's own device boots, not its connectors' devices.
+# Only the charger's own device boots, updates and reports faults, not its connectors'.
 CHARGER_TRIGGER_TYPES: Final = {
     "booted": EVENT_CHARGER_BOOTED,
     "firmware_status": EVENT_FIRMWARE_STATUS,
+    "fault_raised": EVENT_FAULT,
+    "fault_cleared": EVENT_FAULT,
 }
 ALL_TRIGGER_TYPES: Final = TRIGGER_TYPES | CHARGER_TRIGGER_TYPES
+# Event data a trigger type matches beyond the device (both fault types share one event).
+TRIGGER_DATA: Final = {"fault_raised": {"state": "raised"}, "fault_cleared": {"state": "cleared"}}
 
 TRIGGER_SCHEMA: Final = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {vol.Required(CONF_TYPE): vol.In(ALL_TRIGGER_TYPES)}
@@ -69,7 +74,10 @@ async def async_attach_trigger(
         {
             CONF_PLATFORM: "event",
             event_trigger.CONF_EVENT_TYPE: ALL_TRIGGER_TYPES[config[CONF_TYPE]],
-            CONF_EVENT_DATA: {"device_id": config[CONF_DEVICE_ID]},
+            CONF_EVENT_DATA: {
+                "device_id": config[CONF_DEVICE_ID],
+                **TRIGGER_DATA.get(config[CONF_TYPE], {}),
+            },
         }
     )
     return await event_trigger.async_attach_trigger(

@@ -91,6 +91,7 @@ def _charger(charger: Charger, connected_version: str | None) -> dict[str, Any]:
         "boots": {"count": charger.boot_count, "last_reason": charger.boot_reason},
         "firmware": asdict(charger.firmware),
         "uploads": asdict(charger.logs),
+        "faults": [asdict(fault) for fault in charger.faults],
         "frames": _frames(charger),
     }
 

@@ -182,6 +182,8 @@ def combined_plug_status(plugs: dict[int, ConnectorStatus | None]) -> ConnectorS
     return next((status for status in _PLUG_PRECEDENCE if status in present), None)
 
 
+# Faults a charger's diagnostics show (raised and cleared).
+MAX_KEPT_FAULTS: Final = 50
 # Frames a charger's diagnostics show (both directions).
 MAX_KEPT_FRAMES: Final = 200
 # How many finished transaction ids a charger remembers.
@@ -641,6 +643,22 @@ class ConfigurationValue:
 
 
 @dataclass(slots=True)
+class Fault:
+    """A fault a charger reported on a connector (0: the charger), until it cleared."""
+
+    connector_id: int
+    error_code: ErrorCode
+    vendor_error_code: str | None
+    info: str | None
+    raised_at: datetime
+    cleared_at: datetime | None = None
+
+    def same_as(self, error_code: ErrorCode, vendor_error_code: str | None) -> bool:
+        """Whether a report repeats this fault (rather than naming another)."""
+        return (self.error_code, self.vendor_error_code) == (error_code, vendor_error_code)
+
+
+@dataclass(slots=True)
 class ChargerLimits:
     """The installer's limits of one charger; None: the central system's option applies."""
 
@@ -675,6 +693,9 @@ class Charger:
     # Whether our failsafe profile is on the charger (removed when the option goes back to 0).
     failsafe_installed: bool = False
     limits: ChargerLimits = field(default_factory=ChargerLimits)
+    # Faults raised and cleared, newest last (bounded); the open one of each connector.
+    faults: deque[Fault] = field(default_factory=lambda: deque(maxlen=MAX_KEPT_FAULTS), repr=False)
+    open_faults: dict[int, Fault] = field(default_factory=dict, repr=False)
     # The last frames in both directions (time, "in"/"out", text), for diagnostics.
     frames: deque[tuple[float, str, str]] = field(
         default_factory=lambda: deque(maxlen=MAX_KEPT_FRAMES), repr=False

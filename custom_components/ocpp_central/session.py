@@ -29,6 +29,7 @@ from .model import (
     ConnectorStatus,
     DataTransferRecord,
     ErrorCode,
+    Fault,
     FirmwareStatus,
     Measurand,
     SampledValue,
@@ -442,6 +443,67 @@ class ChargerSession:
         if status is not None and status not in PLUGGED_IN_STATUSES:
             _forget_vehicle_readings(connector)
         self.charger.notify(connector_id)
+        self._track_fault(connector)
+
+    def problem(
+        self,
+        connector_id: int,
+        error_code: ErrorCode,
+        *,
+        active: bool,
+        vendor_error_code: str | None,
+        info: str | None,
+    ) -> None:
+        """A 2.x component reported a problem (NotifyEvent), or that it cleared."""
+        connector = self._reported_connector(connector_id)
+        if active:
+            connector.error_code = error_code
+            connector.vendor_error_code = vendor_error_code
+            connector.info = info
+        elif connector.error_code is error_code:
+            connector.error_code = ErrorCode.NO_ERROR
+            connector.vendor_error_code = None
+            connector.info = None
+        else:
+            return
+        self.charger.notify(connector_id)
+        self._track_fault(connector)
+
+    def _track_fault(self, connector: Connector) -> None:
+        """Open, replace or clear the connector's fault from what it now reports."""
+        charger = self.charger
+        code = connector.error_code
+        active = connector.status is ConnectorStatus.FAULTED or code not in (
+            None,
+            ErrorCode.NO_ERROR,
+        )
+        current = charger.open_faults.get(connector.connector_id)
+        if active:
+            code = ErrorCode.OTHER_ERROR if code in (None, ErrorCode.NO_ERROR) else code
+            assert code is not None
+            if current is not None and current.same_as(code, connector.vendor_error_code):
+                return
+            if current is not None:
+                self._clear_fault(current)
+            fault = Fault(
+                connector.connector_id,
+                code,
+                connector.vendor_error_code,
+                connector.info,
+                dt_util.utcnow(),
+            )
+            charger.open_faults[connector.connector_id] = fault
+            charger.faults.append(fault)
+            if self.accepted:
+                self.central.fault_changed(charger, fault)
+        elif current is not None:
+            self._clear_fault(current)
+
+    def _clear_fault(self, fault: Fault) -> None:
+        fault.cleared_at = dt_util.utcnow()
+        self.charger.open_faults.pop(fault.connector_id, None)
+        if self.accepted:
+            self.central.fault_changed(self.charger, fault)
 
     def authorize(self, id_tag: str) -> AuthorizationStatus:
         """Accepted chargers may charge with any tag (tag management comes later)."""

@@ -207,6 +207,17 @@ class ChargerEvents(Protocol):
     def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> bool:
         """A vendor message; return whether we know the vendor."""
 
+    def problem(
+        self,
+        connector_id: int,
+        error_code: ErrorCode,
+        *,
+        active: bool,
+        vendor_error_code: str | None,
+        info: str | None,
+    ) -> None:
+        """A 2.x component reports a problem on an EVSE (0: the station), or its end."""
+
     def firmware_status(self, status: str) -> None:
         """A step of a firmware update (FirmwareStatusNotification, also 1.6 signed)."""
 

@@ -149,6 +149,22 @@ def _register_wh(samples: list[SampledValue]) -> float | None:
     return readings[-1] if readings else None
 
 
+# NotifyEvent variables that report a component's problem (2.0.1 standardized variables).
+_PROBLEM_VARIABLES: Final = frozenset({"Problem", "Tripped"})
+# The error code shown for a problem of a standardized component; others are "other error".
+_PROBLEM_CODES: Final = {
+    "ConnectorPlugRetentionLock": ErrorCode.CONNECTOR_LOCK_FAILURE,
+    "RCD": ErrorCode.GROUND_FAILURE,
+    "OverCurrentProtection": ErrorCode.OVER_CURRENT_FAILURE,
+    "TempSensor": ErrorCode.HIGH_TEMPERATURE,
+    "PowerContactor": ErrorCode.POWER_SWITCH_FAILURE,
+    "FiscalMetering": ErrorCode.POWER_METER_FAILURE,
+    "TokenReader": ErrorCode.READER_FAILURE,
+    "ControllerHF": ErrorCode.INTERNAL_ERROR,
+    "ChargingStation": ErrorCode.INTERNAL_ERROR,
+}
+
+
 class V2Adapter(V2Commands, CallerMixin, RobustRouting):
     """Handlers and commands shared by the 2.0.1 and 2.1 adapters."""
 
@@ -316,6 +332,17 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
             if variable.get("name") == "AvailabilityState":
                 status = _CONNECTOR_STATUS.get(value)
                 self._report_status(evse_id, status, parse_timestamp(event.get("timestamp")))
+            elif variable.get("name") in _PROBLEM_VARIABLES:
+                # A component's problem (2.0.1 part 2, appendix 3): raised with "true" (or an
+                # alert that is not cleared), cleared with "false" or `cleared`.
+                active = value.lower() not in ("false", "0", "") and not event.get("cleared")
+                self._events.problem(
+                    evse_id,
+                    _PROBLEM_CODES.get(str(component.get("name", "")), ErrorCode.OTHER_ERROR),
+                    active=active,
+                    vendor_error_code=event.get("tech_code"),
+                    info=event.get("tech_info"),
+                )
             LOGGER.debug(
                 "Charger %s event %s = %s", self.id, variable_key(component, variable), value
             )
