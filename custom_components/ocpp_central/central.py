@@ -594,6 +594,35 @@ class CentralSystem:
         )
 
     @callback
+    def reboot_required(self, charger: Charger, key: str) -> None:
+        """Offer the owner a restart for settings that wait for one (a fixable repair)."""
+        charger.reboot_required_keys.add(key)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._reboot_issue_id(charger),
+            is_fixable=True,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="reboot_required",
+            translation_placeholders={
+                "charger": charger.charge_point_id,
+                "keys": ", ".join(sorted(charger.reboot_required_keys)),
+            },
+            data={"entry_id": self.entry.entry_id, "charge_point_id": charger.charge_point_id},
+        )
+
+    @callback
+    def reboot_done(self, charger: Charger) -> None:
+        """The charger restarted: nothing waits for a restart any more."""
+        if charger.reboot_required_keys:
+            charger.reboot_required_keys.clear()
+            ir.async_delete_issue(self.hass, DOMAIN, self._reboot_issue_id(charger))
+
+    def _reboot_issue_id(self, charger: Charger) -> str:
+        return f"reboot_required_{self.entry.entry_id}_{charger.charge_point_id}"
+
+    @callback
     def fire_security_event(self, charger: Charger, kind: str, tech_info: str | None) -> None:
         """Fire security event for automations."""
         device = dr.async_get(self.hass).async_get_device(

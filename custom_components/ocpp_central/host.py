@@ -153,6 +153,12 @@ class SessionHost(ControlHost, Protocol):
     def fault_changed(self, charger: Charger, fault: Fault) -> None:
         """A fault was raised or cleared (`fault.cleared_at`)."""
 
+    def reboot_required(self, charger: Charger, key: str) -> None:
+        """A setting applies only after the charger restarts."""
+
+    def reboot_done(self, charger: Charger) -> None:
+        """The charger restarted: settings that waited for it apply now."""
+
     @property
     def maintenance(self) -> MaintenanceHandler:
         """Firmware updates and log uploads."""

@@ -696,6 +696,9 @@ class Charger:
     # Faults raised and cleared, newest last (bounded); the open one of each connector.
     faults: deque[Fault] = field(default_factory=lambda: deque(maxlen=MAX_KEPT_FAULTS), repr=False)
     open_faults: dict[int, Fault] = field(default_factory=dict, repr=False)
+    # Settings the charger took but applies only after a restart (not stored: a restart of
+    # Home Assistant does not tell whether the charger restarted meanwhile).
+    reboot_required_keys: set[str] = field(default_factory=set, repr=False)
     # The last frames in both directions (time, "in"/"out", text), for diagnostics.
     frames: deque[tuple[float, str, str]] = field(
         default_factory=lambda: deque(maxlen=MAX_KEPT_FRAMES), repr=False

@@ -336,6 +336,8 @@ async def _set_configuration(call: ServiceCall, target: Target) -> ServiceRespon
             results = await target.commands.set_variables({key: call.data[ATTR_VALUE]})
             status = results[0].status if results else CommandStatus.REJECTED
             _check(status, {CommandStatus.ACCEPTED, CommandStatus.REBOOT_REQUIRED})
+        if status is CommandStatus.REBOOT_REQUIRED:
+            target.central.reboot_required(target.charger, key)
     except ValueError as err:
         # 2.x variables are named "Component.Variable".
         raise validation_error("invalid_variable_key", key=key) from err

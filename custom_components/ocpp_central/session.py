@@ -298,6 +298,7 @@ class ChargerSession:
             if self.accepted:
                 charger.boot_count += 1
                 self.central.maintenance.booted(charger)
+                self.central.reboot_done(charger)
                 self.central.fire_boot_event(charger)
                 self.central.store.schedule_save()
         self.charger.notify()
@@ -691,6 +692,11 @@ class ChargerSession:
             self.central.store.schedule_save()
         if new_kind:
             self.central.structure_changed(self.charger)
+
+    def reboot_required(self, key: str) -> None:
+        """A setting waits for a restart: the owner is offered one (a fixable repair)."""
+        if self.accepted:
+            self.central.reboot_required(self.charger, key)
 
     def firmware_status(self, status: str) -> None:
         """A step of a firmware update: shown on the update entity, an event, maybe a repair."""

@@ -218,6 +218,9 @@ class ChargerEvents(Protocol):
     ) -> None:
         """A 2.x component reports a problem on an EVSE (0: the station), or its end."""
 
+    def reboot_required(self, key: str) -> None:
+        """A setting was taken but applies only after the charger restarts."""
+
     def firmware_status(self, status: str) -> None:
         """A step of a firmware update (FirmwareStatusNotification, also 1.6 signed)."""
 

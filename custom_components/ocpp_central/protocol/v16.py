@@ -340,7 +340,9 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
             ):
                 continue
             status = await self.change_configuration(key, value)
-            if status is not CommandStatus.ACCEPTED:
+            if status is CommandStatus.REBOOT_REQUIRED:
+                self._events.reboot_required(key)
+            elif status is not CommandStatus.ACCEPTED:
                 # Chargers refuse keys they manage themselves; that is theirs to decide, and
                 # retrying or rebooting would only annoy them.
                 LOGGER.info("Charger %s answered %s to %s=%s", self.id, status, key, value)

@@ -509,7 +509,9 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         if not changes:
             return
         for result in await self.set_variables(changes):
-            if result.status is not CommandStatus.ACCEPTED:
+            if result.status is CommandStatus.REBOOT_REQUIRED:
+                self._events.reboot_required(result.key)
+            elif result.status is not CommandStatus.ACCEPTED:
                 # The charger decides what it lets us change; no retries, no reboots.
                 LOGGER.info("Charger %s answered %s to %s", self.id, result.status, result.key)
 
