@@ -672,3 +672,33 @@ async def test_session_on_second_evse_survives_restart(
     assert session.energy_wh == 800.0
     assert charger.connector(1).transaction is None
     await station.ws.close()
+
+
+@pytest.mark.parametrize("ocpp_version", ["2.0.1"])
+async def test_get_configuration_names_evse_variables_and_their_access(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """An EVSE's variable is asked for on that EVSE; read-only ones are reported so."""
+    from homeassistant.helpers import device_registry as dr
+
+    from custom_components.ocpp_central.const import DOMAIN as OCPP_DOMAIN
+
+    from .helpers import smart_charger
+
+    await smart_charger(hass, central, make_simulator)
+    device = dr.async_get(hass).async_get_device({(OCPP_DOMAIN, "CP1")})
+    assert device is not None
+    response = await hass.services.async_call(
+        OCPP_DOMAIN,
+        "get_configuration",
+        {
+            "device_id": device.id,
+            "keys": ["EVSE[1].AvailabilityState", "SampledDataCtrlr.TxUpdatedInterval"],
+        },
+        blocking=True,
+        return_response=True,
+    )
+    configuration = response["configuration"]
+    assert configuration["EVSE[1].AvailabilityState"]["readonly"] is True
+    assert configuration["SampledDataCtrlr.TxUpdatedInterval"]["readonly"] is False
+    assert response["unknown"] == []

@@ -43,7 +43,7 @@ from .base import (
 from .calls import CallerMixin
 from .profiles import iso_now
 from .rpc import ERROR_CODES_21, ERROR_CODES_201, RobustRouting
-from .v2_commands import V2Commands
+from .v2_commands import V2Commands, parse_variable_key
 from .v2_report import Inventory, ReportCollector, variable_key
 
 OCPP_201: Final = "2.0.1"
@@ -186,6 +186,8 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         self.log_throttle = events.log_throttle
         self._request_ids = itertools.count(1)
         self._reports: dict[int, ReportCollector] = {}
+        # Whether each variable is read-only, as the last base report said.
+        self._mutability: dict[str, bool] = {}
 
     # --- charger -> central system -------------------------------------------------------
 
@@ -413,15 +415,19 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
             return ConfigurationReport(values=dict(inventory.values), unknown=())
         request = []
         for key in keys:
-            component, _, variable = key.partition(".")
-            request.append({"component": {"name": component}, "variable": {"name": variable}})
+            # "Component[evse].Variable[instance]": the EVSE and instance are part of the name.
+            component, variable = parse_variable_key(key)
+            request.append({"component": component, "variable": variable})
         result = await self.request(self._call.GetVariables(get_variable_data=request))
         values: dict[str, ConfigurationValue] = {}
         unknown: list[str] = []
         for item in result.get_variable_result:
             key = variable_key(item["component"], item["variable"])
             if item["attribute_status"] == "Accepted":
-                values[key] = ConfigurationValue(item.get("attribute_value"), readonly=False)
+                # GetVariables does not say whether a variable is writable; the base report
+                # (mutability) does, when the charger sent one.
+                readonly = self._mutability.get(key, False)
+                values[key] = ConfigurationValue(item.get("attribute_value"), readonly=readonly)
             else:
                 unknown.append(key)
         return ConfigurationReport(values=values, unknown=tuple(unknown))
@@ -472,6 +478,7 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         inventory = collector.inventory
         if not complete:
             await self._read_capabilities(inventory)
+        self._mutability.update({key: value.readonly for key, value in inventory.values.items()})
         return inventory
 
     async def _read_capabilities(self, inventory: Inventory) -> None:
