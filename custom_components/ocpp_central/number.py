@@ -13,12 +13,25 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfPower
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfPower,
+    UnitOfTime,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import OcppConfigEntry
 from .central import CentralSystem
+from .charger_config import (
+    CONNECTION_TIMEOUT,
+    LIGHT_INTENSITY,
+    WellKnownSetting,
+    as_number,
+    async_write,
+)
 from .control import (
     MIN_CURRENT,
     failsafe_current_for,
@@ -30,7 +43,7 @@ from .control import (
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
 from .errors import translated_errors
 from .model import Charger
-from .protocol.base import ChargerSettings
+from .protocol.base import ChargerSettings, CommandStatus
 from .solar import ChargingMode
 
 # The highest current a charger's own limits may be set to (A per phase; 63 A is the largest
@@ -128,6 +141,9 @@ async def async_setup_entry(
     async_setup_dynamic_entities(hass, entry, NUMBERS, OcppCurrentLimit, async_add_entities)
     async_setup_dynamic_entities(hass, entry, (POWER_LIMIT,), OcppPowerLimit, async_add_entities)
     async_setup_dynamic_entities(hass, entry, CHARGER_LIMITS, OcppChargerLimit, async_add_entities)
+    async_setup_dynamic_entities(
+        hass, entry, SETTING_NUMBERS, OcppSettingNumber, async_add_entities
+    )
 
 
 class OcppCurrentLimit(OcppEntity, NumberEntity):
@@ -219,3 +235,72 @@ class OcppChargerLimit(OcppEntity, NumberEntity):
     @override
     async def async_set_native_value(self, value: float) -> None:
         self.entity_description.set_fn(self.central, self.charger, value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppSettingNumberDescription(OcppNumberEntityDescription):
+    """A numeric well-known setting of the charger (see `charger_config`)."""
+
+    setting: WellKnownSetting
+
+
+def _setting_number(
+    key: str,
+    setting: WellKnownSetting,
+    unit: str,
+    minimum: float,
+    maximum: float,
+    device_class: NumberDeviceClass | None = None,
+) -> OcppSettingNumberDescription:
+    return OcppSettingNumberDescription(
+        key=key,
+        translation_key=key,
+        charger_wide=True,
+        entity_category=EntityCategory.CONFIG,
+        device_class=device_class,
+        native_unit_of_measurement=unit,
+        native_min_value=minimum,
+        native_max_value=maximum,
+        native_step=1,
+        mode=NumberMode.BOX,
+        setting=setting,
+        charger_exists_fn=lambda charger: setting.key_for(charger) is not None,
+    )
+
+
+SETTING_NUMBERS: tuple[OcppSettingNumberDescription, ...] = (
+    _setting_number(
+        "connection_timeout",
+        CONNECTION_TIMEOUT,
+        UnitOfTime.SECONDS,
+        10,
+        600,
+        NumberDeviceClass.DURATION,
+    ),
+    _setting_number("light_intensity", LIGHT_INTENSITY, PERCENTAGE, 0, 100),
+)
+
+
+class OcppSettingNumber(OcppEntity, NumberEntity):
+    """A numeric setting stored on the charger (what it reported, or last took)."""
+
+    entity_description: OcppSettingNumberDescription
+
+    @property
+    @override
+    def native_value(self) -> float | None:
+        return as_number(self.entity_description.setting.value(self.charger))
+
+    @override
+    def state_fingerprint(self) -> Any:
+        return (self.available, self.native_value)
+
+    @override
+    async def async_set_native_value(self, value: float) -> None:
+        setting = self.entity_description.setting
+        with translated_errors(self.entity_description.key):
+            session = self.central.accepted_session(self.charger.charge_point_id)
+            status = await async_write(session, setting, str(int(value)))
+        if status is CommandStatus.REBOOT_REQUIRED:
+            key = setting.key_for(self.charger) or setting.v16_key
+            self.central.reboot_required(self.charger, key)

@@ -15,6 +15,14 @@ from homeassistant.util import dt as dt_util
 
 from . import OcppConfigEntry
 from .central import CentralSystem
+from .charger_config import (
+    LOCAL_AUTHORIZE_OFFLINE,
+    LOCAL_PRE_AUTHORIZE,
+    STOP_ON_EV_DISCONNECT,
+    WellKnownSetting,
+    as_bool,
+    async_write,
+)
 from .const import DOMAIN
 from .control import supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
@@ -102,6 +110,28 @@ def _available(charger: Charger, connector: Connector) -> bool | None:
     return status is not ConnectorStatus.UNAVAILABLE
 
 
+def _setting_switch(key: str, setting: WellKnownSetting) -> OcppSwitchEntityDescription:
+    """A switch for a well-known boolean setting of the charger (see `charger_config`)."""
+
+    async def turn(
+        central: CentralSystem, session: ChargerSession, _connector_id: int, on: bool
+    ) -> None:
+        status = await async_write(session, setting, "true" if on else "false")
+        if status is CommandStatus.REBOOT_REQUIRED:
+            key = setting.key_for(session.charger) or setting.v16_key
+            central.reboot_required(session.charger, key)
+
+    return OcppSwitchEntityDescription(
+        key=key,
+        translation_key=key,
+        charger_wide=True,
+        entity_category=EntityCategory.CONFIG,
+        charger_exists_fn=lambda charger: setting.key_for(charger) is not None,
+        is_on_fn=lambda charger, _connector: as_bool(setting.value(charger)),
+        turn_fn=turn,
+    )
+
+
 SWITCHES: tuple[OcppSwitchEntityDescription, ...] = (
     OcppSwitchEntityDescription(
         key="charging",
@@ -125,6 +155,9 @@ SWITCHES: tuple[OcppSwitchEntityDescription, ...] = (
         is_on_fn=_available,
         turn_fn=_turn_availability,
     ),
+    _setting_switch("local_authorize_offline", LOCAL_AUTHORIZE_OFFLINE),
+    _setting_switch("local_pre_authorize", LOCAL_PRE_AUTHORIZE),
+    _setting_switch("stop_on_ev_disconnect", STOP_ON_EV_DISCONNECT),
 )
 
 
