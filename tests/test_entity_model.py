@@ -260,3 +260,27 @@ async def test_offered_current_of_a_per_phase_charger(
     await wait_until(
         hass, lambda: state(hass, "sensor", "CP1_1_active_current_limit").state != "unknown"
     )
+
+
+async def test_further_measurands_become_sensors(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """Frequency, power factor, offered power, exported energy and fan speed, when sent."""
+    sim = await smart_charger(hass, central, make_simulator)
+    await sim.meter_values(
+        1,
+        [
+            {"value": "49.98", "measurand": "Frequency", "unit": "Hertz"},
+            {"value": "0.97", "measurand": "Power.Factor"},
+            {"value": "3.68", "measurand": "Power.Offered", "unit": "kW", "phase": "L1"},
+            {"value": "3.68", "measurand": "Power.Offered", "unit": "kW", "phase": "L2"},
+            {"value": "12.5", "measurand": "Energy.Active.Export.Register", "unit": "kWh"},
+            {"value": "1800", "measurand": "RPM"},
+        ],
+    )
+    await hass.async_block_till_done()
+    assert float(state(hass, "sensor", "CP1_1_frequency").state) == 49.98
+    assert float(state(hass, "sensor", "CP1_1_power_factor").state) == 0.97
+    assert float(state(hass, "sensor", "CP1_1_power_offered").state) == 7360
+    assert float(state(hass, "sensor", "CP1_1_energy_export").state) == 12.5
+    assert float(state(hass, "sensor", "CP1_1_fan_speed").state) == 1800

@@ -15,10 +15,12 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import (
     PERCENTAGE,
+    REVOLUTIONS_PER_MINUTE,
     EntityCategory,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
     UnitOfEnergy,
+    UnitOfFrequency,
     UnitOfPower,
     UnitOfTemperature,
     UnitOfTime,
@@ -81,6 +83,18 @@ def _offered_current(connector: Connector) -> float | None:
         # Chargers that report per phase only offer the same on each phase in use.
         value = max(phases.values())
     return None if value is None else round(value, 1)
+
+
+def _total_or_phases(connector: Connector, measurand: Measurand) -> float | None:
+    """A measurand's total, else the sum of its phases (chargers that report per phase)."""
+    value = connector.reading(measurand)
+    if value is None and (phases := connector.phase_values(measurand)):
+        value = sum(phases.values())
+    return None if value is None else round(value, 1)
+
+
+def _kwh(wh: float | None) -> float | None:
+    return None if wh is None else round(wh / 1000.0, 3)
 
 
 def _energy_kwh(_charger: Charger, connector: Connector) -> float | None:
@@ -354,6 +368,55 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         suggested_display_precision=1,
         exists_fn=_measured(Measurand.TEMPERATURE),
         value_fn=_rounded(Measurand.TEMPERATURE),
+    ),
+    # Further measurands, created when the charger reports them.
+    OcppSensorEntityDescription(
+        key="frequency",
+        device_class=SensorDeviceClass.FREQUENCY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfFrequency.HERTZ,
+        suggested_display_precision=2,
+        exists_fn=_measured(Measurand.FREQUENCY),
+        value_fn=_rounded(Measurand.FREQUENCY, None, 2),
+    ),
+    OcppSensorEntityDescription(
+        key="power_factor",
+        device_class=SensorDeviceClass.POWER_FACTOR,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        exists_fn=_measured(Measurand.POWER_FACTOR),
+        value_fn=_rounded(Measurand.POWER_FACTOR, None, 3),
+    ),
+    OcppSensorEntityDescription(
+        key="power_offered",
+        translation_key="power_offered",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        exists_fn=_measured(Measurand.POWER_OFFERED),
+        value_fn=lambda _charger, connector: _total_or_phases(connector, Measurand.POWER_OFFERED),
+    ),
+    OcppSensorEntityDescription(
+        key="energy_export",
+        translation_key="energy_export",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        exists_fn=_measured(Measurand.ENERGY_ACTIVE_EXPORT_REGISTER),
+        value_fn=lambda _charger, connector: _kwh(
+            connector.reading(Measurand.ENERGY_ACTIVE_EXPORT_REGISTER)
+        ),
+    ),
+    OcppSensorEntityDescription(
+        key="fan_speed",
+        translation_key="fan_speed",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=REVOLUTIONS_PER_MINUTE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=_measured(Measurand.RPM),
+        value_fn=_rounded(Measurand.RPM, None, 0),
     ),
     OcppSensorEntityDescription(
         key="soc",
