@@ -50,3 +50,30 @@ async def smart_charger(
     await wait_until(hass, lambda: "SmartCharging" in charger.feature_profiles)
     await hass.async_block_till_done()
     return sim
+
+
+async def device_trigger_automations(hass: HomeAssistant, device_id: str, kinds: list[str]) -> None:
+    """One automation per device trigger type of OCPP Central, firing `test_<type>`."""
+    from homeassistant.components import automation
+    from homeassistant.setup import async_setup_component
+
+    from custom_components.ocpp_central.const import DOMAIN
+
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: [
+                {
+                    "trigger": {
+                        "platform": "device",
+                        "domain": DOMAIN,
+                        "device_id": device_id,
+                        "type": kind,
+                    },
+                    "action": {"event": f"test_{kind}"},
+                }
+                for kind in kinds
+            ]
+        },
+    )

@@ -25,7 +25,7 @@ from simulator import ChargerSimulator
 from simulator.habits import Habit
 
 from .conftest import ALL_VERSIONS
-from .helpers import entity_id, smart_charger, state, wait_until
+from .helpers import device_trigger_automations, entity_id, smart_charger, state, wait_until
 
 # A charger that forgets its profiles when it reboots, and really reboots on Reset.
 FORGETFUL = frozenset({Habit.RESET_REBOOTS, Habit.FORGETS_PROFILES_ON_REBOOT})
@@ -238,13 +238,11 @@ async def test_session_events_and_device_triggers(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
 ) -> None:
     """Session start and end fire events with who, how much and why; device triggers too."""
-    from homeassistant.components import automation
     from homeassistant.components.device_automation import (
         DeviceAutomationType,
         async_get_device_automations,
     )
     from homeassistant.helpers import device_registry as dr
-    from homeassistant.setup import async_setup_component
     from pytest_homeassistant_custom_component.common import async_capture_events
 
     sim = await _smart(hass, central, make_simulator)
@@ -260,24 +258,7 @@ async def test_session_events_and_device_triggers(
         "fault_raised",
         "fault_cleared",
     }
-    assert await async_setup_component(
-        hass,
-        automation.DOMAIN,
-        {
-            automation.DOMAIN: [
-                {
-                    "trigger": {
-                        "platform": "device",
-                        "domain": DOMAIN,
-                        "device_id": device.id,
-                        "type": kind,
-                    },
-                    "action": {"event": f"test_{kind}"},
-                }
-                for kind in ("session_started", "session_stopped")
-            ]
-        },
-    )
+    await device_trigger_automations(hass, device.id, ["session_started", "session_stopped"])
     started = async_capture_events(hass, "ocpp_central_session_started")
     stopped = async_capture_events(hass, "ocpp_central_session_stopped")
     fired = async_capture_events(hass, "test_session_stopped")

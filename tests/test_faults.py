@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.ocpp_central import central as central_module
 from custom_components.ocpp_central.const import DOMAIN, EVENT_FAULT
 
-from .helpers import smart_charger, state
+from .helpers import device_trigger_automations, smart_charger, state
 
 
 @pytest.fixture(autouse=True)
@@ -117,31 +117,12 @@ async def test_fault_device_triggers(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
 ) -> None:
     """ "Fault raised" and "Fault cleared" automations fire once each, for their own state."""
-    from homeassistant.components import automation
     from homeassistant.helpers import device_registry as dr
-    from homeassistant.setup import async_setup_component
 
     sim = await smart_charger(hass, central, make_simulator)
     device = dr.async_get(hass).async_get_device({(DOMAIN, "CP1")})
     assert device is not None
-    assert await async_setup_component(
-        hass,
-        automation.DOMAIN,
-        {
-            automation.DOMAIN: [
-                {
-                    "trigger": {
-                        "platform": "device",
-                        "domain": DOMAIN,
-                        "device_id": device.id,
-                        "type": kind,
-                    },
-                    "action": {"event": f"test_{kind}"},
-                }
-                for kind in ("fault_raised", "fault_cleared")
-            ]
-        },
-    )
+    await device_trigger_automations(hass, device.id, ["fault_raised", "fault_cleared"])
     raised = async_capture_events(hass, "test_fault_raised")
     cleared = async_capture_events(hass, "test_fault_cleared")
     await sim.status(1, "Available", error_code="HighTemperature")

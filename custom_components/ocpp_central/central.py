@@ -56,7 +56,7 @@ from .const import (
     OCPP_VERSION_AUTO,
 )
 from .control import ConnectorControl
-from .devices import charger_device_info, connector_device_info
+from .devices import charger_device_info, connector_device_info, fire_charger_event
 from .errors import ChargerNotConnectedError
 from .host import ChargerConnection
 from .log_throttle import LogThrottle
@@ -521,14 +521,11 @@ class CentralSystem:
     @callback
     def fire_boot_event(self, charger: Charger) -> None:
         """Fire charger booted for automations (and the device trigger)."""
-        device = dr.async_get(self.hass).async_get_device(
-            identifiers=charger_device_info(charger)["identifiers"]
-        )
-        self.hass.bus.async_fire(
+        fire_charger_event(
+            self.hass,
+            charger,
             EVENT_CHARGER_BOOTED,
             {
-                "device_id": device.id if device else None,
-                "charge_point_id": charger.charge_point_id,
                 "reason": charger.boot_reason,
                 "boot_count": charger.boot_count,
                 "firmware_version": charger.info.firmware_version,
@@ -539,14 +536,11 @@ class CentralSystem:
     def fault_changed(self, charger: Charger, fault: Fault) -> None:
         """Fire the fault event; a fault that lasts gets a repair issue, cleared with it."""
         raised = fault.cleared_at is None
-        device = dr.async_get(self.hass).async_get_device(
-            identifiers=charger_device_info(charger)["identifiers"]
-        )
-        self.hass.bus.async_fire(
+        fire_charger_event(
+            self.hass,
+            charger,
             EVENT_FAULT,
             {
-                "device_id": device.id if device else None,
-                "charge_point_id": charger.charge_point_id,
                 "connector_id": fault.connector_id,
                 "state": "raised" if raised else "cleared",
                 "error_code": fault.error_code.value,
@@ -625,17 +619,8 @@ class CentralSystem:
     @callback
     def fire_security_event(self, charger: Charger, kind: str, tech_info: str | None) -> None:
         """Fire security event for automations."""
-        device = dr.async_get(self.hass).async_get_device(
-            identifiers=charger_device_info(charger)["identifiers"]
-        )
-        self.hass.bus.async_fire(
-            EVENT_SECURITY_EVENT,
-            {
-                "device_id": device.id if device else None,
-                "charge_point_id": charger.charge_point_id,
-                "type": kind,
-                "tech_info": tech_info,
-            },
+        fire_charger_event(
+            self.hass, charger, EVENT_SECURITY_EVENT, {"type": kind, "tech_info": tech_info}
         )
 
     @callback

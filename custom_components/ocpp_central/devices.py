@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 
 from .const import DOMAIN
@@ -37,4 +41,22 @@ def connector_device_info(charger: Charger, connector_id: int) -> DeviceInfo:
             "connector": str(connector_id),
         },
         via_device=(DOMAIN, charger.charge_point_id),
+    )
+
+
+@callback
+def fire_charger_event(
+    hass: HomeAssistant, charger: Charger, event_type: str, data: dict[str, Any]
+) -> None:
+    """Fire an event about a charger: its device (for device triggers), its id, the data."""
+    device = dr.async_get(hass).async_get_device(
+        identifiers=charger_device_info(charger)["identifiers"]
+    )
+    hass.bus.async_fire(
+        event_type,
+        {
+            "device_id": device.id if device else None,
+            "charge_point_id": charger.charge_point_id,
+            **data,
+        },
     )

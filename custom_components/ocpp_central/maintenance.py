@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 import time
-from typing import Any, Final
+from typing import Final
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util import dt as dt_util
 
@@ -29,7 +29,7 @@ from .const import (
     EVENT_LOG_RECEIVED,
     LOGGER,
 )
-from .devices import charger_device_info
+from .devices import fire_charger_event
 from .errors import ChargerRejectedError
 from .host import ControlHost
 from .model import Charger, FirmwareStatus, OfferedFirmware, UploadStatus
@@ -159,7 +159,8 @@ class Maintenance:
         firmware.status = status
         firmware.changed_at = dt_util.utcnow()
         charger.notify(0)
-        self._fire(
+        fire_charger_event(
+            self._hass,
             charger,
             EVENT_FIRMWARE_STATUS,
             {"status": status.value, "version": firmware.installing_version},
@@ -252,7 +253,8 @@ class Maintenance:
             received.size,
             received.path.parent,
         )
-        self._fire(
+        fire_charger_event(
+            self._hass,
             charger,
             EVENT_LOG_RECEIVED,
             {"file": str(received.path), "name": received.name, "size": received.size},
@@ -263,17 +265,4 @@ class Maintenance:
             "Charger %s: upload refused (%s); raise the upload size limit in the options",
             charger.charge_point_id,
             reason,
-        )
-
-    def _fire(self, charger: Charger, event: str, data: dict[str, Any]) -> None:
-        device = dr.async_get(self._hass).async_get_device(
-            identifiers=charger_device_info(charger)["identifiers"]
-        )
-        self._hass.bus.async_fire(
-            event,
-            {
-                "device_id": device.id if device else None,
-                "charge_point_id": charger.charge_point_id,
-                **data,
-            },
         )
