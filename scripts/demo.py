@@ -561,10 +561,17 @@ def set_up_integration(api: Api, ocpp_port: int, meter_interval: int) -> None:
         "POST", "/api/config/config_entries/options/flow", json_body={"handler": entry_id}
     )
     current = _schema_values(result.get("data_schema") or [], {})
-    if current.get("metering", {}).get("meter_interval") == meter_interval:
+    if (
+        current.get("metering", {}).get("meter_interval") == meter_interval
+        and current.get("connection", {}).get("transfer_url") == api.base
+    ):
         api.call("DELETE", f"/api/config/config_entries/options/flow/{result['flow_id']}")
     else:
-        overrides = {"metering": {"meter_interval": meter_interval}}
+        overrides = {
+            "metering": {"meter_interval": meter_interval},
+            # The simulator fetches firmware and uploads diagnostics here.
+            "connection": {"transfer_url": api.base},
+        }
         run_flow(api, "/api/config/config_entries/options/flow", result, overrides)
         log(f"integration: meter readings every {meter_interval} s")
 
@@ -584,6 +591,40 @@ def set_up_integration(api: Api, ocpp_port: int, meter_interval: int) -> None:
         )
     else:
         log("integration: loaded")
+
+
+# A firmware file the demo offers to its charger, so the Firmware update entity can be tried.
+DEMO_FIRMWARE_VERSION = "1.1.0"
+
+
+def offer_demo_firmware(api: Api, charger_id: str) -> None:
+    """Offer the simulator a newer firmware (once the charger is a device)."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from simulator.maintenance import firmware_image  # noqa: PLC0415
+
+    folder = CONFIG_DIR / "firmware"
+    folder.mkdir(exist_ok=True)
+    name = f"{charger_id.lower()}-{DEMO_FIRMWARE_VERSION}.bin"
+    (folder / name).write_bytes(firmware_image(DEMO_FIRMWARE_VERSION))
+    devices = ws_call(api, {"type": "config/device_registry/list"})
+    device = next((d for d in devices if [DOMAIN, charger_id] in d.get("identifiers", [])), None)
+    if device is None:
+        return
+    status, body = api.request(
+        "POST",
+        f"/api/services/{DOMAIN}/offer_firmware",
+        json_body={
+            "device_id": device["id"],
+            "version": DEMO_FIRMWARE_VERSION,
+            "file": f"firmware/{name}",
+            "release_notes": "Demo firmware: install it from the Firmware entity to watch an update.",
+        },
+    )
+    if status == 200:
+        log(f"firmware {DEMO_FIRMWARE_VERSION} offered to {charger_id!r} (Firmware entity)")
+    else:
+        log(f"WARNING: offering the demo firmware failed (HTTP {status}: {body})")
 
 
 def discovery_cards(api: Api) -> list[dict[str, Any]]:
@@ -608,6 +649,7 @@ def accept_charger(api: Api, charger_id: str, *, accept: bool, timeout: float = 
             for state in states
         ):
             log(f"charger {charger_id!r}: accepted on an earlier run, connected")
+            offer_demo_firmware(api, charger_id)
             return
         card = next(
             (
@@ -634,6 +676,8 @@ def accept_charger(api: Api, charger_id: str, *, accept: bool, timeout: float = 
                 json_body={},
             )
             log(f"charger {charger_id!r}: discovery card accepted (--accept)")
+            time.sleep(3)  # the device is created as the charger boots again
+            offer_demo_firmware(api, charger_id)
             return
         time.sleep(1)
     log(f"WARNING: no discovery card for {charger_id!r} within {timeout:.0f} s")
