@@ -398,7 +398,7 @@ async def test_standalone_meter_values_and_events(
                 "timestamp": "2026-06-01T10:00:00Z",
                 "techInfo": "cold start",
             },
-            "Charger ST4 security event StartupOfTheDevice: cold start",
+            "Charger ST4: security event StartupOfTheDevice (cold start)",
             logging.INFO,
         ),
         (

@@ -554,12 +554,13 @@ class CentralSystem:
         if not raised:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
-        LOGGER.warning(
-            "Charger %s connector %s reports %s%s",
-            charger.charge_point_id,
-            fault.connector_id,
-            fault.error_code.value,
-            f" ({fault.vendor_error_code})" if fault.vendor_error_code else "",
+        # Throttled: a broken charger may raise faults by the second.
+        self.log_throttle.report(
+            logging.WARNING,
+            f"Charger {charger.charge_point_id}",
+            "reports a fault",
+            f"connector {fault.connector_id}: {fault.error_code.value}"
+            + (f" ({fault.vendor_error_code})" if fault.vendor_error_code else ""),
         )
 
         @callback

@@ -10,6 +10,7 @@ under the config directory and is announced with an event.
 from __future__ import annotations
 
 from datetime import datetime
+import logging
 from pathlib import Path
 import time
 from typing import Final
@@ -165,9 +166,15 @@ class Maintenance:
             EVENT_FIRMWARE_STATUS,
             {"status": status.value, "version": firmware.installing_version},
         )
-        if status.failed:
-            LOGGER.warning(
-                "Charger %s: firmware update failed (%s)", charger.charge_point_id, status
+        if status.failed and firmware.installing_version is None:
+            # Not an update of ours (the charger's own attempt): shown, nothing to repair.
+            LOGGER.debug("Charger %s firmware status %s", charger.charge_point_id, status)
+        elif status.failed:
+            self._host.log_throttle.report(
+                logging.WARNING,
+                f"Charger {charger.charge_point_id}",
+                "firmware update failed",
+                status.value,
             )
             ir.async_create_issue(
                 self._hass,
@@ -238,7 +245,12 @@ class Maintenance:
         charger.logs.changed_at = dt_util.utcnow()
         charger.notify(0)
         if status not in (UploadStatus.UPLOADING, UploadStatus.UPLOADED, UploadStatus.IDLE):
-            LOGGER.warning("Charger %s: log upload failed (%s)", charger.charge_point_id, status)
+            self._host.log_throttle.report(
+                logging.WARNING,
+                f"Charger {charger.charge_point_id}",
+                "log upload failed",
+                status.value,
+            )
 
     def _received(self, charger: Charger, received: ReceivedFile) -> None:
         logs = charger.logs
@@ -261,8 +273,9 @@ class Maintenance:
         )
 
     def _refused(self, charger: Charger, reason: str) -> None:
-        LOGGER.warning(
-            "Charger %s: upload refused (%s); raise the upload size limit in the options",
-            charger.charge_point_id,
+        self._host.log_throttle.report(
+            logging.WARNING,
+            f"Charger {charger.charge_point_id}",
+            "upload refused; raise the upload size limit in the options",
             reason,
         )

@@ -724,8 +724,8 @@ class ChargerSession:
         # Routine ones (StartupOfTheDevice, SettingSystemTime, ...) at info; attacks,
         # tampering and failed checks at warning.
         level = logging.WARNING if _ALARMING.search(kind) else logging.INFO
-        LOGGER.log(
-            level, "Charger %s security event %s: %s", self.charger.charge_point_id, kind, info
+        self.log_throttle.report(
+            level, f"Charger {self.charger.charge_point_id}", f"security event {kind}", info or "-"
         )
         self.central.fire_security_event(self.charger, kind, info)
 
