@@ -20,6 +20,7 @@ from . import OcppConfigEntry
 from .central import CentralSystem
 from .const import CONF_TRANSFER_URL, DOMAIN
 from .model import Charger, Transaction
+from .validation import safe_text
 
 TO_REDACT: Final = {
     "iccid",
@@ -107,7 +108,7 @@ def _frames(charger: Charger) -> list[dict[str, str]]:
         {
             "time": datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds"),
             "direction": direction,
-            "frame": redact_frame(text),
+            "frame": redact_frame(safe_text(text, 4096)),
         }
         for at, direction, text in charger.frames
     ]

@@ -326,7 +326,10 @@ class RobustRouting:
     async def route_message(self, raw_msg: str | bytes) -> None:
         """Route one incoming frame; never raises for anything the charger sent."""
         if self.frame_history is not None:
-            self.frame_history.append((time.time(), "in", safe_text(raw_msg, MAX_KEPT_FRAME)))
+            # Kept as received (cheap on every frame); diagnostics clean it when shown.
+            kept = raw_msg[:MAX_KEPT_FRAME]
+            text = kept if isinstance(kept, str) else kept.decode(errors="replace")
+            self.frame_history.append((time.time(), "in", text))
         if self.logger.isEnabledFor(logging.INFO):
             self.logger.info("%s: receive %s", self.id, safe_text(raw_msg, MAX_LOGGED_FRAME))
         try:
