@@ -560,6 +560,12 @@ def set_up_integration(api: Api, ocpp_port: int, meter_interval: int) -> None:
     result = api.call(
         "POST", "/api/config/config_entries/options/flow", json_body={"handler": entry_id}
     )
+    if result.get("type") == "menu":  # charger settings or RFID cards
+        result = api.call(
+            "POST",
+            f"/api/config/config_entries/options/flow/{result['flow_id']}",
+            json_body={"next_step_id": "settings"},
+        )
     current = _schema_values(result.get("data_schema") or [], {})
     if (
         current.get("metering", {}).get("meter_interval") == meter_interval

@@ -124,8 +124,12 @@ async def test_reconfigure_to_busy_port(hass: HomeAssistant, central: MockConfig
 async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> None:
     """The options form groups settings in sections and stores them as flat options."""
     result = await hass.config_entries.options.async_init(central.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "settings"
     sections = list(result["data_schema"].schema)
     assert [str(key) for key in sections] == [
         "limits",
@@ -177,6 +181,9 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
         CONF_MEASURANDS: ["Energy.Active.Import.Register", "Power.Active.Import"],
     }
     result = await hass.config_entries.options.async_init(central.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
     suggested = {
         str(key): key.description["suggested_value"]
         for group in result["data_schema"].schema.values()

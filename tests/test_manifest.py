@@ -117,7 +117,9 @@ def test_config_flow_steps_translated(language: str) -> None:
     accept = strings["config"]["step"]["accept_charger"]
     assert accept["submit"]
     assert set(accept["data"]) == set(accept["data_description"]) == {"area"}
-    options = strings["options"]["step"]["init"]
+    # The options open on a menu: charger settings, or the RFID cards.
+    assert set(strings["options"]["step"]["init"]["menu_options"]) == {"settings", "tags"}
+    options = strings["options"]["step"]["settings"]
     assert options["title"]
     # The options form is in sections: each is named, and each of its fields too.
     assert set(options["sections"]) == set(OPTION_SECTIONS)

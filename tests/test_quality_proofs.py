@@ -65,7 +65,7 @@ def test_readme_documents_every_action() -> None:
 def test_readme_documents_every_option_and_server_field() -> None:
     """docs-configuration-parameters / docs-installation-parameters: every field's label."""
     english = _english()
-    sections = english["options"]["step"]["init"]["sections"]
+    sections = english["options"]["step"]["settings"]["sections"]
     options = [label for group in sections.values() for label in group["data"].values()]
     server = english["config"]["step"]["user"]["data"]
     for group in sections.values():

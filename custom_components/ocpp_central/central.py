@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 import itertools
 import logging
 import time
@@ -15,6 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, discovery_flow, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
 from websockets.asyncio.server import ServerConnection
 
 from .const import (
@@ -46,6 +49,7 @@ from .const import (
     DEFAULT_MEASURANDS,
     DEFAULT_METER_INTERVAL,
     DOMAIN,
+    EVENT_CARD,
     EVENT_CHARGER_BOOTED,
     EVENT_DATA_TRANSFER,
     EVENT_FAULT,
@@ -63,11 +67,12 @@ from .log_throttle import LogThrottle
 from .maintenance import Maintenance
 from .model import Charger, ChargerInfo, DataTransferRecord, Fault, Transaction
 from .protocol import preload_schemas
-from .protocol.base import BootDecision, BootStatus, ChargerSettings
+from .protocol.base import AuthorizationStatus, BootDecision, BootStatus, ChargerSettings
 from .server import CentralServer
 from .session import ChargerSession
 from .solar_runtime import SolarRunner
 from .store import CentralStore
+from .tags import TagList
 
 if TYPE_CHECKING:
     from . import OcppConfigEntry
@@ -75,6 +80,10 @@ if TYPE_CHECKING:
 # Flows start in a task; a card asked for within this many seconds counts as open even before
 # HA lists its flow.
 CARD_START_GRACE: Final = 10.0
+# Unknown cards remembered for the options (policy "accept and record").
+MAX_UNKNOWN_TAGS_SEEN: Final = 20
+# One card event per card and charger within this many seconds.
+CARD_EVENT_INTERVAL: Final = 60.0
 # A fault still there after this long (s) gets a repair issue; shorter ones are events only.
 FAULT_REPAIR_DELAY: Final = 60.0
 # A Pending charger boots again after this many seconds (unless we trigger it sooner). One
@@ -122,6 +131,12 @@ class CentralSystem:
         self._controls: dict[tuple[str, int], ConnectorControl] = {}
         self._solar: dict[tuple[str, int], SolarRunner] = {}
         self.maintenance = Maintenance(self)
+        self._tags: TagList | None = None
+        # Unknown cards presented under the "accept and record" policy (newest last).
+        self.unknown_tags_seen: OrderedDict[str, datetime] = OrderedDict()
+        # (charger, tag) -> when its card event last fired (Authorize then StartTransaction
+        # announce one card once).
+        self._card_events: dict[tuple[str, str], float] = {}
         # Repair issue id -> the timer that raises it if the fault lasts.
         self._fault_timers: dict[str, Callable[[], None]] = {}
         self._server = CentralServer(
@@ -532,6 +547,43 @@ class CentralSystem:
             },
         )
 
+    @property
+    def tags(self) -> TagList:
+        """The owner's cards and the policy for others (from the options)."""
+        if self._tags is None:
+            self._tags = TagList.from_options(self.entry.options)
+        return self._tags
+
+    @callback
+    def authorize(self, charger: Charger, id_tag: str) -> AuthorizationStatus:
+        """Whether a presented card may charge; fired as a card event (once per minute)."""
+        if id_tag.casefold() == self.settings.id_tag.casefold():
+            # Sessions started from Home Assistant use this tag.
+            return AuthorizationStatus.ACCEPTED
+        decision = self.tags.decide(id_tag)
+        if decision.record:
+            self.unknown_tags_seen[id_tag] = dt_util.utcnow()
+            self.unknown_tags_seen.move_to_end(id_tag)
+            while len(self.unknown_tags_seen) > MAX_UNKNOWN_TAGS_SEEN:
+                self.unknown_tags_seen.popitem(last=False)
+        now = time.monotonic()
+        last = self._card_events.get((charger.charge_point_id, id_tag))
+        if last is None or now - last >= CARD_EVENT_INTERVAL:
+            self._card_events[(charger.charge_point_id, id_tag)] = now
+            tag = decision.tag
+            fire_charger_event(
+                self.hass,
+                charger,
+                EVENT_CARD,
+                {
+                    "id_tag": id_tag,
+                    "name": None if tag is None else tag.name,
+                    "person": None if tag is None else tag.person,
+                    "result": decision.status.value,
+                },
+            )
+        return decision.status
+
     @callback
     def fault_changed(self, charger: Charger, fault: Fault) -> None:
         """Fire the fault event; a fault that lasts gets a repair issue, cleared with it."""
@@ -635,6 +687,7 @@ class CentralSystem:
     @callback
     def async_options_updated(self) -> None:
         """Push changed options to every accepted, connected charger (no reload)."""
+        self._tags = None
         for session in self.sessions.values():
             session.apply_settings()
         # A grid sensor set for the first time brings the solar entities.

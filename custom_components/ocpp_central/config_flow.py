@@ -14,11 +14,13 @@ from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     AreaSelector,
     BooleanSelector,
+    DateTimeSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -27,6 +29,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.helpers.typing import DiscoveryInfoType
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from . import OcppConfigEntry
@@ -84,6 +87,7 @@ from .const import (
     OCPP_VERSION_FORM_CHOICES,
 )
 from .model import ChargerInfo
+from .tags import CONF_TAGS, CONF_UNKNOWN_TAGS, IdTag, UnknownTagPolicy
 
 
 def _whole_number(minimum: int, maximum: int, unit: str | None = None) -> vol.All:
@@ -415,15 +419,191 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class OcppCentralOptionsFlow(OptionsFlow):
-    """Settings applied to every charger of a central system, without a reload."""
+    """Settings applied to every charger of a central system, and the RFID cards; no reload."""
+
+    def __init__(self) -> None:
+        """Nothing chosen yet."""
+        self._editing: str | None = None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose: charger settings, or RFID cards."""
+        return self.async_show_menu(step_id="init", menu_options=["settings", "tags"])
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Edit limits, solar, metering, acceptance and connection settings."""
         if user_input is not None:
-            return self.async_create_entry(data=options_from_form(user_input))
+            return self._save(options_from_form(user_input))
         return self.async_show_form(
-            step_id="init",
+            step_id="settings",
             data_schema=self.add_suggested_values_to_schema(
                 OPTIONS_SCHEMA, form_from_options(self.config_entry.options)
             ),
         )
+
+    def _save(self, changes: Mapping[str, Any]) -> ConfigFlowResult:
+        """Store the options with `changes`; the cards and their policy are kept."""
+        kept = {
+            key: self.config_entry.options[key]
+            for key in (CONF_TAGS, CONF_UNKNOWN_TAGS)
+            if key in self.config_entry.options
+        }
+        return self.async_create_entry(data={**kept, **changes})
+
+    def _tags(self) -> list[IdTag]:
+        return [IdTag.from_option(item) for item in self.config_entry.options.get(CONF_TAGS, ())]
+
+    def _save_tags(self, tags: list[IdTag]) -> ConfigFlowResult:
+        return self.async_create_entry(
+            data={**self.config_entry.options, CONF_TAGS: [tag.as_option() for tag in tags]}
+        )
+
+    async def async_step_tags(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose: add a card, edit one, or the policy for unknown cards."""
+        options = ["add_tag", "tag_policy"]
+        if self._tags():
+            options.insert(1, "edit_tag")
+        return self.async_show_menu(step_id="tags", menu_options=options)
+
+    async def async_step_add_tag(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A new card: its id (a recently refused or recorded one can be picked), details."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            id_tag = str(user_input[CONF_ID_TAG_FIELD]).strip()
+            tags = self._tags()
+            if not id_tag or len(id_tag) > MAX_TAG_LENGTH:
+                errors[CONF_ID_TAG_FIELD] = "invalid_tag"
+            elif any(tag.id_tag.casefold() == id_tag.casefold() for tag in tags):
+                errors[CONF_ID_TAG_FIELD] = "duplicate_tag"
+            else:
+                return self._save_tags([*tags, _tag_from_form(id_tag, user_input)])
+        seen = self._seen_tags()
+        # Cards presented lately can be picked; any other id can be typed.
+        id_field: Any = (
+            SelectSelector(
+                SelectSelectorConfig(
+                    options=seen, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                )
+            )
+            if seen
+            else TextSelector()
+        )
+        fields: dict[vol.Marker, Any] = {vol.Required(CONF_ID_TAG_FIELD): id_field}
+        schema = vol.Schema({**fields, **TAG_DETAILS})
+        return self.async_show_form(
+            step_id="add_tag",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+        )
+
+    def _seen_tags(self) -> list[str]:
+        """Unknown cards presented lately (newest first), for the add form."""
+        entry = self.config_entry
+        central = getattr(entry, "runtime_data", None)
+        if central is None:
+            return []
+        return list(reversed(central.unknown_tags_seen))
+
+    async def async_step_edit_tag(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the card to change."""
+        if user_input is not None:
+            self._editing = user_input[CONF_ID_TAG_FIELD]
+            return await self.async_step_tag_details()
+        choices = [
+            SelectOptionDict(
+                value=tag.id_tag, label=f"{tag.name} ({tag.id_tag})" if tag.name else tag.id_tag
+            )
+            for tag in self._tags()
+        ]
+        return self.async_show_form(
+            step_id="edit_tag",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_ID_TAG_FIELD): SelectSelector(
+                        SelectSelectorConfig(options=choices, mode=SelectSelectorMode.LIST)
+                    )
+                }
+            ),
+        )
+
+    async def async_step_tag_details(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Rename, link, block, set the expiry of, or remove the card."""
+        tags = self._tags()
+        current = next((tag for tag in tags if tag.id_tag == self._editing), None)
+        if current is None:
+            return self.async_abort(reason="tag_not_found")
+        if user_input is not None:
+            others = [tag for tag in tags if tag.id_tag != current.id_tag]
+            if user_input.get(CONF_REMOVE_TAG):
+                return self._save_tags(others)
+            return self._save_tags([*others, _tag_from_form(current.id_tag, user_input)])
+        suggested = current.as_option()
+        suggested.pop("id_tag")
+        return self.async_show_form(
+            step_id="tag_details",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {**TAG_DETAILS, vol.Optional(CONF_REMOVE_TAG, default=False): BooleanSelector()}
+                ),
+                {k: v for k, v in suggested.items() if v is not None},
+            ),
+            description_placeholders={"id_tag": current.id_tag},
+        )
+
+    async def async_step_tag_policy(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """What happens to cards that are not in the list."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={**self.config_entry.options, CONF_UNKNOWN_TAGS: user_input[CONF_UNKNOWN_TAGS]}
+            )
+        current = self.config_entry.options.get(CONF_UNKNOWN_TAGS, UnknownTagPolicy.AUTO.value)
+        return self.async_show_form(
+            step_id="tag_policy",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_UNKNOWN_TAGS, default=current): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[policy.value for policy in UnknownTagPolicy],
+                            mode=SelectSelectorMode.LIST,
+                            translation_key=CONF_UNKNOWN_TAGS,
+                        )
+                    )
+                }
+            ),
+        )
+
+
+# The card forms' fields.
+CONF_ID_TAG_FIELD: Final = "id_tag"
+CONF_REMOVE_TAG: Final = "remove"
+# OCPP 1.6 IdToken is CiString20; 2.x idToken 36.
+MAX_TAG_LENGTH: Final = 36
+TAG_DETAILS: Final[dict[vol.Marker, Any]] = {
+    vol.Optional("name"): TextSelector(),
+    vol.Optional("person"): EntitySelector(EntitySelectorConfig(domain="person")),
+    vol.Optional("expiry"): DateTimeSelector(),
+    vol.Optional("blocked", default=False): BooleanSelector(),
+}
+
+
+def _tag_from_form(id_tag: str, user_input: Mapping[str, Any]) -> IdTag:
+    expiry = user_input.get("expiry")
+    parsed = dt_util.parse_datetime(expiry) if isinstance(expiry, str) and expiry else None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt_util.get_default_time_zone())
+    return IdTag(
+        id_tag=id_tag,
+        name=user_input.get("name") or None,
+        person=user_input.get("person") or None,
+        expiry=parsed,
+        blocked=bool(user_input.get("blocked", False)),
+    )

@@ -143,6 +143,8 @@ DEFAULT_MAX_UPLOAD_MB: Final = 50
 EVENT_FIRMWARE_STATUS: Final = f"{DOMAIN}_firmware_status"
 EVENT_LOG_RECEIVED: Final = f"{DOMAIN}_log_received"
 EVENT_SECURITY_EVENT: Final = f"{DOMAIN}_security_event"
+# Event fired when a card (id tag) is presented, with the decision.
+EVENT_CARD: Final = f"{DOMAIN}_card"
 # Event fired when a charger raises or clears a fault (also device triggers).
 EVENT_FAULT: Final = f"{DOMAIN}_fault"
 # Event fired when an approved charger boots (after a restart, a power cut, new firmware).

@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 
 from .log_throttle import LogThrottle
 from .model import Charger, DataTransferRecord, Fault, FirmwareStatus, Transaction, UploadStatus
-from .protocol.base import BootDecision, ChargerSettings
+from .protocol.base import AuthorizationStatus, BootDecision, ChargerSettings
 from .protocol.commands import CommandAdapter, LogKind, LogResult
 from .solar import ChargingMode
 
@@ -149,6 +149,9 @@ class SessionHost(ControlHost, Protocol):
 
     def fire_security_event(self, charger: Charger, kind: str, tech_info: str | None) -> None:
         """A charger reported a security event."""
+
+    def authorize(self, charger: Charger, id_tag: str) -> AuthorizationStatus:
+        """Whether a card may charge (the owner's list), announced as a card event."""
 
     def fault_changed(self, charger: Charger, fault: Fault) -> None:
         """A fault was raised or cleared (`fault.cleared_at`)."""

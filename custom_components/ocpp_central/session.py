@@ -507,8 +507,10 @@ class ChargerSession:
             self.central.fault_changed(self.charger, fault)
 
     def authorize(self, id_tag: str) -> AuthorizationStatus:
-        """Accepted chargers may charge with any tag (tag management comes later)."""
-        return AuthorizationStatus.ACCEPTED if self.accepted else AuthorizationStatus.INVALID
+        """A card presented: the owner's list decides (see `tags`); unapproved chargers none."""
+        if not self.accepted:
+            return AuthorizationStatus.INVALID
+        return self.central.authorize(self.charger, id_tag)
 
     async def start_transaction(
         self,
@@ -545,7 +547,9 @@ class ChargerSession:
         self.charger.notify(connector_id)
         self.central.fire_session_event(self.charger, connector.transaction)
         self._limit_may_differ(connector_id)
-        return transaction_id, self.authorize(id_tag or "")
+        # 2.x sessions may start before a card is shown: nothing to decide then.
+        status = AuthorizationStatus.ACCEPTED if not id_tag else self.authorize(id_tag)
+        return transaction_id, status
 
     def transaction_authorized(self, transaction_id: str, id_tag: str) -> AuthorizationStatus:
         """Record the id tag of a running session; answer whether it may charge."""

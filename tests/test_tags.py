@@ -1,0 +1,111 @@
+"""RFID cards managed in the options: who may charge, card events, and the policy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+
+from custom_components.ocpp_central.const import EVENT_CARD
+
+from .conftest import ALL_VERSIONS
+from .helpers import smart_charger, state
+
+
+def _status(result: Any) -> str:
+    """The authorization status of an Authorize answer (1.6 and 2.x alike)."""
+    return str(result.id_tag_info["status"])
+
+
+async def _options(hass: HomeAssistant, central: MockConfigEntry, *steps: Any) -> Any:
+    """Walk the options flow: menu choices (strings) and form inputs (dicts)."""
+    result = await hass.config_entries.options.async_init(central.entry_id)
+    for step in steps:
+        data = {"next_step_id": step} if isinstance(step, str) else step
+        result = await hass.config_entries.options.async_configure(result["flow_id"], data)
+    return result
+
+
+@ALL_VERSIONS
+async def test_listed_cards_decide(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """Empty list: every card charges. Listed cards: known ones, unless blocked or expired."""
+    events = async_capture_events(hass, EVENT_CARD)
+    sim = await smart_charger(hass, central, make_simulator)
+    assert _status(await sim.authorize("ANYCARD")) == "Accepted"
+    assert events[-1].data["result"] == "accepted"
+
+    result = await _options(
+        hass,
+        central,
+        "tags",
+        "add_tag",
+        {"id_tag": "ALICE01", "name": "Alice", "person": "person.alice", "blocked": False},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    expired = (dt_util.utcnow() - timedelta(days=1)).isoformat()
+    await _options(hass, central, "tags", "add_tag", {"id_tag": "OLD", "expiry": expired})
+    await _options(hass, central, "tags", "add_tag", {"id_tag": "LOST", "blocked": True})
+    await hass.async_block_till_done()
+
+    # Card ids are compared without regard to case (OCPP IdToken).
+    assert _status(await sim.authorize("alice01")) == "Accepted"
+    assert events[-1].data["name"] == "Alice"
+    assert events[-1].data["person"] == "person.alice"
+    assert _status(await sim.authorize("OLD")) == "Expired"
+    assert _status(await sim.authorize("LOST")) == "Blocked"
+    # Once cards are listed, unknown ones are refused (the default policy).
+    assert _status(await sim.authorize("STRANGER")) == "Invalid"
+    card = state(hass, "event", "CP1_card")
+    assert card.attributes["event_type"] == "invalid"
+    assert card.attributes["id_tag"] == "STRANGER"
+
+
+async def test_record_policy_and_editing(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """Unknown cards accepted and remembered can be added by picking them; edit, remove."""
+    sim = await smart_charger(hass, central, make_simulator)
+    await _options(hass, central, "tags", "add_tag", {"id_tag": "ALICE01", "name": "Alice"})
+    await _options(hass, central, "tags", "tag_policy", {"unknown_tags": "record"})
+    await hass.async_block_till_done()
+    assert _status(await sim.authorize("NEWCARD")) == "Accepted"
+
+    form = await _options(hass, central, "tags", "add_tag")
+    id_field = next(key for key in form["data_schema"].schema if str(key) == "id_tag")
+    selector = form["data_schema"].schema[id_field]
+    assert selector.config["options"] == ["NEWCARD"]
+
+    # Block Alice's card, then remove it.
+    await _options(
+        hass,
+        central,
+        "tags",
+        "edit_tag",
+        {"id_tag": "ALICE01"},
+        {"name": "Alice", "blocked": True, "remove": False},
+    )
+    await hass.async_block_till_done()
+    assert _status(await sim.authorize("ALICE01")) == "Blocked"
+    await _options(hass, central, "tags", "edit_tag", {"id_tag": "ALICE01"}, {"remove": True})
+    await hass.async_block_till_done()
+    assert central.options["tags"] == []
+    # The policy is kept when the charger settings are saved.
+    assert central.options["unknown_tags"] == "record"
+
+
+async def test_duplicate_card_and_home_assistant_tag(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """A card cannot be listed twice; Home Assistant's own tag always charges."""
+    sim = await smart_charger(hass, central, make_simulator)
+    await _options(hass, central, "tags", "add_tag", {"id_tag": "ALICE01"})
+    result = await _options(hass, central, "tags", "add_tag", {"id_tag": "alice01"})
+    assert result["errors"] == {"id_tag": "duplicate_tag"}
+    await hass.async_block_till_done()
+    assert _status(await sim.authorize("HomeAssistant")) == "Accepted"
