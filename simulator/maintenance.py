@@ -53,7 +53,7 @@ async def _download(location: str) -> bytes | None:
                 LOGGER.info("firmware download from %s: HTTP %s", location, response.status)
                 return None
             return await response.read()
-    except (aiohttp.ClientError, TimeoutError) as err:
+    except Exception as err:  # noqa: BLE001 - any failed download is a DownloadFailed
         LOGGER.info("firmware download from %s failed: %r", location, err)
         return None
 
@@ -128,7 +128,7 @@ async def upload_log(
                 response = await session.put(f"{location.rstrip('/')}/{filename}", data=data)
             ok = response.status < 300  # noqa: PLR2004
             response.release()
-    except (aiohttp.ClientError, TimeoutError) as err:
+    except Exception as err:  # noqa: BLE001 - any failed upload is reported as failed
         LOGGER.info("log upload to %s failed: %r", location, err)
         ok = False
     await send_status("Uploaded" if ok else failed_status)

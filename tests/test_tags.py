@@ -109,3 +109,21 @@ async def test_duplicate_card_and_home_assistant_tag(
     assert result["errors"] == {"id_tag": "duplicate_tag"}
     await hass.async_block_till_done()
     assert _status(await sim.authorize("HomeAssistant")) == "Accepted"
+
+
+async def test_charged_by_names_the_card(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """The session's card shows by its name, follows a rename, else its raw id."""
+    sim = await smart_charger(hass, central, make_simulator)
+    await _options(hass, central, "tags", "add_tag", {"id_tag": "ALICE01", "name": "Alice"})
+    await hass.async_block_till_done()
+    await sim.start_transaction(1, "alice01")
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "CP1_1_charged_by").state == "Alice"
+    await _options(hass, central, "tags", "edit_tag", {"id_tag": "ALICE01"}, {"name": "Alice B."})
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "CP1_1_charged_by").state == "Alice B."
+    await _options(hass, central, "tags", "edit_tag", {"id_tag": "ALICE01"}, {"remove": True})
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "CP1_1_charged_by").state == "alice01"

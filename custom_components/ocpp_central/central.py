@@ -688,6 +688,9 @@ class CentralSystem:
     def async_options_updated(self) -> None:
         """Push changed options to every accepted, connected charger (no reload)."""
         self._tags = None
+        # Card names may have changed: entities showing them are written again if so.
+        for charger in self.chargers.values():
+            charger.notify()
         for session in self.sessions.values():
             session.apply_settings()
         # A grid sensor set for the first time brings the solar entities.

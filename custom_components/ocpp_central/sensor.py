@@ -438,6 +438,9 @@ async def async_setup_entry(
 ) -> None:
     """Set up sensors for every approved charger, now and as chargers appear."""
     async_setup_dynamic_entities(hass, entry, SENSORS, OcppSensor, async_add_entities)
+    async_setup_dynamic_entities(
+        hass, entry, (CHARGED_BY,), OcppChargedBySensor, async_add_entities
+    )
 
 
 class OcppSensor(OcppEntity, SensorEntity):
@@ -453,3 +456,32 @@ class OcppSensor(OcppEntity, SensorEntity):
     @override
     def state_fingerprint(self) -> Any:
         return (self.available, self.native_value)
+
+
+# Who charges (or charged last): the card's name from the owner's list, else its person,
+# else the raw id tag.
+CHARGED_BY = OcppSensorEntityDescription(
+    key="charged_by",
+    translation_key="charged_by",
+    value_fn=lambda _charger, connector: connector.session.id_tag if connector.session else None,
+)
+
+
+class OcppChargedBySensor(OcppSensor):
+    """The name of whoever's card started the running (or last) session."""
+
+    @property
+    @override
+    def native_value(self) -> StateType | datetime:
+        id_tag = self.entity_description.value_fn(self.charger, self.connector)
+        if not isinstance(id_tag, str) or not id_tag:
+            return None
+        if id_tag.casefold() == self.central.settings.id_tag.casefold():
+            return "Home Assistant"
+        tag = self.central.tags.find(id_tag)
+        if tag is None:
+            return id_tag
+        if tag.name:
+            return tag.name
+        person = self.hass.states.get(tag.person) if tag.person else None
+        return person.name if person is not None else id_tag
