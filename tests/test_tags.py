@@ -127,3 +127,20 @@ async def test_charged_by_names_the_card(
     await _options(hass, central, "tags", "edit_tag", {"id_tag": "ALICE01"}, {"remove": True})
     await hass.async_block_till_done()
     assert state(hass, "sensor", "CP1_1_charged_by").state == "alice01"
+
+
+async def test_card_events_stay_bounded(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    monkeypatch: Any,
+) -> None:
+    """A charger inventing card ids cannot grow the card-event memory without bound."""
+    from custom_components.ocpp_central import central as central_module
+
+    monkeypatch.setattr(central_module, "MAX_CARD_EVENT_KEYS", 3)
+    monkeypatch.setattr(central_module, "CARD_EVENT_INTERVAL", 0.0)
+    sim = await smart_charger(hass, central, make_simulator)
+    for index in range(10):
+        await sim.authorize(f"CARD{index}")
+    assert len(central.runtime_data._card_events) <= 4

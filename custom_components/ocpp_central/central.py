@@ -84,6 +84,7 @@ CARD_START_GRACE: Final = 10.0
 MAX_UNKNOWN_TAGS_SEEN: Final = 20
 # One card event per card and charger within this many seconds.
 CARD_EVENT_INTERVAL: Final = 60.0
+MAX_CARD_EVENT_KEYS: Final = 1024
 # A fault still there after this long (s) gets a repair issue; shorter ones are events only.
 FAULT_REPAIR_DELAY: Final = 60.0
 # A Pending charger boots again after this many seconds (unless we trigger it sooner). One
@@ -567,6 +568,11 @@ class CentralSystem:
             while len(self.unknown_tags_seen) > MAX_UNKNOWN_TAGS_SEEN:
                 self.unknown_tags_seen.popitem(last=False)
         now = time.monotonic()
+        if len(self._card_events) > MAX_CARD_EVENT_KEYS:
+            # A charger inventing card ids must not grow this without bound.
+            self._card_events = {
+                key: at for key, at in self._card_events.items() if now - at < CARD_EVENT_INTERVAL
+            }
         last = self._card_events.get((charger.charge_point_id, id_tag))
         if last is None or now - last >= CARD_EVENT_INTERVAL:
             self._card_events[(charger.charge_point_id, id_tag)] = now
