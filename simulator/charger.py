@@ -78,6 +78,9 @@ class ChargerSimulator(ChargerLink):
         self.configuration: dict[str, ConfigKey] = default_configuration(cfg)
         # The 2.x device model's station-wide variables, keyed "Component.Variable".
         self.variables: dict[str, ConfigKey] = default_variables(cfg)
+        # The 1.6 local authorization list (id tag -> idTagInfo) and its version.
+        self.local_list: dict[str, dict[str, Any]] = {}
+        self.local_list_version = 0
         # Keys ChangeConfiguration (1.6) / SetVariables (2.x, "Component.Variable") must answer
         # Rejected (tests force failures with it).
         self.reject_keys: set[str] = set()

@@ -260,6 +260,34 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
         """Stop transactions (reason Hard/SoftReset) and boot again (see `scenario.reboot`)."""
         self.sim.spawn(scenario.reboot(self.sim, f"{type}Reset"), "reset")
 
+    @on(Action.get_local_list_version)
+    def on_get_local_list_version(self, **_: Any) -> Any:
+        """The version of the local list (0: empty)."""
+        return call_result.GetLocalListVersion(list_version=self.sim.local_list_version)
+
+    @on(Action.send_local_list)
+    def on_send_local_list(
+        self,
+        list_version: int,
+        update_type: str,
+        local_authorization_list: list[dict[str, Any]] | None = None,
+        **_: Any,
+    ) -> Any:
+        """Replace (Full) or change (Differential) the list (1.6 section 5.15)."""
+        sim = self.sim
+        if update_type == "Differential" and list_version <= sim.local_list_version:
+            return call_result.SendLocalList(status="VersionMismatch")
+        if update_type == "Full":
+            sim.local_list.clear()
+        for entry in local_authorization_list or ():
+            info = entry.get("id_tag_info")
+            if info is None:
+                sim.local_list.pop(entry["id_tag"], None)
+            else:
+                sim.local_list[entry["id_tag"]] = info
+        sim.local_list_version = list_version
+        return call_result.SendLocalList(status="Accepted")
+
     @on(Action.update_firmware)
     def on_update_firmware(self, location: str, **_: Any) -> Any:
         """Take the request (UpdateFirmware has an empty answer)."""

@@ -144,3 +144,40 @@ async def test_card_events_stay_bounded(
     for index in range(10):
         await sim.authorize(f"CARD{index}")
     assert len(central.runtime_data._card_events) <= 4
+
+
+@ALL_VERSIONS
+async def test_cards_go_to_the_chargers_local_list(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str
+) -> None:
+    """Listed cards are sent as the charger's local list; changes send a newer version."""
+    from .helpers import wait_until
+
+    sim = await smart_charger(hass, central, make_simulator)
+
+    def local_list() -> dict[str, Any]:
+        if ocpp_version == "1.6":
+            return {tag: info["status"] for tag, info in sim.local_list.items()}
+        state_ = sim.protocol_layer().state
+        return {tag: info["status"] for tag, info in state_.local_list.items()}
+
+    def version() -> int:
+        if ocpp_version == "1.6":
+            return int(sim.local_list_version)
+        return int(sim.protocol_layer().state.local_list_version)
+
+    # No card listed: the charger's own list is left alone.
+    await hass.async_block_till_done()
+    assert version() == 0
+    await _options(hass, central, "tags", "add_tag", {"id_tag": "ALICE01", "name": "Alice"})
+    await wait_until(hass, lambda: local_list() == {"ALICE01": "Accepted"})
+    first = version()
+    assert first >= 1
+    await _options(hass, central, "tags", "edit_tag", {"id_tag": "ALICE01"}, {"blocked": True})
+    await wait_until(hass, lambda: local_list() == {"ALICE01": "Blocked"})
+    assert version() > first
+    # Saving options that leave the cards as they are sends nothing new.
+    before = version()
+    await _options(hass, central, "tags", "tag_policy", {"unknown_tags": "reject"})
+    await hass.async_block_till_done()
+    assert version() == before

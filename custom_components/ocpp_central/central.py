@@ -694,6 +694,10 @@ class CentralSystem:
     def async_options_updated(self) -> None:
         """Push changed options to every accepted, connected charger (no reload)."""
         self._tags = None
+        # The cards may have changed: chargers with a local list get them (only if they
+        # differ from what the charger holds).
+        for session in self.sessions.values():
+            session.sync_local_list()
         # Card names may have changed: entities showing them are written again if so.
         for charger in self.chargers.values():
             charger.notify()

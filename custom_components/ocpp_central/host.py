@@ -20,6 +20,7 @@ from .model import Charger, DataTransferRecord, Fault, FirmwareStatus, Transacti
 from .protocol.base import AuthorizationStatus, BootDecision, ChargerSettings
 from .protocol.commands import CommandAdapter, LogKind, LogResult
 from .solar import ChargingMode
+from .tags import TagList
 
 
 class StateStore(Protocol):
@@ -149,6 +150,10 @@ class SessionHost(ControlHost, Protocol):
 
     def fire_security_event(self, charger: Charger, kind: str, tech_info: str | None) -> None:
         """A charger reported a security event."""
+
+    @property
+    def tags(self) -> TagList:
+        """The owner's cards and the policy for others."""
 
     def authorize(self, charger: Charger, id_tag: str) -> AuthorizationStatus:
         """Whether a card may charge (the owner's list), announced as a card event."""

@@ -693,6 +693,9 @@ class Charger:
     # Whether our failsafe profile is on the charger (removed when the option goes back to 0).
     failsafe_installed: bool = False
     limits: ChargerLimits = field(default_factory=ChargerLimits)
+    # The owner's cards as last sent to the charger's local list (version, what it held).
+    local_list_version: int = 0
+    local_list_fingerprint: str | None = None
     # Faults raised and cleared, newest last (bounded); the open one of each connector.
     faults: deque[Fault] = field(default_factory=lambda: deque(maxlen=MAX_KEPT_FAULTS), repr=False)
     open_faults: dict[int, Fault] = field(default_factory=dict, repr=False)

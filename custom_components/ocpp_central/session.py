@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from . import local_list
 from .const import LOGGER
 from .control import install_failsafe
 from .errors import ChargerCommandError
@@ -233,6 +234,11 @@ class ChargerSession:
                 "Charger %s did not take TriggerMessage: %s", self.charger.charge_point_id, err
             )
 
+    def sync_local_list(self) -> None:
+        """Send the owner's cards to the charger's local list (they changed)."""
+        if self.accepted:
+            self._start_task(local_list.async_sync(self.central, self, self.central.tags), "cards")
+
     def apply_failsafe(self) -> None:
         """Install (or remove) the charger's failsafe limit again: its value changed."""
         if self.accepted:
@@ -255,6 +261,7 @@ class ChargerSession:
         try:
             await self.adapter.apply_settings(self.central.settings)
             await install_failsafe(self.central, self)
+            await local_list.async_sync(self.central, self, self.central.tags)
             # The charger may have forgotten our limits (a reboot, or a reconnect after one):
             # what the user chose is established again, not assumed to be there.
             self.central.reconcile_charger(self.charger.charge_point_id, forget=True)

@@ -98,6 +98,8 @@ class StoredCharger(TypedDict):
     firmware_installing: NotRequired[str | None]
     firmware_status: NotRequired[str | None]
     uploads: NotRequired[list[tuple[str, int, str]]]
+    local_list_version: NotRequired[int]
+    local_list_fingerprint: NotRequired[str | None]
 
 
 class StoredData(TypedDict):
@@ -236,6 +238,8 @@ class CentralStore:
                 failsafe_current=stored.get("failsafe_current"),
             )
             _restore_maintenance(charger, stored)
+            charger.local_list_version = stored.get("local_list_version", 0)
+            charger.local_list_fingerprint = stored.get("local_list_fingerprint")
             charger.configuration = {
                 key: ConfigurationValue(value, readonly=True)
                 for key, value in stored.get("capabilities", {}).items()
@@ -398,6 +402,8 @@ class CentralStore:
             firmware_installing=charger.firmware.installing_version,
             firmware_status=charger.firmware.status,
             uploads=[(name, size, when.isoformat()) for name, size, when in charger.logs.files],
+            local_list_version=charger.local_list_version,
+            local_list_fingerprint=charger.local_list_fingerprint,
             desired={
                 str(connector_id): StoredDesired(
                     mode=connector.desired.mode,
