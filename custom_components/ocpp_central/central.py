@@ -694,17 +694,13 @@ class CentralSystem:
     def async_options_updated(self) -> None:
         """Push changed options to every accepted, connected charger (no reload)."""
         self._tags = None
-        # The cards may have changed: chargers with a local list get them (only if they
-        # differ from what the charger holds).
-        for session in self.sessions.values():
-            session.sync_local_list()
-        # Card names may have changed: entities showing them are written again if so.
-        for charger in self.chargers.values():
-            charger.notify()
+        # Applying the settings also sends changed cards to chargers with a local list.
         for session in self.sessions.values():
             session.apply_settings()
-        # A grid sensor set for the first time brings the solar entities.
         for charger in self.chargers.values():
+            # Card names may have changed: entities showing them are written again if so.
+            charger.notify()
+            # A grid sensor set for the first time brings the solar entities.
             self.structure_changed(charger)
 
     @property

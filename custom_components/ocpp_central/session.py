@@ -234,11 +234,6 @@ class ChargerSession:
                 "Charger %s did not take TriggerMessage: %s", self.charger.charge_point_id, err
             )
 
-    def sync_local_list(self) -> None:
-        """Send the owner's cards to the charger's local list (they changed)."""
-        if self.accepted:
-            self._start_task(local_list.async_sync(self.central, self, self.central.tags), "cards")
-
     def apply_failsafe(self) -> None:
         """Install (or remove) the charger's failsafe limit again: its value changed."""
         if self.accepted:
