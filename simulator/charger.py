@@ -19,6 +19,7 @@ offline queue (`_send_or_queue`), what a reboot forgets (`restart_state`), the c
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import UTC, datetime, timedelta
 import logging
 import random
@@ -140,6 +141,13 @@ class ChargerSimulator(ChargerLink):
         self._heartbeat: asyncio.Task[None] | None = None
         self._accepted = asyncio.Event()
         self._heartbeat_wake = asyncio.Event()
+        # Credentials: the Basic auth password, the (1.6) security profile in use, a profile
+        # the CSMS set that applies at the next restart, and whether a new password waits
+        # for a reconnect.
+        self.password = cfg.password
+        self.security_profile = cfg.security_profile
+        self.pending_security_profile: int | None = None
+        self.credentials_changed = False
 
     # ------------------------------------------------------------------ connection hooks
     def _attach(self, ws: ClientConnection, disconnected: asyncio.Future[None]) -> Any:
@@ -148,6 +156,13 @@ class ChargerSimulator(ChargerLink):
         layer = layers[self.config.ocpp_version](self, ws, disconnected)
         self._cp = layer
         return layer
+
+    def _handshake_headers(self) -> dict[str, str]:
+        """Basic auth with the charger id, when the charger uses a password."""
+        if self.password is None or (not self.config.is_v2 and self.security_profile < 1):
+            return {}
+        token = base64.b64encode(f"{self.config.charge_point_id}:{self.password}".encode())
+        return {"Authorization": f"Basic {token.decode()}"}
 
     def _on_disconnect(self) -> None:
         """Forget the registration (a new connection must boot again) and wake sessions.
@@ -228,6 +243,9 @@ class ChargerSimulator(ChargerLink):
         counts from its own start).
         """
         self._forget_registration()
+        if self.pending_security_profile is not None:
+            self.security_profile = self.pending_security_profile
+            self.pending_security_profile = None
         for apply in self.after_reboot:
             apply()
         self.after_reboot.clear()

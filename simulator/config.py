@@ -46,6 +46,11 @@ class SimulatorConfig:
     "Component.Variable" names whose change answers RebootRequired and takes effect at the
     next reboot; no habit needed).
 
+    `password` is the Basic auth password the charger starts with; a 1.6 charger sends it
+    only with `security_profile` 1 or higher (2.x always when set). The CSMS can change both
+    (AuthorizationKey / SecurityProfile, 2.x BasicAuthPassword); the charger then reconnects
+    with them (a new profile after its next restart).
+
     `iccid` and `imsi` identify the SIM card of a charger with a cellular modem; when set,
     BootNotification carries them (1.6 iccid/imsi, 2.x chargingStation.modem). None: no
     modem, nothing sent.
@@ -76,6 +81,10 @@ class SimulatorConfig:
     reboot_required_keys: frozenset[str] = field(default_factory=frozenset)
     iccid: str | None = None
     imsi: str | None = None
+    # HTTP Basic auth password (sent with the charger id as user; 1.6 only from security
+    # profile 1 on) and the 1.6 SecurityProfile key.
+    password: str | None = None
+    security_profile: int = 0
 
     def __post_init__(self) -> None:
         """Reject configurations the simulation cannot represent; normalise the habits.
@@ -119,6 +128,8 @@ class ConfigKey:
 
     value: str
     readonly: bool = False
+    # Secrets (1.6 AuthorizationKey, 2.x BasicAuthPassword) can be written, never read.
+    writeonly: bool = False
 
 
 def format_seconds(seconds: float) -> str:

@@ -71,6 +71,10 @@ class ChargerLink:
     def _on_disconnect(self) -> None:
         """Hook: the connection dropped or was closed."""
 
+    def _handshake_headers(self) -> dict[str, str]:
+        """Hook: extra HTTP headers of the websocket handshake (credentials)."""
+        return {}
+
     @property
     def connected(self) -> bool:
         """True while the websocket is open."""
@@ -90,6 +94,7 @@ class ChargerLink:
             # Chargers rarely negotiate permessage-deflate; plain frames are also cheaper in
             # load benchmarks.
             compression=None,
+            additional_headers=self._handshake_headers(),
         )
         if ws.subprotocol != subprotocol:
             # OCPP-J section 3.1: without an agreed subprotocol the client must not go on.

@@ -250,7 +250,8 @@ async def reboot(sim: ChargerSimulator, reason: str, boot_reason: str = "RemoteR
     `ChargerSimulator.restart_state`. Habit `reset_reboots`: the charger really restarts
     (`_power_cycle`) instead of booting again on the same connection.
     """
-    if sim.config.has(Habit.RESET_REBOOTS):
+    if sim.config.has(Habit.RESET_REBOOTS) or sim.pending_security_profile is not None:
+        # A new security profile means a new connection (1.6 security whitepaper A02).
         await _power_cycle(sim, reason, boot_reason)
         return
     for target in sim.connector_ids():
@@ -262,6 +263,19 @@ async def reboot(sim: ChargerSimulator, reason: str, boot_reason: str = "RemoteR
     await _wait_sessions_ended(sim)
     sim.restart_state()
     await register(sim, boot_reason)
+
+
+def reconnect_if_credentials_changed(sim: ChargerSimulator) -> None:
+    """After a new password: drop the connection and connect with it (whitepaper A01)."""
+    if not sim.credentials_changed:
+        return
+    sim.credentials_changed = False
+
+    async def reconnect() -> None:
+        await sim.drop_connection()
+        await sim.reconnect()
+
+    sim.spawn(reconnect(), "reconnect with new credentials")
 
 
 async def _wait_sessions_ended(sim: ChargerSimulator) -> None:

@@ -164,7 +164,7 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
         known = [
             {"key": name, "readonly": config[name].readonly, "value": config[name].value}
             for name in names
-            if name is not None
+            if name is not None and not config[name].writeonly
         ]
         unknown = [k for k, name in zip(key or [], names, strict=False) if name is None]
         return call_result.GetConfiguration(
@@ -175,6 +175,11 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
     def on_change_configuration(self, key: str, value: str, **_: Any) -> Any:
         """Change a key and apply it (see `v16_config.change_configuration`)."""
         return call_result.ChangeConfiguration(status=change_configuration(self.sim, key, value))
+
+    @after(Action.change_configuration)
+    def after_change_configuration(self, **_: Any) -> None:
+        """A new password: reconnect with it (after the answer went out)."""
+        scenario.reconnect_if_credentials_changed(self.sim)
 
     def _trigger_status(self, requested_message: str, connector_id: int | None) -> str:
         if requested_message not in TRIGGERABLE or self.sim.config.has(Habit.NO_TRIGGER_MESSAGE):

@@ -59,6 +59,7 @@ INTEGER_KEYS = frozenset(
         "TransactionMessageRetryInterval",
         "WebSocketPingInterval",
         "MinimumStatusDuration",
+        "SecurityProfile",
     }
 )
 BOOLEAN_KEYS = frozenset(
@@ -131,7 +132,9 @@ def default_configuration(config: SimulatorConfig) -> dict[str, ConfigKey]:
         "SendLocalListMaxLength": "100",
         "ReserveConnectorZeroSupported": "false",
     }
+    rw["SecurityProfile"] = str(config.security_profile)
     keys = {key: ConfigKey(value) for key, value in rw.items()}
+    keys["AuthorizationKey"] = ConfigKey("", writeonly=True)
     keys.update({key: ConfigKey(value, readonly=True) for key, value in ro.items()})
     return keys
 
@@ -183,6 +186,40 @@ def _apply(sim: ChargerSimulator, key: str, value: str) -> None:
             pass
 
 
+HIGHEST_SECURITY_PROFILE = 3
+_SECURITY_KEYS = frozenset({"AuthorizationKey", "SecurityProfile"})
+# AuthorizationKey: 16-20 bytes, hex encoded (1.6 security whitepaper).
+_KEY_HEX_DIGITS = range(32, 41, 2)
+
+
+def _change_security(sim: ChargerSimulator, name: str, value: str) -> str:
+    """The 1.6 security whitepaper's keys.
+
+    A new AuthorizationKey is the password from now on: a charger on profile 1 or higher
+    reconnects with it at once. SecurityProfile can only rise and takes effect at the next
+    restart.
+    """
+    if name == "AuthorizationKey":
+        try:
+            password = bytes.fromhex(value).decode() if len(value) in _KEY_HEX_DIGITS else None
+        except ValueError:
+            password = None
+        if password is None:
+            return "Rejected"
+        sim.password = password
+        sim.credentials_changed = sim.security_profile >= 1
+        return "Accepted"
+    try:
+        profile = int(value)
+    except ValueError:
+        return "Rejected"
+    if profile not in range(sim.security_profile, HIGHEST_SECURITY_PROFILE + 1):
+        return "Rejected"
+    sim.configuration[name].value = str(profile)
+    sim.pending_security_profile = profile
+    return "Accepted"
+
+
 def change_configuration(sim: ChargerSimulator, key: str, value: str) -> str:
     """Apply ChangeConfiguration.req and return its ConfigurationStatus.
 
@@ -197,6 +234,8 @@ def change_configuration(sim: ChargerSimulator, key: str, value: str) -> str:
     entry = sim.configuration[name]
     if entry.readonly or name in sim.reject_keys or key in sim.reject_keys:
         return "Rejected"
+    if name in _SECURITY_KEYS:
+        return _change_security(sim, name, value)
     normalised = _normalise(name, value)
     if normalised is None:
         return "Rejected"

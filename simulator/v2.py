@@ -611,6 +611,8 @@ class V2ChargePoint(SimulatorChargePoint):
                 result["attribute_type"] = entry["attribute_type"]
             if item is not None and entry.get("attribute_type") not in {None, "Actual"}:
                 status = "NotSupportedAttributeType"
+            elif item is not None and item.writeonly:
+                status = "Rejected"
             elif item is not None:
                 result["attribute_value"] = item.value
             result["attribute_status"] = status
@@ -639,6 +641,11 @@ class V2ChargePoint(SimulatorChargePoint):
                 result["attribute_type"] = entry["attribute_type"]
             results.append(result)
         return self._call_result.SetVariables(set_variable_result=results)
+
+    @after("SetVariables")
+    def after_set_variables(self, **_: Any) -> None:
+        """A new password: reconnect with it (after the answer went out)."""
+        scenario.reconnect_if_credentials_changed(self.sim)
 
     # ---------------------------------------------------------------- remote trigger
     def _trigger_status(self, requested_message: str, evse: dict[str, Any] | None) -> str:

@@ -155,7 +155,13 @@ CHARACTERISTICS: dict[str, Characteristics] = {
     "ReservationCtrlr.Enabled": BOOLEAN,
     "ReservationCtrlr.NonEvseSpecific": BOOLEAN,
     "SecurityCtrlr.SecurityProfile": INTEGER,
+    "SecurityCtrlr.BasicAuthPassword": STRING,
+    "OCPPCommCtrlr.NetworkConfigurationPriority": STRING,
 }
+
+
+# 2.0.1 BasicAuthPassword: passwordString of 16-40 characters.
+PASSWORD_LENGTHS = range(16, 41)
 
 
 def default_variables(config: SimulatorConfig) -> dict[str, ConfigKey]:
@@ -213,6 +219,8 @@ def default_variables(config: SimulatorConfig) -> dict[str, ConfigKey]:
         ro["SmartChargingCtrlr.ACPhaseSwitchingSupported"] = "false"
     variables = {key: ConfigKey(value) for key, value in rw.items()}
     variables.update({key: ConfigKey(value, readonly=True) for key, value in ro.items()})
+    variables["SecurityCtrlr.BasicAuthPassword"] = ConfigKey("", writeonly=True)
+    variables["OCPPCommCtrlr.NetworkConfigurationPriority"] = ConfigKey("1")
     return variables
 
 
@@ -227,6 +235,7 @@ class Item:
     characteristics: Characteristics
     evse_id: int | None = None
     connector_id: int | None = None
+    writeonly: bool = False
 
     @property
     def key(self) -> str:
@@ -249,7 +258,9 @@ class Item:
             "component": self.component_wire(),
             "variable": {"name": self.variable},
             "variableAttribute": [
-                {
+                {"type": "Actual", "mutability": "WriteOnly"}
+                if self.writeonly
+                else {
                     "type": "Actual",
                     "value": self.value,
                     "mutability": "ReadOnly" if self.readonly else "ReadWrite",
@@ -296,7 +307,14 @@ def items(sim: ChargerSimulator) -> list[Item]:
     for key, entry in sim.variables.items():
         component, _, variable = key.partition(".")
         out.append(
-            Item(component, variable, entry.value, entry.readonly, characteristics(key, version))
+            Item(
+                component,
+                variable,
+                entry.value,
+                entry.readonly,
+                characteristics(key, version),
+                writeonly=entry.writeonly,
+            )
         )
     return out
 
@@ -407,6 +425,13 @@ def set_variable(
         return "NotSupportedAttributeType"
     if item.readonly or item.key in sim.reject_keys:
         return "Rejected"
+    if item.key == "SecurityCtrlr.BasicAuthPassword":
+        # 2.0.1 A01: the charger reconnects with the new password (after the answer).
+        if len(value) not in PASSWORD_LENGTHS:
+            return "Rejected"
+        sim.password = value
+        sim.credentials_changed = True
+        return "Accepted"
     stored = _valid(sim, item.key, value)
     if stored is None:
         return "Rejected"

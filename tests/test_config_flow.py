@@ -169,6 +169,12 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
             "max_connections_per_address": 0,
             "transfer_url": "http://192.168.1.10:8123",
             "max_upload_mb": 20,
+            "max_messages_per_second": 50,
+            "idle_timeout": 0,
+            "call_timeout": 45,
+            "max_frame_kb": 128,
+            "tls_port": 0,
+            "tls_min_version": "tls_1_2",
         },
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], form)
@@ -196,6 +202,11 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
     # The running central system uses the new caps without a reload.
     assert central.runtime_data.max_connectors == 4
     assert central.runtime_data.max_pending_chargers == 3
+    limits = central.runtime_data.connection_limits
+    assert limits.call_timeout == 45
+    assert limits.max_frame_bytes == 128 * 1024
+    # Automatic idle timeout: twice the heartbeat interval plus a minute.
+    assert limits.idle_timeout == 2 * 120 + 60
 
 
 async def _discover(hass: HomeAssistant, entry_id: str, charge_point_id: str) -> Any:

@@ -118,7 +118,32 @@ def test_config_flow_steps_translated(language: str) -> None:
     assert accept["submit"]
     assert set(accept["data"]) == set(accept["data_description"]) == {"area"}
     # The options open on a menu: charger settings, or the RFID cards.
-    assert set(strings["options"]["step"]["init"]["menu_options"]) == {"settings", "tags"}
+    assert set(strings["options"]["step"]["init"]["menu_options"]) == {
+        "settings",
+        "tags",
+        "security",
+    }
+    # The security wizard: every step titled, its menu, progress and outcomes worded.
+    steps = strings["options"]["step"]
+    for step_id in (
+        "security",
+        "charger_security",
+        "password_given",
+        "password_not_yet_used",
+        "enter_password",
+        "remove_password",
+    ):
+        assert steps[step_id]["title"]
+        assert steps[step_id]["description"]
+    assert set(steps["charger_security"]["menu_options"]) == {
+        "give_password",
+        "enter_password",
+        "remove_password",
+    }
+    assert strings["options"]["progress"]["give_password"]
+    assert {"password_refused", "charger_not_reachable", "no_chargers"} <= set(
+        strings["options"]["abort"]
+    )
     options = strings["options"]["step"]["settings"]
     assert options["title"]
     # The options form is in sections: each is named, and each of its fields too.

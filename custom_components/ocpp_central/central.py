@@ -20,17 +20,23 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 from websockets.asyncio.server import ServerConnection
 
+from .access import ChargerAccess
 from .const import (
+    CALL_TIMEOUT,
     CONF_AUTO_ACCEPT,
+    CONF_CALL_TIMEOUT,
     CONF_FAILSAFE_CURRENT,
     CONF_GRID_SENSOR,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HOST,
     CONF_ID_TAG,
+    CONF_IDLE_TIMEOUT,
     CONF_LIMIT_INTERVAL,
     CONF_MAX_CONNECTIONS_PER_ADDRESS,
     CONF_MAX_CONNECTORS,
     CONF_MAX_CURRENT,
+    CONF_MAX_FRAME_KB,
+    CONF_MAX_MESSAGE_RATE,
     CONF_MAX_PENDING_CHARGERS,
     CONF_MEASURANDS,
     CONF_METER_INTERVAL,
@@ -41,10 +47,13 @@ from .const import (
     DEFAULT_FAILSAFE_CURRENT,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_ID_TAG,
+    DEFAULT_IDLE_TIMEOUT,
     DEFAULT_LIMIT_INTERVAL,
     DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     DEFAULT_MAX_CONNECTORS,
     DEFAULT_MAX_CURRENT,
+    DEFAULT_MAX_FRAME_KB,
+    DEFAULT_MAX_MESSAGE_RATE,
     DEFAULT_MAX_PENDING_CHARGERS,
     DEFAULT_MEASURANDS,
     DEFAULT_METER_INTERVAL,
@@ -67,8 +76,16 @@ from .log_throttle import LogThrottle
 from .maintenance import Maintenance
 from .model import Charger, ChargerInfo, DataTransferRecord, Fault, Transaction
 from .protocol import preload_schemas
-from .protocol.base import AuthorizationStatus, BootDecision, BootStatus, ChargerSettings
-from .server import CentralServer
+from .protocol.base import (
+    AuthorizationStatus,
+    BootDecision,
+    BootStatus,
+    ChargerSettings,
+    ConnectionLimits,
+)
+from .secure_port import SecurePort
+from .security import Verdict
+from .server import Admission, CentralServer
 from .session import ChargerSession
 from .solar_runtime import SolarRunner
 from .store import CentralStore
@@ -140,15 +157,25 @@ class CentralSystem:
         self._card_events: dict[tuple[str, str], float] = {}
         # Repair issue id -> the timer that raises it if the fault lasts.
         self._fault_timers: dict[str, Callable[[], None]] = {}
-        self._server = CentralServer(
-            entry.data[CONF_HOST],
-            entry.data[CONF_PORT],
-            self._serve,
-            self._pinned_version,
-            log_throttle=self.log_throttle,
+        self.access = ChargerAccess(self)
+        self._admission = Admission(
+            pinned_version=self._pinned_version,
             max_connections_per_address=lambda: self._option_int(
                 CONF_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
             ),
+            authenticate=self.access.authenticate,
+            log_throttle=self.log_throttle,
+        )
+        self._server = CentralServer(
+            entry.data[CONF_HOST], entry.data[CONF_PORT], self._serve, self._admission
+        )
+        self.secure_port = SecurePort(
+            hass,
+            entry.entry_id,
+            lambda: self.entry.options,
+            entry.data,
+            self._serve,
+            self._admission,
         )
 
     @property
@@ -165,6 +192,21 @@ class CentralSystem:
             max_current=float(options.get(CONF_MAX_CURRENT, DEFAULT_MAX_CURRENT)),
             limit_interval=float(options.get(CONF_LIMIT_INTERVAL, DEFAULT_LIMIT_INTERVAL)),
             failsafe_current=float(options.get(CONF_FAILSAFE_CURRENT, DEFAULT_FAILSAFE_CURRENT)),
+        )
+
+    @property
+    def connection_limits(self) -> ConnectionLimits:
+        """What each charger connection may do (options; new connections use new values)."""
+        heartbeat = self._option_int(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)
+        idle = self._option_int(CONF_IDLE_TIMEOUT, DEFAULT_IDLE_TIMEOUT)
+        return ConnectionLimits(
+            max_messages_per_second=self._option_int(
+                CONF_MAX_MESSAGE_RATE, DEFAULT_MAX_MESSAGE_RATE
+            ),
+            # Automatic: a charger heartbeats at least this often, with room for one miss.
+            idle_timeout=idle or 2 * heartbeat + 60,
+            call_timeout=self._option_int(CONF_CALL_TIMEOUT, int(CALL_TIMEOUT)),
+            max_frame_bytes=self._option_int(CONF_MAX_FRAME_KB, DEFAULT_MAX_FRAME_KB) * 1024,
         )
 
     def solar(self, charge_point_id: str, connector_id: int) -> SolarRunner:
@@ -293,6 +335,8 @@ class CentralSystem:
                 # Solar modes chosen before the restart follow the sun again.
                 self.solar(charge_point_id, connector_id).resume()
         await self._server.start()
+        await self.secure_port.async_start()
+        self.access.update_repair()
         LOGGER.debug("OCPP central system listening on port %s", self._server.port)
 
     async def async_stop(self) -> None:
@@ -305,12 +349,15 @@ class CentralSystem:
             cancel_timer()
         self._fault_timers.clear()
         await self._server.stop()
+        await self.secure_port.async_stop()
         # Closing the server closed the sockets; let the sessions finish their cleanup.
         await asyncio.sleep(0)
         self.sessions.clear()
         await self.store.async_save_now()
 
-    async def _serve(self, websocket: ServerConnection, charge_point_id: str, version: str) -> None:
+    async def _serve(
+        self, websocket: ServerConnection, charge_point_id: str, version: str, verdict: Verdict
+    ) -> None:
         """Serve one charger connection; a newer connection with the same id replaces it.
 
         Only the newest connection of a charger may change its state: a connection that
@@ -327,6 +374,7 @@ class CentralSystem:
             await websocket.close(code=1000, reason="replaced by a new connection")
             return
         charger = self.chargers.get(charge_point_id) or Charger(charge_point_id)
+        self.access.connected(charger, verdict)
         session = ChargerSession(self, charger, websocket, version)
         previous = self.sessions.get(charge_point_id)
         self.sessions[charge_point_id] = session
@@ -462,6 +510,7 @@ class CentralSystem:
         await self.store.async_save_now()
         self._cards_requested.pop(charger.charge_point_id, None)
         self.structure_changed(charger)
+        self.access.update_repair()
         self._offer_waiting_cards()
 
     async def async_accept(
@@ -694,6 +743,9 @@ class CentralSystem:
     def async_options_updated(self) -> None:
         """Push changed options to every accepted, connected charger (no reload)."""
         self._tags = None
+        self.entry.async_create_background_task(
+            self.hass, self.secure_port.async_options_updated(), "ocpp_central TLS port"
+        )
         # Applying the settings also sends changed cards to chargers with a local list.
         for session in self.sessions.values():
             session.apply_settings()

@@ -129,6 +129,18 @@ MAX_WEBSOCKET_MESSAGE_BYTES: Final = 1024 * 1024
 # How long an outgoing call waits for the charger's answer.
 CALL_TIMEOUT: Final = 30.0
 
+# Limits of each charger connection (options of the Connection section).
+CONF_MAX_FRAME_KB: Final = "max_frame_kb"
+DEFAULT_MAX_FRAME_KB: Final = MAX_FRAME_BYTES // 1024
+CONF_MAX_MESSAGE_RATE: Final = "max_messages_per_second"
+# A charger sends a few messages a second at most (a session start, an offline replay waits
+# for each answer); more is a flood, slowed down rather than dropped.
+DEFAULT_MAX_MESSAGE_RATE: Final = 20
+CONF_IDLE_TIMEOUT: Final = "idle_timeout"
+# 0: automatic, twice the heartbeat interval plus a minute.
+DEFAULT_IDLE_TIMEOUT: Final = 0
+CONF_CALL_TIMEOUT: Final = "call_timeout"
+
 # Event fired for every DataTransfer a charger sends.
 EVENT_DATA_TRANSFER: Final = f"{DOMAIN}_data_transfer"
 # Events fired when a charging session starts and ends (also device triggers).
@@ -149,3 +161,10 @@ EVENT_CARD: Final = f"{DOMAIN}_card"
 EVENT_FAULT: Final = f"{DOMAIN}_fault"
 # Event fired when an approved charger boots (after a restart, a power cut, new firmware).
 EVENT_CHARGER_BOOTED: Final = f"{DOMAIN}_charger_booted"
+
+# The TLS port (security profiles 2 and 3; 0: none), its lowest TLS version, and the user's
+# own certificate and key files (empty: the local certificate authority's).
+CONF_TLS_PORT: Final = "tls_port"
+CONF_TLS_MIN_VERSION: Final = "tls_min_version"
+CONF_TLS_CERTIFICATE: Final = "tls_certificate"
+CONF_TLS_KEY: Final = "tls_key"

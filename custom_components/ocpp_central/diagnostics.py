@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-import re
 from typing import Any, Final
 
-from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
@@ -20,6 +19,7 @@ from . import OcppConfigEntry
 from .central import CentralSystem
 from .const import CONF_TRANSFER_URL, DOMAIN
 from .model import Charger, Transaction
+from .redaction import redact_frame
 from .validation import safe_text
 
 TO_REDACT: Final = {
@@ -29,14 +29,6 @@ TO_REDACT: Final = {
     "remote_address",
     CONF_TRANSFER_URL,
 }
-# JSON keys in frames whose string values are secrets or identify a person (OCPP 1.6 and 2.x
-# spellings): id tags and tokens, passwords and keys, certificates, addresses.
-_SECRET_KEYS: Final = (
-    "idTag|parentIdTag|idToken|groupIdToken|password|authorizationKey|BasicAuthPassword"
-    "|certificate|certificateChain|csr|signature|signingCertificate|location|remoteLocation"
-    "|iccid|imsi"
-)
-_SECRET_VALUE: Final = re.compile(rf'("(?:{_SECRET_KEYS})"\s*:\s*)"(?:[^"\\]|\\.)*"')
 # 2.x carries an id token as {"idToken": "...", "type": ...}: the value is the string above.
 
 
@@ -93,13 +85,15 @@ def _charger(charger: Charger, connected_version: str | None) -> dict[str, Any]:
         "firmware": asdict(charger.firmware),
         "uploads": asdict(charger.logs),
         "faults": [asdict(fault) for fault in charger.faults],
+        # The profile, never the password digests.
+        "security": {
+            "required": charger.security.required,
+            "proven": charger.security.proven,
+            "last_profile": charger.security.last_profile,
+            "has_password": charger.security.password is not None,
+        },
         "frames": _frames(charger),
     }
-
-
-def redact_frame(text: str) -> str:
-    """A frame with the values of secret keys replaced (id tags, passwords, certificates)."""
-    return _SECRET_VALUE.sub(rf'\1"{REDACTED}"', text)
 
 
 def _frames(charger: Charger) -> list[dict[str, str]]:

@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 
 from .log_throttle import LogThrottle
 from .model import Charger, DataTransferRecord, Fault, FirmwareStatus, Transaction, UploadStatus
-from .protocol.base import AuthorizationStatus, BootDecision, ChargerSettings
+from .protocol.base import AuthorizationStatus, BootDecision, ChargerSettings, ConnectionLimits
 from .protocol.commands import CommandAdapter, LogKind, LogResult
 from .solar import ChargingMode
 from .tags import TagList
@@ -129,6 +129,10 @@ class SessionHost(ControlHost, Protocol):
     @property
     def max_connectors(self) -> int:
         """Connector ids a charger may use before it announces its count."""
+
+    @property
+    def connection_limits(self) -> ConnectionLimits:
+        """What a connection may do (message rate, idle and call timeouts, frame size)."""
 
     async def async_boot_decision(self, session: ChargerConnection) -> BootDecision:
         """How to answer a boot."""

@@ -15,6 +15,7 @@ import time
 from typing import Final
 
 from .const import LOGGER
+from .security import ChargerSecurity
 from .solar import SolarDecision
 from .validation import safe_text
 
@@ -696,6 +697,8 @@ class Charger:
     # The owner's cards as last sent to the charger's local list (version, what it held).
     local_list_version: int = 0
     local_list_fingerprint: str | None = None
+    # Who may connect under this id (password, TLS, client certificate).
+    security: ChargerSecurity = field(default_factory=ChargerSecurity)
     # Faults raised and cleared, newest last (bounded); the open one of each connector.
     faults: deque[Fault] = field(default_factory=lambda: deque(maxlen=MAX_KEPT_FAULTS), repr=False)
     open_faults: dict[int, Fault] = field(default_factory=dict, repr=False)

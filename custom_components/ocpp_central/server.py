@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass, field
 from http import HTTPStatus
 import ipaddress
 import logging
+import ssl
+import time
 from typing import Any, Final, override
 from urllib.parse import unquote, urlsplit
+import weakref
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import NegotiationError
@@ -18,12 +22,31 @@ from websockets.typing import Subprotocol
 from .const import LOGGER, MAX_CHARGE_POINT_ID_LENGTH, MAX_WEBSOCKET_MESSAGE_BYTES
 from .log_throttle import LogThrottle
 from .protocol import DEFAULT_VERSION, SUBPROTOCOLS
+from .security import (
+    Credentials,
+    FailedAttempts,
+    Refusal,
+    SecurityProfile,
+    Verdict,
+    basic_auth_credentials,
+)
 
 # Pings find dead TCP connections (chargers on flaky mobile links) within two minutes.
 PING_INTERVAL: Final = 60.0
 PING_TIMEOUT: Final = 60.0
 
-type ConnectionHandler = Callable[[ServerConnection, str, str], Awaitable[None]]
+type ConnectionHandler = Callable[[ServerConnection, str, str, Verdict], Awaitable[None]]
+# Decides whether a connection attempt may go on (see `security.check`).
+type Authenticator = Callable[[Credentials], Verdict]
+
+_UNAUTHENTICATED: Final = Verdict(SecurityProfile.NONE)
+_REFUSAL_TEXT: Final = {
+    Refusal.WRONG_PASSWORD: "Wrong password\n",
+    Refusal.PASSWORD_REQUIRED: "This charger must send its password\n",
+    Refusal.TLS_REQUIRED: "This charger must connect over TLS (wss)\n",
+    Refusal.CERTIFICATE_REQUIRED: "This charger must present its client certificate\n",
+    Refusal.BLOCKED: "Too many failed attempts\n",
+}
 
 
 class QuietHandshakeLogger(logging.LoggerAdapter[logging.Logger]):
@@ -76,6 +99,18 @@ def charge_point_id_from_path(path: str) -> str | None:
     return charge_point_id
 
 
+def _client_certificate_names(connection: ServerConnection) -> set[str]:
+    """Common names of the verified client certificate of a TLS connection (none: empty)."""
+    ssl_object = connection.transport.get_extra_info("ssl_object")
+    if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+        return set()
+    certificate = ssl_object.getpeercert()
+    if not certificate:
+        return set()
+    subject: tuple[tuple[tuple[str, str], ...], ...] = certificate.get("subject", ())  # type: ignore[assignment]
+    return {str(value) for rdn in subject for key, value in rdn if key == "commonName"}
+
+
 def select_subprotocol(offered: Sequence[str], pinned_version: str | None) -> Subprotocol | None:
     """Pick the best OCPP version the charger offers; none offered means OCPP 1.6.
 
@@ -89,28 +124,45 @@ def select_subprotocol(offered: Sequence[str], pinned_version: str | None) -> Su
     return None
 
 
+@dataclass(slots=True)
+class Admission:
+    """What decides whether a connection may go on; shared by a central system's listeners.
+
+    `pinned_version` and `max_connections_per_address` (0: no limit) are read live, so
+    option changes need no restart. `authenticate` decides before the websocket upgrade
+    whether a charger may connect. Failed attempts and connections are counted per address
+    across the plain and the TLS port, so a guesser cannot double its tries.
+    """
+
+    pinned_version: Callable[[], str | None]
+    max_connections_per_address: Callable[[], int]
+    authenticate: Authenticator
+    log_throttle: LogThrottle
+    failed_attempts: FailedAttempts = field(default_factory=FailedAttempts)
+    connections: Counter[str] = field(default_factory=Counter)
+
+
 class CentralServer:
-    """One listening socket per central system (config entry)."""
+    """One listening socket (plain or TLS) of a central system (config entry)."""
 
     def __init__(
         self,
         host: str,
         port: int,
         handler: ConnectionHandler,
-        pinned_version: Callable[[], str | None],
-        *,
-        log_throttle: LogThrottle,
-        max_connections_per_address: Callable[[], int],
+        admission: Admission,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        """Listen on host:port, pass each charger to `handler`.
-
-        `pinned_version` and `max_connections_per_address` (0: no limit) are read live, so
-        option changes need no restart.
-        """
-        self._pinned_version = pinned_version
-        self._log_throttle = log_throttle
-        self._max_per_address = max_connections_per_address
-        self._connections: Counter[str] = Counter()
+        """Listen on host:port (TLS with `ssl_context`), pass each charger to `handler`."""
+        self._admission = admission
+        self._log_throttle = admission.log_throttle
+        self._failed_attempts = admission.failed_attempts
+        self._connections = admission.connections
+        self._ssl_context = ssl_context
+        # The verdict on each accepted handshake, until its handler picks it up.
+        self._verdicts: weakref.WeakKeyDictionary[ServerConnection, Verdict] = (
+            weakref.WeakKeyDictionary()
+        )
         self._host = host
         self._port = port
         self._handler = handler
@@ -124,6 +176,7 @@ class CentralServer:
             self._port,
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
+            ssl=self._ssl_context,
             max_size=MAX_WEBSOCKET_MESSAGE_BYTES,
             # Chargers rarely support permessage-deflate, and it costs CPU per frame.
             compression=None,
@@ -149,7 +202,7 @@ class CentralServer:
         self, connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
         try:
-            return select_subprotocol(offered, self._pinned_version())
+            return select_subprotocol(offered, self._admission.pinned_version())
         except NegotiationError as err:
             self._refused(connection, "offered no OCPP version we accept", str(err))
             raise
@@ -163,13 +216,57 @@ class CentralServer:
             self._refused(connection, "named an invalid charger id", repr(request.path[:100]))
             return connection.respond(HTTPStatus.NOT_FOUND, "Invalid charge point id\n")
         host = _remote_host(connection)
-        limit = self._max_per_address()
+        limit = self._admission.max_connections_per_address()
         if limit and self._connections[host] >= limit and not _is_loopback(host):
             self._refused(connection, "opened too many connections", f"the limit is {limit}")
             return connection.respond(
                 HTTPStatus.TOO_MANY_REQUESTS, "Too many connections from this address\n"
             )
+        return self._check_credentials(connection, request, charge_point_id, host)
+
+    def _check_credentials(
+        self, connection: ServerConnection, request: Request, charge_point_id: str, host: str
+    ) -> Response | None:
+        """Refuse (401, or 429 after repeated failures) before the upgrade, or let it go on."""
+        now = time.monotonic()
+        if self._failed_attempts.blocked(host, now):
+            return self._refuse(connection, charge_point_id, Refusal.BLOCKED)
+        user_password = basic_auth_credentials(request.headers.get("Authorization"))
+        password = None
+        if user_password is not None and user_password[0] == charge_point_id:
+            password = user_password[1]
+        tls = self._ssl_context is not None
+        verdict = self._admission.authenticate(
+            Credentials(
+                charge_point_id,
+                password=password,
+                tls=tls,
+                client_certificate=tls and charge_point_id in _client_certificate_names(connection),
+            )
+        )
+        if verdict.refusal is not None:
+            if self._failed_attempts.failed(host, now):
+                self._log_throttle.report(
+                    logging.WARNING,
+                    f"Connection from {host}",
+                    "failed to authenticate too often",
+                    "its attempts are refused for 5 minutes",
+                )
+            return self._refuse(connection, charge_point_id, verdict.refusal)
+        if password is not None:
+            self._failed_attempts.succeeded(host)
+        self._verdicts[connection] = verdict
         return None
+
+    def _refuse(
+        self, connection: ServerConnection, charge_point_id: str, refusal: Refusal
+    ) -> Response:
+        self._refused(connection, f"was refused as charger {charge_point_id}", refusal.value)
+        if refusal is Refusal.BLOCKED:
+            return connection.respond(HTTPStatus.TOO_MANY_REQUESTS, _REFUSAL_TEXT[refusal])
+        response = connection.respond(HTTPStatus.UNAUTHORIZED, _REFUSAL_TEXT[refusal])
+        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+        return response
 
     def _refused(self, connection: ServerConnection, kind: str, detail: str) -> None:
         self._log_throttle.report(
@@ -182,10 +279,11 @@ class CentralServer:
         charge_point_id = charge_point_id_from_path(request.path)
         assert charge_point_id is not None
         version = SUBPROTOCOLS.get(connection.subprotocol or "", DEFAULT_VERSION)
+        verdict = self._verdicts.pop(connection, _UNAUTHENTICATED)
         host = _remote_host(connection)
         self._connections[host] += 1
         try:
-            await self._handler(connection, charge_point_id, version)
+            await self._handler(connection, charge_point_id, version, verdict)
         finally:
             self._connections[host] -= 1
             if self._connections[host] <= 0:

@@ -48,6 +48,7 @@ from .protocol.base import (
     TriggerKind,
 )
 from .protocol.commands import CommandAdapter
+from .rate_limit import MessageRate
 from .validation import InvalidInputError, Violation, safe_text
 
 # A charger that reconnects usually boots within a second or two if it rebooted; one that has
@@ -100,6 +101,12 @@ def _forget_vehicle_readings(connector: Connector) -> None:
             del connector.readings[key]
 
 
+def _is_call(message: str | bytes) -> bool:
+    """Whether a frame is a CALL ([2, ...]): only those make work; answers are cheap."""
+    head = message[:8] if isinstance(message, str) else message[:8].decode(errors="replace")
+    return head.lstrip(" \t\r\n[").startswith("2")
+
+
 class ChargerSession:
     """A live connection of one charger; implements the adapters' `ChargerEvents`."""
 
@@ -115,8 +122,9 @@ class ChargerSession:
         self.charger = charger
         self._websocket = websocket
         self.log_throttle = central.log_throttle
+        self._limits = central.connection_limits
         self.adapter: CommandAdapter = create_adapter(
-            ocpp_version, charger.charge_point_id, websocket, self
+            ocpp_version, charger.charge_point_id, websocket, self, self._limits
         )
         self.adapter.frame_history = charger.frames
         self._boot_status: BootStatus | None = None
@@ -159,7 +167,38 @@ class ChargerSession:
         )
         self._start_task(self._resume_without_boot(), "resume")
         try:
+            await self._receive()
+        except ConnectionClosed:
+            pass
+        except TimeoutError:
+            LOGGER.info(
+                "Charger %s sent nothing for %d s; closing its connection",
+                charger.charge_point_id,
+                self._limits.idle_timeout,
+            )
+            await self._websocket.close(code=1000, reason="idle")
+        finally:
+            self._connection_ended()
+
+    async def _receive(self) -> None:
+        """Handle frames one by one; a flood is slowed down, a silent connection times out."""
+        loop = asyncio.get_running_loop()
+        idle_timeout = self._limits.idle_timeout
+        rate = MessageRate(self._limits.max_messages_per_second)
+        async with asyncio.timeout(loop.time() + idle_timeout) as idle:
             async for message in self._websocket:
+                now = loop.time()
+                idle.reschedule(now + idle_timeout)
+                if _is_call(message) and (wait := rate.delay(now)) > 0:
+                    # Held, never dropped: every frame may carry a transaction or a reading.
+                    self.log_throttle.report(
+                        logging.WARNING,
+                        f"Charger {self.charger.charge_point_id}",
+                        "sends more messages than allowed",
+                        f"more than {self._limits.max_messages_per_second:g} a second; slowed down",
+                    )
+                    await asyncio.sleep(wait)
+                    idle.reschedule(loop.time() + idle_timeout)
                 try:
                     await self.adapter.route_message(message)
                 except ConnectionClosed:
@@ -167,15 +206,11 @@ class ChargerSession:
                 except Exception as err:  # noqa: BLE001 - one bad frame must never end the connection
                     self.log_throttle.report(
                         logging.ERROR,
-                        f"Charger {charger.charge_point_id}",
+                        f"Charger {self.charger.charge_point_id}",
                         "could not be served",
                         repr(err),
                         exc_info=err,
                     )
-        except ConnectionClosed:
-            pass
-        finally:
-            self._connection_ended()
 
     def _connection_ended(self) -> None:
         self.adapter.connection_lost.set()

@@ -27,6 +27,7 @@ from .model import (
     OfferedFirmware,
     Transaction,
 )
+from .security import ChargerSecurity
 
 STORAGE_VERSION: Final = 1
 # Meter baselines change with every frame; writing them at most every 30 s bounds disk writes
@@ -100,6 +101,8 @@ class StoredCharger(TypedDict):
     uploads: NotRequired[list[tuple[str, int, str]]]
     local_list_version: NotRequired[int]
     local_list_fingerprint: NotRequired[str | None]
+    # Password digests and the security profile (never the password itself).
+    security: NotRequired[dict[str, Any]]
 
 
 class StoredData(TypedDict):
@@ -240,6 +243,7 @@ class CentralStore:
             _restore_maintenance(charger, stored)
             charger.local_list_version = stored.get("local_list_version", 0)
             charger.local_list_fingerprint = stored.get("local_list_fingerprint")
+            charger.security = ChargerSecurity.from_dict(stored.get("security"))
             charger.configuration = {
                 key: ConfigurationValue(value, readonly=True)
                 for key, value in stored.get("capabilities", {}).items()
@@ -404,6 +408,7 @@ class CentralStore:
             uploads=[(name, size, when.isoformat()) for name, size, when in charger.logs.files],
             local_list_version=charger.local_list_version,
             local_list_fingerprint=charger.local_list_fingerprint,
+            security=charger.security.as_dict(),
             desired={
                 str(connector_id): StoredDesired(
                     mode=connector.desired.mode,

@@ -35,6 +35,7 @@ from .const import DOMAIN, LOGGER
 DATA_TRANSFERS: HassKey[TransferHub] = HassKey(f"{DOMAIN}_transfers")
 FIRMWARE_PATH: Final = f"/api/{DOMAIN}/firmware"
 UPLOAD_PATH: Final = f"/api/{DOMAIN}/upload"
+ROOT_CERTIFICATE_PATH: Final = f"/api/{DOMAIN}/root_certificate"
 # How long a firmware URL and an upload location stay valid.
 OFFER_LIFETIME: Final = timedelta(hours=24)
 # Downloads of one offered file (a charger retries, or probes with HEAD first).
@@ -151,6 +152,7 @@ def async_get_hub(hass: HomeAssistant) -> TransferHub:
         hub = hass.data[DATA_TRANSFERS] = TransferHub(hass)
         hass.http.register_view(FirmwareView())
         hass.http.register_view(UploadView())
+        hass.http.register_view(RootCertificateView())
     return hub
 
 
@@ -278,3 +280,26 @@ def _prune(directory: Path, keep: int) -> None:
     files = sorted(directory.iterdir(), key=lambda path: path.stat().st_mtime, reverse=True)
     for old in files[keep:]:
         old.unlink(missing_ok=True)
+
+
+class RootCertificateView(HomeAssistantView):
+    """GET the root certificate chargers must trust for the TLS port (public, not secret)."""
+
+    url = ROOT_CERTIFICATE_PATH + "/{entry_id}"
+    name = f"api:{DOMAIN}:root_certificate"
+    # A root certificate is public; installers fetch it from the charger's own web interface.
+    requires_auth = False
+
+    async def get(self, request: web.Request, entry_id: str) -> web.Response:
+        """The PEM file, or 404 for an unknown central system."""
+        hass = request.app[KEY_HASS]
+        entry = hass.config_entries.async_get_entry(entry_id)
+        secure_port = getattr(getattr(entry, "runtime_data", None), "secure_port", None)
+        if entry is None or entry.domain != DOMAIN or secure_port is None:
+            return web.Response(status=HTTPStatus.NOT_FOUND)
+        pem: str = await secure_port.async_root_certificate()
+        return web.Response(
+            text=pem,
+            content_type="application/x-pem-file",
+            headers={"Content-Disposition": 'attachment; filename="ocpp-central-root.pem"'},
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from .base import ChargerEvents
+from .base import DEFAULT_LIMITS, ChargerEvents, ConnectionLimits
 from .commands import CommandAdapter
 from .v2 import OCPP_21, OCPP_201, SUBPROTOCOL_21, SUBPROTOCOL_201, V21Adapter, V201Adapter
 from .v16 import OCPP_VERSION as V16, SUBPROTOCOL as V16_SUBPROTOCOL, V16Adapter
@@ -16,7 +16,9 @@ SUBPROTOCOLS: Final[dict[str, str]] = {
     SUBPROTOCOL_201: OCPP_201,
     V16_SUBPROTOCOL: V16,
 }
-_ADAPTERS: Final[dict[str, Callable[[str, Any, ChargerEvents], CommandAdapter]]] = {
+_ADAPTERS: Final[
+    dict[str, Callable[[str, Any, ChargerEvents, ConnectionLimits], CommandAdapter]]
+] = {
     OCPP_21: V21Adapter,
     OCPP_201: V201Adapter,
     V16: V16Adapter,
@@ -33,10 +35,14 @@ _DECIMAL_SCHEMAS_16: Final = frozenset(
 
 
 def create_adapter(
-    ocpp_version: str, charge_point_id: str, connection: Any, events: ChargerEvents
+    ocpp_version: str,
+    charge_point_id: str,
+    connection: Any,
+    events: ChargerEvents,
+    limits: ConnectionLimits = DEFAULT_LIMITS,
 ) -> CommandAdapter:
     """Create the adapter for a negotiated OCPP version."""
-    adapter = _ADAPTERS[ocpp_version](charge_point_id, connection, events)
+    adapter = _ADAPTERS[ocpp_version](charge_point_id, connection, events, limits)
     adapter.start_requests()
     return adapter
 

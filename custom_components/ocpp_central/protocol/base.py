@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
 
 from ..log_throttle import LogThrottle
 from ..model import ChargerInfo, ConfigurationValue, ConnectorStatus, ErrorCode, SampledValue
@@ -259,3 +259,22 @@ class ProtocolAdapter(Protocol):
 
     async def apply_settings(self, settings: ChargerSettings) -> None:
         """Learn the charger's capabilities and apply the user's settings after a boot."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    """What one charger connection may do (the Connection options).
+
+    `max_messages_per_second` (0: no limit) slows a flooding charger down instead of
+    dropping its frames; `idle_timeout` closes a connection over which nothing arrived for
+    that long (a charger that hung without closing its socket); `call_timeout` is how long
+    our calls wait for an answer; larger frames than `max_frame_bytes` get a CALLERROR.
+    """
+
+    max_messages_per_second: float = 20.0
+    idle_timeout: float = 660.0
+    call_timeout: float = 30.0
+    max_frame_bytes: int = 65536
+
+
+DEFAULT_LIMITS: Final = ConnectionLimits()

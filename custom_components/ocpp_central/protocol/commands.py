@@ -253,6 +253,24 @@ class ChargerCommands(Protocol):
     async def clear_cache(self) -> CommandStatus:
         """Clear the charger's authorization cache."""
 
+    async def set_password(self, password: str) -> CommandStatus:
+        """Give the charger a new Basic auth password; it reconnects with it."""
+
+    async def set_security_profile(
+        self, profile: int, csms_url: str, current_priority: str | None
+    ) -> CommandStatus:
+        """Make the charger connect with a higher security profile after its next restart.
+
+        `csms_url` is where it connects then (2.x SetNetworkProfile; 1.6 has no standard
+        key for it); `current_priority` is the 2.x NetworkConfigurationPriority it has now.
+        """
+
+    async def install_root_certificate(self, certificate_pem: str) -> CommandStatus:
+        """Make the charger trust our certificate authority for TLS (InstallCertificate)."""
+
+    async def send_signed_certificate(self, certificate_chain_pem: str) -> CommandStatus:
+        """Give the charger the client certificate signed for its request (CertificateSigned)."""
+
 
 class CommandAdapter(ProtocolAdapter, ChargerCommands, Protocol):
     """A protocol adapter with the whole command set: what a charger session holds."""

@@ -29,8 +29,9 @@ from ocpp.charge_point import (
 from ocpp.exceptions import OCPPError
 from ocpp.messages import Call, CallError, CallResult, get_validator
 
-from ..const import MAX_FRAME_BYTES
+from ..const import LOGGER, MAX_FRAME_BYTES
 from ..log_throttle import LogThrottle
+from ..redaction import FrameRedactionFilter
 from ..validation import (
     InvalidInputError,
     Violation,
@@ -49,6 +50,9 @@ _CALLERROR_LENGTH: Final = 5
 _MAX_UNIQUE_ID_LENGTH: Final = 36
 # The `frames` logger shows this much of each incoming frame.
 MAX_LOGGED_FRAME: Final = 4096
+# Every frame in and out at INFO (off unless the user turns it on), without secrets.
+FRAME_LOGGER: Final = LOGGER.getChild("frames")
+FRAME_LOGGER.addFilter(FrameRedactionFilter())
 # Diagnostics keep this much of each recent frame (a MeterValues frame is about 1 KiB).
 MAX_KEPT_FRAME: Final = 2048
 # Finds the message id of a frame too large or too broken to parse as a whole.
@@ -156,17 +160,17 @@ def _guess_unique_id(raw: str) -> str | None:
     return match.group(1) if match else "-1"
 
 
-def _decode(raw: str | bytes, codes: ErrorCodes) -> tuple[str, Any]:
+def _decode(raw: str | bytes, codes: ErrorCodes, max_bytes: int) -> tuple[str, Any]:
     """Decode a frame's text and JSON, refusing what is not UTF-8, too large or not JSON."""
     if isinstance(raw, bytes):
         try:
             raw = raw.decode()
         except UnicodeDecodeError:
             raise FrameError(codes.rpc_framework, "Frame is not UTF-8 text", "-1") from None
-    if len(raw) > MAX_FRAME_BYTES or len(raw.encode(errors="replace")) > MAX_FRAME_BYTES:
+    if len(raw) > max_bytes or len(raw.encode(errors="replace")) > max_bytes:
         raise FrameError(
             codes.format_violation,
-            f"Frame exceeds {MAX_FRAME_BYTES} bytes",
+            f"Frame exceeds {max_bytes} bytes",
             _guess_unique_id(raw),
         )
     try:
@@ -188,13 +192,15 @@ def _decode(raw: str | bytes, codes: ErrorCodes) -> tuple[str, Any]:
     return raw, frame
 
 
-def parse_frame(raw: str | bytes, codes: ErrorCodes) -> Call | CallResult | CallError:
+def parse_frame(
+    raw: str | bytes, codes: ErrorCodes, max_bytes: int = MAX_FRAME_BYTES
+) -> Call | CallResult | CallError:
     """Parse one OCPP-J frame or raise FrameError saying what is wrong with it.
 
     Besides the OCPP-J envelope, the frame's content passes the validation layer here, once
     for every action: no lone surrogates, no deep nesting, no numbers out of range.
     """
-    raw, frame = _decode(raw, codes)
+    raw, frame = _decode(raw, codes, max_bytes)
     if not isinstance(frame, list) or len(frame) < _CALLRESULT_LENGTH:
         # Answers are never answered, not even broken ones: only a CALL may get a CALLERROR.
         is_answer = isinstance(frame, list) and bool(frame) and _is_answer(frame[0], codes)
@@ -320,6 +326,8 @@ class RobustRouting:
     # reconnects and across a flood of charger ids.
     log_throttle: LogThrottle
     _sent_call_id: str | None = None
+    # The largest frame answered normally (the option; larger ones get a CALLERROR).
+    max_frame_bytes: int = MAX_FRAME_BYTES
     # The charger's recent frames (time, "in"/"out", text) for diagnostics; None: not kept.
     frame_history: deque[tuple[float, str, str]] | None = None
 
@@ -333,7 +341,7 @@ class RobustRouting:
         if self.logger.isEnabledFor(logging.INFO):
             self.logger.info("%s: receive %s", self.id, safe_text(raw_msg, MAX_LOGGED_FRAME))
         try:
-            message = parse_frame(raw_msg, self.error_codes)
+            message = parse_frame(raw_msg, self.error_codes, self.max_frame_bytes)
         except FrameError as err:
             self.report_bad_input("malformed frames", err.description)
             if err.unique_id is not None:

@@ -16,23 +16,25 @@ from ocpp.v16.enums import (
     TriggerMessageStatus,
 )
 
-from ..const import CALL_TIMEOUT, LOGGER
+from ..const import LOGGER
 from ..metering import normalise
 from ..model import ChargerInfo, ConfigurationValue, ConnectorStatus, ErrorCode, SampledValue
 from ..validation import parse_timestamp
 from .base import (
+    DEFAULT_LIMITS,
     AuthorizationStatus,
     BootStatus,
     ChargerEvents,
     ChargerSettings,
     CommandStatus,
     ConfigurationReport,
+    ConnectionLimits,
     TriggerKind,
     same_setting_value,
 )
 from .calls import CallerMixin
 from .profiles import iso_now
-from .rpc import ERROR_CODES_16, RobustRouting
+from .rpc import ERROR_CODES_16, FRAME_LOGGER, RobustRouting
 from .v16_commands import V16Commands
 
 OCPP_VERSION: Final = "1.6"
@@ -136,14 +138,21 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
     error_codes = ERROR_CODES_16
     known_actions = frozenset(action.value for action in Action)
 
-    def __init__(self, charge_point_id: str, connection: Any, events: ChargerEvents) -> None:
+    def __init__(
+        self,
+        charge_point_id: str,
+        connection: Any,
+        events: ChargerEvents,
+        limits: ConnectionLimits = DEFAULT_LIMITS,
+    ) -> None:
         """Wrap a websocket connection; `events` receives everything the charger reports."""
         super().__init__(
             charge_point_id,
             connection,
-            response_timeout=CALL_TIMEOUT,
-            logger=LOGGER.getChild("frames"),
+            response_timeout=limits.call_timeout,
+            logger=FRAME_LOGGER,
         )
+        self.max_frame_bytes = limits.max_frame_bytes
         self._events = events
         self.log_throttle = events.log_throttle
 

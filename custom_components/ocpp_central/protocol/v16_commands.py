@@ -9,6 +9,7 @@ from ocpp.v16.enums import (
     AvailabilityStatus,
     AvailabilityType,
     CancelReservationStatus,
+    CertificateUse,
     ChargingProfileStatus,
     ClearCacheStatus,
     ClearChargingProfileStatus,
@@ -27,6 +28,7 @@ from ocpp.v16.enums import (
 )
 
 from ..const import LOGGER
+from ..security import authorization_key
 from .base import CommandStatus
 from .commands import (
     ChargingProfile,
@@ -123,6 +125,13 @@ _UPDATE_TYPE: Final = {
 _CLEAR_CACHE: Final = {
     ClearCacheStatus.accepted: CommandStatus.ACCEPTED,
     ClearCacheStatus.rejected: CommandStatus.REJECTED,
+}
+
+
+_CERTIFICATE: Final = {
+    "Accepted": CommandStatus.ACCEPTED,
+    "Rejected": CommandStatus.REJECTED,
+    "Failed": CommandStatus.FAILED,
 }
 
 
@@ -349,6 +358,35 @@ class V16Commands:
         """GetLocalListVersion (0: no list, -1: the charger has no local list support)."""
         result = await self.request(call.GetLocalListVersion())
         return int(result.list_version)
+
+    async def set_password(self, password: str) -> CommandStatus:
+        """AuthorizationKey: the password's bytes, hex encoded (1.6 security whitepaper)."""
+        return await self.change_configuration("AuthorizationKey", authorization_key(password))
+
+    async def set_security_profile(
+        self, profile: int, csms_url: str, current_priority: str | None
+    ) -> CommandStatus:
+        """SecurityProfile; the charger switches at its next restart (whitepaper A02).
+
+        1.6 has no standard key for the central system's URL: the installer changes ws:// to
+        wss:// in the charger's own settings.
+        """
+        return await self.change_configuration("SecurityProfile", str(profile))
+
+    async def install_root_certificate(self, certificate_pem: str) -> CommandStatus:
+        """InstallCertificate of a CentralSystemRootCertificate (security whitepaper)."""
+        result = await self.request(
+            call.InstallCertificate(
+                certificate_type=CertificateUse.central_system_root_certificate,
+                certificate=certificate_pem,
+            )
+        )
+        return self._status(_CERTIFICATE, result.status, "InstallCertificate")
+
+    async def send_signed_certificate(self, certificate_chain_pem: str) -> CommandStatus:
+        """CertificateSigned with the charger's new client certificate."""
+        result = await self.request(call.CertificateSigned(certificate_chain=certificate_chain_pem))
+        return self._status(_CERTIFICATE, result.status, "CertificateSigned")
 
     async def clear_cache(self) -> CommandStatus:
         """ClearCache."""

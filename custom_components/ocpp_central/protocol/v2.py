@@ -17,7 +17,7 @@ from ocpp.v21.enums import Action as Action21, MeasurandEnumType as Measurand21
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201.enums import Action as Action201, MeasurandEnumType as Measurand201
 
-from ..const import CALL_TIMEOUT, LOGGER
+from ..const import LOGGER
 from ..errors import ChargerCallError, ChargerCommandError
 from ..metering import normalise
 from ..model import (
@@ -30,19 +30,21 @@ from ..model import (
 )
 from ..validation import parse_timestamp
 from .base import (
+    DEFAULT_LIMITS,
     AuthorizationStatus,
     BootStatus,
     ChargerEvents,
     ChargerSettings,
     CommandStatus,
     ConfigurationReport,
+    ConnectionLimits,
     EventOrder,
     TriggerKind,
     same_setting_value,
 )
 from .calls import CallerMixin
 from .profiles import iso_now
-from .rpc import ERROR_CODES_21, ERROR_CODES_201, RobustRouting
+from .rpc import ERROR_CODES_21, ERROR_CODES_201, FRAME_LOGGER, RobustRouting
 from .v2_commands import V2Commands, parse_variable_key
 from .v2_report import Inventory, ReportCollector, variable_key
 
@@ -174,14 +176,21 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
     _call: Any
     _call_result: Any
 
-    def __init__(self, charge_point_id: str, connection: Any, events: ChargerEvents) -> None:
+    def __init__(
+        self,
+        charge_point_id: str,
+        connection: Any,
+        events: ChargerEvents,
+        limits: ConnectionLimits = DEFAULT_LIMITS,
+    ) -> None:
         """Wrap a websocket connection; `events` receives everything the charger reports."""
         super().__init__(  # type: ignore[call-arg]
             charge_point_id,
             connection,
-            response_timeout=CALL_TIMEOUT,
-            logger=LOGGER.getChild("frames"),
+            response_timeout=limits.call_timeout,
+            logger=FRAME_LOGGER,
         )
+        self.max_frame_bytes = limits.max_frame_bytes
         self._events = events
         self.log_throttle = events.log_throttle
         self._request_ids = itertools.count(1)

@@ -54,6 +54,13 @@ from .v2_report import variable_key
 
 # The 2.1 enums carry the same values (and the library validates answers against the
 # negotiated version's schema), so tables keyed by the 2.0.1 enums serve both versions.
+# SetNetworkProfile, InstallCertificate and CertificateSigned answer Accepted / Rejected (2.0.1
+# InstallCertificate also Failed).
+_GENERIC: Final = {
+    "Accepted": CommandStatus.ACCEPTED,
+    "Rejected": CommandStatus.REJECTED,
+    "Failed": CommandStatus.FAILED,
+}
 _START_STOP: Final = {
     RequestStartStopStatus.accepted: CommandStatus.ACCEPTED,
     RequestStartStopStatus.rejected: CommandStatus.REJECTED,
@@ -391,6 +398,61 @@ class V2Commands:
         """GetLocalListVersion (0: no list)."""
         result = await self.request(self._call.GetLocalListVersion())
         return int(result.version_number)
+
+    async def set_password(self, password: str) -> CommandStatus:
+        """SecurityCtrlr.BasicAuthPassword (2.0.1 A01); the charger reconnects with it."""
+        [result] = await self.set_variables({"SecurityCtrlr.BasicAuthPassword": password})
+        return result.status
+
+    async def set_security_profile(
+        self, profile: int, csms_url: str, current_priority: str | None
+    ) -> CommandStatus:
+        """A new network profile in a free slot, tried first from the next restart (A05)."""
+        slots = [slot.strip() for slot in (current_priority or "").split(",") if slot.strip()]
+        slot = next(
+            candidate for candidate in range(1, len(slots) + 2) if str(candidate) not in slots
+        )
+        result = await self.request(
+            self._call.SetNetworkProfile(
+                configuration_slot=slot,
+                connection_data={
+                    "ocpp_version": "OCPP21" if self.ocpp_version == "2.1" else "OCPP20",
+                    "ocpp_transport": "JSON",
+                    "ocpp_csms_url": csms_url,
+                    "message_timeout": 30,
+                    "security_profile": profile,
+                    "ocpp_interface": "Wired0",
+                },
+            )
+        )
+        status = self._status(_GENERIC, result.status, "SetNetworkProfile")
+        if status is not CommandStatus.ACCEPTED:
+            return status
+        # The new slot first; the old ones stay as the fallback if it cannot connect.
+        priority = ",".join([str(slot), *slots])
+        [written] = await self.set_variables(
+            {"OCPPCommCtrlr.NetworkConfigurationPriority": priority}
+        )
+        return written.status
+
+    async def install_root_certificate(self, certificate_pem: str) -> CommandStatus:
+        """InstallCertificate of a CSMSRootCertificate."""
+        result = await self.request(
+            self._call.InstallCertificate(
+                certificate_type="CSMSRootCertificate", certificate=certificate_pem
+            )
+        )
+        return self._status(_GENERIC, result.status, "InstallCertificate")
+
+    async def send_signed_certificate(self, certificate_chain_pem: str) -> CommandStatus:
+        """CertificateSigned of a ChargingStationCertificate."""
+        result = await self.request(
+            self._call.CertificateSigned(
+                certificate_chain=certificate_chain_pem,
+                certificate_type="ChargingStationCertificate",
+            )
+        )
+        return self._status(_GENERIC, result.status, "CertificateSigned")
 
     async def clear_cache(self) -> CommandStatus:
         """ClearCache."""

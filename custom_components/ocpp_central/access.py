@@ -1,0 +1,163 @@
+"""Which connections a central system lets in, and how chargers get their credentials.
+
+The checks themselves are in `security`; this is the central system's side: the verdict on
+each handshake, the proof a charger gives by reconnecting with new credentials (what the
+upgrade wizard waits for), passwords sent to chargers, and the repair issue that says
+plainly when approved chargers connect without any authentication.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from typing import Final
+
+from homeassistant.helpers import issue_registry as ir
+
+from .const import CONF_HOST, DOMAIN, LOGGER
+from .errors import ChargerRejectedError
+from .host import ControlHost
+from .model import Charger
+from .protocol.base import CommandStatus
+from .protocol.commands import ResetKind
+from .security import (
+    ChargerSecurity,
+    Credentials,
+    PasswordDigest,
+    SecurityProfile,
+    Verdict,
+    accept,
+    check,
+    new_password,
+)
+
+INSECURE_ISSUE: Final = "insecure_chargers"
+# 1.6 chargers of the security whitepaper name their profile in this key.
+SECURITY_PROFILE_KEY: Final = "SecurityProfile"
+_TAKEN: Final = frozenset({CommandStatus.ACCEPTED, CommandStatus.REBOOT_REQUIRED})
+
+
+def _loopback_only(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+class ChargerAccess:
+    """Authentication of one central system's chargers."""
+
+    def __init__(self, host: ControlHost) -> None:
+        """Bind to the central system."""
+        self._host = host
+        # Charger id -> waiters for a connection that proves a profile.
+        self._proof_waiters: dict[str, list[tuple[SecurityProfile, asyncio.Future[None]]]] = {}
+
+    def authenticate(self, credentials: Credentials) -> Verdict:
+        """The verdict on a handshake (runs before the websocket upgrade)."""
+        charger = self._host.chargers.get(credentials.charge_point_id)
+        verdict = check(None if charger is None else charger.security, credentials)
+        if charger is None and credentials.password and verdict.refusal is None:
+            # A charger not approved yet, with a password its installer configured: kept
+            # with the connection and adopted when the owner accepts it.
+            return Verdict(verdict.profile, presented=PasswordDigest.of(credentials.password))
+        return verdict
+
+    def connected(self, charger: Charger, verdict: Verdict) -> None:
+        """A connection passed the handshake and is now the charger's connection."""
+        if charger.charge_point_id not in self._host.chargers:
+            if verdict.presented is not None:
+                charger.security = ChargerSecurity(
+                    required=verdict.profile, proven=verdict.profile, password=verdict.presented
+                )
+            charger.security.last_profile = verdict.profile
+            return
+        if accept(charger.security, verdict):
+            self._host.store.schedule_save()
+            charger.notify()
+            self.update_repair()
+        waiters = self._proof_waiters.get(charger.charge_point_id, [])
+        for profile, waiter in list(waiters):
+            if charger.security.proven >= profile and not waiter.done():
+                waiter.set_result(None)
+
+    async def async_wait_for_proof(self, charge_point_id: str, profile: SecurityProfile) -> None:
+        """Return once the charger has connected with `profile` (callers bound the wait)."""
+        charger = self._host.chargers.get(charge_point_id)
+        if charger is None or charger.security.proven >= profile:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (profile, waiter)
+        self._proof_waiters.setdefault(charge_point_id, []).append(entry)
+        try:
+            await waiter
+        finally:
+            waiters = self._proof_waiters[charge_point_id]
+            waiters.remove(entry)
+            if not waiters:
+                del self._proof_waiters[charge_point_id]
+
+    async def async_give_password(self, charger: Charger) -> str:
+        """Generate a password, send it to the connected charger and expect it from now on.
+
+        Raises ChargerRejectedError when the charger refuses it (then nothing changes), and
+        the command errors when it is not connected or does not answer. Until the charger
+        reconnects with the new password, it may still connect as before.
+        """
+        session = self._host.accepted_session(charger.charge_point_id)
+        password = new_password()
+        status = await session.adapter.set_password(password)
+        if status not in _TAKEN:
+            raise ChargerRejectedError(status.value)
+        self.password_set(charger, password)
+        profile = charger.configuration.get(SECURITY_PROFILE_KEY)
+        if profile is not None and profile.value == str(int(SecurityProfile.NONE)):
+            # A 1.6 charger on profile 0 ignores its password until it is told to use profile
+            # 1, which it does after a restart (security whitepaper A02).
+            answer = await session.adapter.set_security_profile(
+                int(SecurityProfile.BASIC_AUTH), "", None
+            )
+            if answer in _TAKEN:
+                session.restart_requested()
+                await session.adapter.reset(ResetKind.HARD)
+        return password
+
+    def password_set(self, charger: Charger, password: str) -> None:
+        """The charger has (or will have) this password: expect it once the charger uses it."""
+        required = max(charger.security.required, SecurityProfile.BASIC_AUTH)
+        charger.security.set_password(password, required=required)
+        LOGGER.info("Charger %s has a new password", charger.charge_point_id)
+        self._saved(charger)
+
+    def remove_password(self, charger: Charger) -> None:
+        """Back to no authentication (the wizard's rollback)."""
+        charger.security.remove_password()
+        LOGGER.info("Charger %s may connect without a password again", charger.charge_point_id)
+        self._saved(charger)
+
+    def _saved(self, charger: Charger) -> None:
+        self._host.store.schedule_save()
+        charger.notify()
+        self.update_repair()
+
+    def update_repair(self) -> None:
+        """Warn while approved chargers connect without authentication to a reachable port."""
+        hass = self._host.hass
+        unprotected = sorted(
+            charge_point_id
+            for charge_point_id, charger in self._host.chargers.items()
+            if charger.security.enforced is SecurityProfile.NONE
+        )
+        issue_id = f"{INSECURE_ISSUE}_{self._host.entry.entry_id}"
+        if not unprotected or _loopback_only(str(self._host.entry.data[CONF_HOST])):
+            ir.async_delete_issue(hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=INSECURE_ISSUE,
+            translation_placeholders={"chargers": ", ".join(unprotected)},
+        )

@@ -1,0 +1,232 @@
+"""Security profiles 2 and 3: the TLS port, the local authority, client certificates."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+import ssl
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidHandshake, InvalidStatus
+
+from custom_components.ocpp_central.const import (
+    CONF_AUTO_ACCEPT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_TLS_MIN_VERSION,
+    CONF_TLS_PORT,
+    DOMAIN,
+)
+from custom_components.ocpp_central.secure_port import WEAK_TLS_ISSUE
+from custom_components.ocpp_central.security import SecurityProfile
+from custom_components.ocpp_central.tls import LocalAuthority, TlsVersion
+
+from .conftest import free_port
+from .helpers import wait_until
+
+PASSWORD = "tls-password-0123456"
+TLS_PORT = free_port()
+TLS_OPTIONS = {CONF_AUTO_ACCEPT: True, CONF_HEARTBEAT_INTERVAL: 300, CONF_TLS_PORT: TLS_PORT}
+
+
+@pytest.fixture(autouse=True)
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> None:
+    """The authority's files go to a temporary config directory."""
+    hass.config.config_dir = str(tmp_path)
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def _client_context(ca: Path, certificate: tuple[Path, Path] | None = None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(ca))
+    if certificate is not None:
+        context.load_cert_chain(*certificate)
+    return context
+
+
+def _client_certificate(
+    folder: Path, charge_point_id: str, authority: LocalAuthority | None
+) -> tuple[Path, Path]:
+    """A key and a certificate for `charge_point_id`, signed by `authority` (None: self-signed)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, charge_point_id)])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+    if authority is not None:
+        chain = authority.sign_request(
+            csr.public_bytes(serialization.Encoding.PEM).decode(), charge_point_id
+        )
+    else:
+        rogue = LocalAuthority(folder / "rogue")
+        chain = rogue.sign_request(
+            csr.public_bytes(serialization.Encoding.PEM).decode(), charge_point_id
+        )
+    certificate_path = folder / f"{charge_point_id}-{id(key)}.pem"
+    key_path = folder / f"{charge_point_id}-{id(key)}.key"
+    certificate_path.write_text(chain)
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certificate_path, key_path
+
+
+async def _status(
+    charge_point_id: str, context: ssl.SSLContext, headers: dict[str, str] | None = None
+) -> int:
+    """HTTP status of a wss handshake (101 when upgraded)."""
+    try:
+        async with connect(
+            f"wss://127.0.0.1:{TLS_PORT}/{charge_point_id}",
+            subprotocols=["ocpp1.6"],
+            additional_headers=headers or {},
+            ssl=context,
+        ):
+            return 101
+    except InvalidStatus as err:
+        return err.response.status_code
+
+
+@pytest.mark.parametrize("options", [TLS_OPTIONS])
+async def test_profile_2_and_3_matrix(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    tmp_path: Path,
+    options: dict[str, Any],
+) -> None:
+    """No, wrong and right credentials over TLS; client certificates missing, foreign, right."""
+    runtime = central.runtime_data
+    secure = runtime.secure_port
+    assert secure.port == TLS_PORT
+    # Chargers are told HA's internal address (the test harness's 10.10.10.10).
+    assert secure.url() == f"wss://{secure.host_for_chargers()}:{TLS_PORT}/"
+    ca = secure.authority.ca_certificate_path
+    assert ca.is_file()
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    await wait_until(hass, lambda: "CP1" in runtime.chargers)
+    charger = runtime.chargers["CP1"]
+    runtime.access.password_set(charger, PASSWORD)
+    charger.security.require(SecurityProfile.TLS_BASIC_AUTH)
+    trusted = _client_context(ca)
+
+    # The server's certificate is checked against our root: a client without it gives up.
+    with pytest.raises(ssl.SSLCertVerificationError):
+        await _status("CP1", ssl.create_default_context())
+    # Not proven yet: plain and password-less connections still work.
+    assert await _status("CP1", trusted) == 101
+    assert await _status("CP1", trusted, _basic("CP1", "wrong-password-000")) == 401
+    # The password over TLS proves profile 2; afterwards only that is accepted.
+    assert await _status("CP1", trusted, _basic("CP1", PASSWORD)) == 101
+    await wait_until(hass, lambda: charger.security.proven is SecurityProfile.TLS_BASIC_AUTH)
+    assert await _status("CP1", trusted) == 401
+    await sim.drop_connection()
+    sim.password, sim.security_profile = PASSWORD, 1
+    with pytest.raises(InvalidStatus):
+        # The password over plain ws is no longer enough.
+        await sim.connect()
+
+    # Profile 3: a certificate of our authority for this charger id.
+    charger.security.require(SecurityProfile.TLS_CLIENT_CERTIFICATE)
+    right = _client_certificate(tmp_path, "CP1", secure.authority)
+    assert await _status("CP1", _client_context(ca, right)) == 101
+    await wait_until(
+        hass, lambda: charger.security.proven is SecurityProfile.TLS_CLIENT_CERTIFICATE
+    )
+    # Missing certificate: refused even with the password.
+    assert await _status("CP1", trusted, _basic("CP1", PASSWORD)) == 401
+    # A certificate of our authority for another id does not count.
+    other = _client_certificate(tmp_path, "CP2", secure.authority)
+    assert await _status("CP1", _client_context(ca, other)) == 401
+    # A certificate of another authority fails the TLS handshake itself (with TLS 1.3 the
+    # client learns it only when the server closes instead of answering).
+    foreign = _client_certificate(tmp_path, "CP1", None)
+    with pytest.raises((ssl.SSLError, ConnectionError, OSError, InvalidHandshake)):
+        await _status("CP1", _client_context(ca, foreign))
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+@pytest.mark.parametrize("options", [TLS_OPTIONS])
+async def test_old_tls_versions_are_refused(
+    hass: HomeAssistant, central: MockConfigEntry, options: dict[str, Any]
+) -> None:
+    """TLS 1.2 is the minimum: a client that offers only TLS 1.1 gets no connection."""
+    ca = central.runtime_data.secure_port.authority.ca_certificate_path
+    old = _client_context(ca)
+    old.set_ciphers("DEFAULT:@SECLEVEL=0")
+    old.minimum_version = ssl.TLSVersion.TLSv1
+    old.maximum_version = ssl.TLSVersion.TLSv1_1
+    with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        await _status("CP1", old)
+    assert await _status("CP1", _client_context(ca)) == 101
+
+
+@pytest.mark.parametrize("options", [{**TLS_OPTIONS, CONF_TLS_MIN_VERSION: TlsVersion.LEGACY}])
+async def test_legacy_tls_raises_a_repair(
+    hass: HomeAssistant, central: MockConfigEntry, options: dict[str, Any]
+) -> None:
+    """The explicit option for old chargers is warned about with a repair issue."""
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"{WEAK_TLS_ISSUE}_{central.entry_id}")
+    assert issue is not None
+    ca = central.runtime_data.secure_port.authority.ca_certificate_path
+    assert await _status("CP1", _client_context(ca)) == 101
+
+
+@pytest.mark.parametrize("options", [TLS_OPTIONS])
+async def test_root_certificate_download(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    options: dict[str, Any],
+) -> None:
+    """Installers download the root certificate (public) from Home Assistant."""
+    client = await hass_client_no_auth()
+    response = await client.get(f"/api/ocpp_central/root_certificate/{central.entry_id}")
+    assert response.status == 200
+    text = await response.text()
+    assert text == central.runtime_data.secure_port.authority.ca_certificate_path.read_text()
+    assert "PRIVATE" not in text
+    missing = await client.get("/api/ocpp_central/root_certificate/unknown")
+    assert missing.status == 404
+
+
+async def test_authority_files(tmp_path: Path) -> None:
+    """The authority is created once and kept; server certificates follow the names."""
+    authority = LocalAuthority(tmp_path / "tls")
+    root = authority.root_certificate_pem()
+    assert authority.root_certificate_pem() == root
+    authority.ensure_server_certificate({"127.0.0.1", "ha.local"})
+    first = authority.server_certificate_path.read_bytes()
+    authority.ensure_server_certificate({"127.0.0.1", "ha.local"})
+    assert authority.server_certificate_path.read_bytes() == first
+    authority.ensure_server_certificate({"127.0.0.1", "other.local"})
+    assert authority.server_certificate_path.read_bytes() != first
+    assert (tmp_path / "tls" / "ca.key").stat().st_mode & 0o077 == 0
+    # Requests must be for the charger's own id and signed by their key.
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CP7")]))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+        .decode()
+    )
+    with pytest.raises(ValueError, match="not for this charger"):
+        authority.sign_request(csr, "CP8")
+    chain = authority.sign_request(csr, "CP7")
+    assert chain.count("BEGIN CERTIFICATE") == 2
