@@ -23,6 +23,7 @@ import base64
 from datetime import UTC, datetime, timedelta
 import logging
 import random
+import ssl
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ from simulator.model import (
 )
 from simulator.offline import OfflineQueue, Sender
 from simulator.schedule import merge_periods
+from simulator.security import Credentials as TlsCredentials
 from simulator.v2 import V2ChargePoint, V2State, V21ChargePoint, V201ChargePoint
 from simulator.v2_variables import default_variables
 from simulator.v16 import V16ChargePoint
@@ -148,6 +150,12 @@ class ChargerSimulator(ChargerLink):
         self.security_profile = cfg.security_profile
         self.pending_security_profile: int | None = None
         self.credentials_changed = False
+        self.tls = TlsCredentials(roots=list(cfg.trusted_roots))
+        self.secure_url = cfg.secure_url
+        # 2.x: network connection profiles by slot (SetNetworkProfile), and the URL and
+        # profile of a slot that takes over at the next restart.
+        self.network_profiles: dict[int, dict[str, Any]] = {}
+        self.pending_network: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ connection hooks
     def _attach(self, ws: ClientConnection, disconnected: asyncio.Future[None]) -> Any:
@@ -157,9 +165,19 @@ class ChargerSimulator(ChargerLink):
         self._cp = layer
         return layer
 
+    def _endpoint(self) -> tuple[str, ssl.SSLContext | None]:
+        """Plain ws up to profile 1; from profile 2 the secure URL with TLS."""
+        if self.security_profile < 2 or self.secure_url is None:  # noqa: PLR2004
+            return self.url, None
+        return self.secure_url, self.tls.tls_context(
+            client_certificate=self.security_profile >= 3  # noqa: PLR2004
+        )
+
     def _handshake_headers(self) -> dict[str, str]:
-        """Basic auth with the charger id, when the charger uses a password."""
-        if self.password is None or (not self.config.is_v2 and self.security_profile < 1):
+        """Basic auth with the charger id, when the charger uses a password (profiles 1, 2)."""
+        if self.password is None or self.security_profile >= 3:  # noqa: PLR2004
+            return {}
+        if not self.config.is_v2 and self.security_profile < 1:
             return {}
         token = base64.b64encode(f"{self.config.charge_point_id}:{self.password}".encode())
         return {"Authorization": f"Basic {token.decode()}"}
@@ -246,6 +264,9 @@ class ChargerSimulator(ChargerLink):
         if self.pending_security_profile is not None:
             self.security_profile = self.pending_security_profile
             self.pending_security_profile = None
+        if self.pending_network is not None:
+            self.secure_url = str(self.pending_network["ocpp_csms_url"])
+            self.pending_network = None
         for apply in self.after_reboot:
             apply()
         self.after_reboot.clear()

@@ -85,6 +85,11 @@ class SimulatorConfig:
     # profile 1 on) and the 1.6 SecurityProfile key.
     password: str | None = None
     security_profile: int = 0
+    # 1.6: the wss URL an installer configured for security profiles 2 and 3 (1.6 has no
+    # standard key for it; 2.x gets it with SetNetworkProfile), and root certificates the
+    # charger trusts from the start (PEM).
+    secure_url: str | None = None
+    trusted_roots: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Reject configurations the simulation cannot represent; normalise the habits.

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Coroutine
 import json
 import logging
+import ssl
 from types import TracebackType
 from typing import Any, Protocol, Self
 from urllib.parse import quote
@@ -75,6 +76,10 @@ class ChargerLink:
         """Hook: extra HTTP headers of the websocket handshake (credentials)."""
         return {}
 
+    def _endpoint(self) -> tuple[str, ssl.SSLContext | None]:
+        """Hook: the CSMS URL to connect to (the charger id is appended) and its TLS context."""
+        return self.url, None
+
     @property
     def connected(self) -> bool:
         """True while the websocket is open."""
@@ -85,9 +90,11 @@ class ChargerLink:
         if self.connected:
             return
         subprotocol = SUBPROTOCOLS[self.config.ocpp_version]
-        url = f"{self.url.rstrip('/')}/{quote(self.config.charge_point_id, safe='')}"
+        base, tls = self._endpoint()
+        url = f"{base.rstrip('/')}/{quote(self.config.charge_point_id, safe='')}"
         ws = await connect(
             url,
+            ssl=tls,
             subprotocols=[Subprotocol(subprotocol)],
             open_timeout=self.config.response_timeout,
             close_timeout=2,

@@ -176,6 +176,35 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
         """Change a key and apply it (see `v16_config.change_configuration`)."""
         return call_result.ChangeConfiguration(status=change_configuration(self.sim, key, value))
 
+    @on(Action.install_certificate)
+    def on_install_certificate(self, certificate_type: str, certificate: str, **_: Any) -> Any:
+        """Trust a CentralSystemRootCertificate for TLS (security whitepaper)."""
+        if certificate_type != "CentralSystemRootCertificate":
+            return call_result.InstallCertificate(status="Rejected")
+        self.sim.tls.roots.append(certificate)
+        return call_result.InstallCertificate(status="Accepted")
+
+    @on(Action.extended_trigger_message)
+    def on_extended_trigger_message(self, requested_message: str, **_: Any) -> Any:
+        """Only SignChargePointCertificate: a new certificate request follows."""
+        status = (
+            "Accepted" if requested_message == "SignChargePointCertificate" else "NotImplemented"
+        )
+        return call_result.ExtendedTriggerMessage(status=status)
+
+    @after(Action.extended_trigger_message)
+    def after_extended_trigger_message(self, requested_message: str, **_: Any) -> None:
+        """Send SignCertificate after the answer."""
+        if requested_message == "SignChargePointCertificate":
+            csr = self.sim.tls.certificate_request(self.sim.config.charge_point_id)
+            self.sim.spawn(self.request(call.SignCertificate(csr=csr)), "SignCertificate")
+
+    @on(Action.certificate_signed)
+    def on_certificate_signed(self, certificate_chain: str, **_: Any) -> Any:
+        """Take the client certificate if it fits the key of our request."""
+        accepted = self.sim.tls.install_signed(certificate_chain)
+        return call_result.CertificateSigned(status="Accepted" if accepted else "Rejected")
+
     @after(Action.change_configuration)
     def after_change_configuration(self, **_: Any) -> None:
         """A new password: reconnect with it (after the answer went out)."""

@@ -58,6 +58,7 @@ TRIGGERABLE = frozenset(
         "TransactionEvent",
         "FirmwareStatusNotification",
         "LogStatusNotification",
+        "SignChargingStationCertificate",
     }
 )
 # NotifyReport parts carry at most this many reportData (a base report always has 2+ parts).
@@ -642,6 +643,28 @@ class V2ChargePoint(SimulatorChargePoint):
             results.append(result)
         return self._call_result.SetVariables(set_variable_result=results)
 
+    @on("InstallCertificate")
+    def on_install_certificate(self, certificate_type: str, certificate: str, **_: Any) -> Any:
+        """Trust a CSMSRootCertificate for TLS."""
+        if certificate_type != "CSMSRootCertificate":
+            return self._call_result.InstallCertificate(status="Rejected")
+        self.sim.tls.roots.append(certificate)
+        return self._call_result.InstallCertificate(status="Accepted")
+
+    @on("CertificateSigned")
+    def on_certificate_signed(self, certificate_chain: str, **_: Any) -> Any:
+        """Take the client certificate if it fits the key of our request."""
+        accepted = self.sim.tls.install_signed(certificate_chain)
+        return self._call_result.CertificateSigned(status="Accepted" if accepted else "Rejected")
+
+    @on("SetNetworkProfile")
+    def on_set_network_profile(
+        self, configuration_slot: int, connection_data: dict[str, Any], **_: Any
+    ) -> Any:
+        """Keep a connection profile in a slot; NetworkConfigurationPriority picks it."""
+        self.sim.network_profiles[int(configuration_slot)] = connection_data
+        return self._call_result.SetNetworkProfile(status="Accepted")
+
     @after("SetVariables")
     def after_set_variables(self, **_: Any) -> None:
         """A new password: reconnect with it (after the answer went out)."""
@@ -743,6 +766,13 @@ class V2ChargePoint(SimulatorChargePoint):
                 await self.request(
                     self._call.LogStatusNotification(
                         status=self.state.log_status, request_id=self.state.log_request_id
+                    )
+                )
+            case "SignChargingStationCertificate":
+                csr = sim.tls.certificate_request(sim.config.charge_point_id)
+                await self.request(
+                    self._call.SignCertificate(
+                        csr=csr, certificate_type="ChargingStationCertificate"
                     )
                 )
             case _:  # pragma: no cover - excluded by _trigger_status

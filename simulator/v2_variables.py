@@ -405,6 +405,21 @@ def _apply(sim: ChargerSimulator, key: str, value: str) -> None:
             pass
 
 
+def _set_priority(sim: ChargerSimulator, value: str) -> str:
+    """A new slot order: the first slot's profile takes over at the next restart (B09/A05)."""
+    slots = [slot.strip() for slot in value.split(",") if slot.strip()]
+    if not slots or not all(slot.isdigit() for slot in slots):
+        return "Rejected"
+    first = sim.network_profiles.get(int(slots[0]))
+    if first is None and slots[0] != "1":
+        return "Rejected"
+    sim.variables["OCPPCommCtrlr.NetworkConfigurationPriority"].value = ",".join(slots)
+    if first is not None:
+        sim.pending_network = first
+        sim.pending_security_profile = int(first["security_profile"])
+    return "RebootRequired"
+
+
 def set_variable(
     sim: ChargerSimulator,
     component: dict[str, Any],
@@ -432,6 +447,8 @@ def set_variable(
         sim.password = value
         sim.credentials_changed = True
         return "Accepted"
+    if item.key == "OCPPCommCtrlr.NetworkConfigurationPriority":
+        return _set_priority(sim, value)
     stored = _valid(sim, item.key, value)
     if stored is None:
         return "Rejected"

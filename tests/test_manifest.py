@@ -132,18 +132,28 @@ def test_config_flow_steps_translated(language: str) -> None:
         "password_not_yet_used",
         "enter_password",
         "remove_password",
+        "tls_done",
+        "tls_not_yet",
+        "certificate_done",
+        "certificate_not_yet",
     ):
         assert steps[step_id]["title"]
         assert steps[step_id]["description"]
     assert set(steps["charger_security"]["menu_options"]) == {
         "give_password",
         "enter_password",
+        "use_tls",
+        "use_certificate",
         "remove_password",
     }
-    assert strings["options"]["progress"]["give_password"]
-    assert {"password_refused", "charger_not_reachable", "no_chargers"} <= set(
-        strings["options"]["abort"]
-    )
+    assert set(strings["options"]["progress"]) == {"give_password", "use_tls", "use_certificate"}
+    assert {
+        "password_refused",
+        "profile_refused",
+        "certificate_not_requested",
+        "charger_not_reachable",
+        "no_chargers",
+    } <= set(strings["options"]["abort"])
     options = strings["options"]["step"]["settings"]
     assert options["title"]
     # The options form is in sections: each is named, and each of its fields too.

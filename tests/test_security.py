@@ -298,7 +298,7 @@ async def test_wizard_reports_a_charger_that_does_not_reconnect(
 ) -> None:
     """Not reconnected in time: the password is shown, nothing is enforced."""
     sim = await smart_charger(hass, central, make_simulator)
-    monkeypatch.setattr("custom_components.ocpp_central.config_flow.PASSWORD_PROOF_TIMEOUT", 0.2)
+    monkeypatch.setattr("custom_components.ocpp_central.security_flow.PASSWORD_PROOF_TIMEOUT", 0.2)
     # A 1.6 charger on profile 0 that ignores the new profile keeps connecting without.
     sim.reject_keys.add("SecurityProfile")
     sim.configuration["SecurityProfile"].value = "0"

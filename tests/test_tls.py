@@ -24,14 +24,15 @@ from custom_components.ocpp_central.const import (
     CONF_HEARTBEAT_INTERVAL,
     CONF_TLS_MIN_VERSION,
     CONF_TLS_PORT,
+    CONF_TRANSFER_URL,
     DOMAIN,
 )
 from custom_components.ocpp_central.secure_port import WEAK_TLS_ISSUE
 from custom_components.ocpp_central.security import SecurityProfile
 from custom_components.ocpp_central.tls import LocalAuthority, TlsVersion
 
-from .conftest import free_port
-from .helpers import wait_until
+from .conftest import ALL_VERSIONS, free_port
+from .helpers import smart_charger, wait_until
 
 PASSWORD = "tls-password-0123456"
 TLS_PORT = free_port()
@@ -230,3 +231,83 @@ async def test_authority_files(tmp_path: Path) -> None:
         authority.sign_request(csr, "CP8")
     chain = authority.sign_request(csr, "CP7")
     assert chain.count("BEGIN CERTIFICATE") == 2
+
+
+async def _wizard(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> Any:
+    """Open the security wizard for CP1 and start `step` (a progress step)."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    for data in ({"next_step_id": "security"}, {"charger": "CP1"}, {"next_step_id": step}):
+        result = await hass.config_entries.options.async_configure(result["flow_id"], data)
+    return result
+
+
+async def _finish(hass: HomeAssistant, result: Any) -> Any:
+    """Let a progress step end and return the result form."""
+    await hass.async_block_till_done()
+    return await hass.config_entries.options.async_configure(result["flow_id"])
+
+
+@ALL_VERSIONS
+@pytest.mark.parametrize("options", [{**TLS_OPTIONS, CONF_TRANSFER_URL: "http://127.0.0.1:8123"}])
+async def test_wizard_walks_a_charger_up_to_profile_3(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    options: dict[str, Any],
+    ocpp_version: str,
+) -> None:
+    """Password, then TLS, then a client certificate: each proven before it is enforced."""
+    sim = await smart_charger(
+        hass,
+        central,
+        make_simulator,
+        reboot_delay=0.2,
+        # 1.6 has no standard key for the URL: the installer set the wss address.
+        secure_url=f"wss://127.0.0.1:{TLS_PORT}/",
+    )
+    charger = central.runtime_data.chargers["CP1"]
+    security = charger.security
+
+    result = await _wizard(hass, central, "give_password")
+    await wait_until(hass, lambda: security.proven is SecurityProfile.BASIC_AUTH)
+    result = await _finish(hass, result)
+    assert result["step_id"] == "password_given"
+    await hass.config_entries.options.async_configure(result["flow_id"], {})
+
+    result = await _wizard(hass, central, "use_tls")
+    await wait_until(hass, lambda: security.proven is SecurityProfile.TLS_BASIC_AUTH)
+    result = await _finish(hass, result)
+    assert result["step_id"] == "tls_done"
+    assert result["description_placeholders"]["url"] == f"wss://127.0.0.1:{TLS_PORT}/"
+    await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert sim.security_profile == 2
+    assert security.enforced is SecurityProfile.TLS_BASIC_AUTH
+
+    result = await _wizard(hass, central, "use_certificate")
+    await wait_until(hass, lambda: security.proven is SecurityProfile.TLS_CLIENT_CERTIFICATE)
+    result = await _finish(hass, result)
+    assert result["step_id"] == "certificate_done"
+    assert sim.security_profile == 3
+    assert sim.tls.chain is not None
+    assert security.enforced is SecurityProfile.TLS_CLIENT_CERTIFICATE
+    assert charger.security.last_profile is SecurityProfile.TLS_CLIENT_CERTIFICATE
+    # The charger keeps working on its new connection.
+    assert sim.connected
+    assert (await sim.heartbeat()) is not None
+
+
+@pytest.mark.parametrize("options", [TLS_OPTIONS])
+async def test_tls_step_needs_a_password_first(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, options: dict[str, Any]
+) -> None:
+    """Without a proven password the TLS step is not offered."""
+    await smart_charger(hass, central, make_simulator)
+    result = await hass.config_entries.options.async_init(central.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "security"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"charger": "CP1"}
+    )
+    assert "use_tls" not in result["menu_options"]
+    assert "use_certificate" not in result["menu_options"]

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 from typing import Final
 
 from homeassistant.helpers import issue_registry as ir
 
 from .const import CONF_HOST, DOMAIN, LOGGER
-from .errors import ChargerRejectedError
+from .errors import ChargerCallError, ChargerCommandError, ChargerRejectedError
 from .host import ControlHost
 from .model import Charger
-from .protocol.base import CommandStatus
+from .protocol.base import CommandStatus, TriggerKind
 from .protocol.commands import ResetKind
+from .secure_port import SecurePort
 from .security import (
     ChargerSecurity,
     Credentials,
@@ -30,8 +32,13 @@ from .security import (
     check,
     new_password,
 )
+from .tls import csr_common_name
 
 INSECURE_ISSUE: Final = "insecure_chargers"
+# How long a charger has to ask for, and take, its client certificate.
+CERTIFICATE_TIMEOUT: Final = 60
+# 2.x: the order in which a charger tries its network connection profiles.
+NETWORK_PRIORITY_KEY: Final = "OCPPCommCtrlr.NetworkConfigurationPriority"
 # 1.6 chargers of the security whitepaper name their profile in this key.
 SECURITY_PROFILE_KEY: Final = "SecurityProfile"
 _TAKEN: Final = frozenset({CommandStatus.ACCEPTED, CommandStatus.REBOOT_REQUIRED})
@@ -47,11 +54,14 @@ def _loopback_only(host: str) -> bool:
 class ChargerAccess:
     """Authentication of one central system's chargers."""
 
-    def __init__(self, host: ControlHost) -> None:
-        """Bind to the central system."""
+    def __init__(self, host: ControlHost, secure_port: SecurePort) -> None:
+        """Bind to the central system and its TLS port."""
         self._host = host
+        self._secure_port = secure_port
         # Charger id -> waiters for a connection that proves a profile.
         self._proof_waiters: dict[str, list[tuple[SecurityProfile, asyncio.Future[None]]]] = {}
+        # Charger id -> waiter for a signed client certificate the charger accepted.
+        self._certificate_waiters: dict[str, asyncio.Future[None]] = {}
 
     def authenticate(self, credentials: Credentials) -> Verdict:
         """The verdict on a handshake (runs before the websocket upgrade)."""
@@ -121,6 +131,110 @@ class ChargerAccess:
                 session.restart_requested()
                 await session.adapter.reset(ResetKind.HARD)
         return password
+
+    async def async_move_to_tls(self, charger: Charger) -> bool:
+        """Have a charger with a proven password connect over TLS (profile 2) from its restart.
+
+        The charger gets our root certificate (unless the user supplies the server's own
+        certificate) and the wss URL (2.x SetNetworkProfile; 1.6 chargers take it in their
+        own settings), then restarts. The password stays enforced until the charger connects
+        over TLS. Returns whether the charger took the root certificate. Raises
+        ChargerRejectedError when it refuses the new profile (then nothing changed).
+        """
+        url = self._secure_port.url()
+        if url is None or charger.security.proven < SecurityProfile.BASIC_AUTH:
+            raise ChargerRejectedError("NotReady")
+        session = self._host.accepted_session(charger.charge_point_id)
+        root_installed = False
+        if not self._secure_port.uses_own_certificate:
+            root = await self._secure_port.async_root_certificate()
+            try:
+                root_installed = await session.adapter.install_root_certificate(root) in _TAKEN
+            except ChargerCallError as err:
+                LOGGER.info(
+                    "Charger %s cannot install certificates (%s); install the root by hand",
+                    charger.charge_point_id,
+                    err.code,
+                )
+        await self._raise_profile(charger, SecurityProfile.TLS_BASIC_AUTH, url)
+        return root_installed
+
+    async def async_move_to_client_certificate(self, charger: Charger) -> None:
+        """Give a charger on TLS a client certificate, then make it use it (profile 3).
+
+        Raises TimeoutError when the charger sends no certificate request or does not take
+        the signed certificate, ChargerRejectedError when it refuses.
+        """
+        url = self._secure_port.url()
+        if url is None or charger.security.proven < SecurityProfile.TLS_BASIC_AUTH:
+            raise ChargerRejectedError("NotReady")
+        session = self._host.accepted_session(charger.charge_point_id)
+        waiter = asyncio.get_running_loop().create_future()
+        self._certificate_waiters[charger.charge_point_id] = waiter
+        try:
+            status = await session.adapter.trigger_message(TriggerKind.SIGN_CERTIFICATE)
+            if status is not CommandStatus.ACCEPTED:
+                raise ChargerRejectedError(status.value)
+            async with asyncio.timeout(CERTIFICATE_TIMEOUT):
+                await waiter
+        finally:
+            self._certificate_waiters.pop(charger.charge_point_id, None)
+        await self._raise_profile(charger, SecurityProfile.TLS_CLIENT_CERTIFICATE, url)
+
+    async def _raise_profile(self, charger: Charger, profile: SecurityProfile, url: str) -> None:
+        """Tell the charger its new profile, require it, and restart the charger."""
+        session = self._host.accepted_session(charger.charge_point_id)
+        priority = charger.configuration.get(NETWORK_PRIORITY_KEY)
+        status = await session.adapter.set_security_profile(
+            int(profile), url, None if priority is None else priority.value
+        )
+        if status not in _TAKEN:
+            raise ChargerRejectedError(status.value)
+        charger.security.require(profile)
+        self._saved(charger)
+        session.restart_requested()
+        await session.adapter.reset(ResetKind.HARD)
+
+    def certificate_requested(self, charger: Charger, csr: str) -> bool:
+        """Sign a charger's certificate request in the background if it is for this charger."""
+        charge_point_id = charger.charge_point_id
+        if charge_point_id not in self._host.chargers or not self._secure_port.enabled:
+            return False
+        if csr_common_name(csr) != charge_point_id:
+            self._host.log_throttle.report(
+                logging.WARNING,
+                f"Charger {charge_point_id}",
+                "asked for a certificate for another id",
+                "refused",
+            )
+            return False
+        self._host.entry.async_create_background_task(
+            self._host.hass,
+            self._sign_and_send(charger, csr),
+            f"ocpp_central {charge_point_id} certificate",
+        )
+        return True
+
+    async def _sign_and_send(self, charger: Charger, csr: str) -> None:
+        charge_point_id = charger.charge_point_id
+        try:
+            chain = await self._host.hass.async_add_executor_job(
+                self._secure_port.authority.sign_request, csr, charge_point_id
+            )
+            session = self._host.accepted_session(charge_point_id)
+            status = await session.adapter.send_signed_certificate(chain)
+        except (ValueError, ChargerCommandError) as err:
+            LOGGER.warning("Charger %s got no client certificate: %s", charge_point_id, err)
+            return
+        if status is not CommandStatus.ACCEPTED:
+            LOGGER.warning(
+                "Charger %s refused its client certificate (%s)", charge_point_id, status
+            )
+            return
+        LOGGER.info("Charger %s installed a client certificate of our authority", charge_point_id)
+        waiter = self._certificate_waiters.get(charge_point_id)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def password_set(self, charger: Charger, password: str) -> None:
         """The charger has (or will have) this password: expect it once the charger uses it."""

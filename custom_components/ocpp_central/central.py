@@ -84,7 +84,7 @@ from .protocol.base import (
     ConnectionLimits,
 )
 from .secure_port import SecurePort
-from .security import Verdict
+from .security import Credentials, Verdict
 from .server import Admission, CentralServer
 from .session import ChargerSession
 from .solar_runtime import SolarRunner
@@ -157,13 +157,12 @@ class CentralSystem:
         self._card_events: dict[tuple[str, str], float] = {}
         # Repair issue id -> the timer that raises it if the fault lasts.
         self._fault_timers: dict[str, Callable[[], None]] = {}
-        self.access = ChargerAccess(self)
         self._admission = Admission(
             pinned_version=self._pinned_version,
             max_connections_per_address=lambda: self._option_int(
                 CONF_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
             ),
-            authenticate=self.access.authenticate,
+            authenticate=self._authenticate,
             log_throttle=self.log_throttle,
         )
         self._server = CentralServer(
@@ -177,6 +176,11 @@ class CentralSystem:
             self._serve,
             self._admission,
         )
+        self.access = ChargerAccess(self, self.secure_port)
+
+    def _authenticate(self, credentials: Credentials) -> Verdict:
+        # The access object is created after the listeners it decides for.
+        return self.access.authenticate(credentials)
 
     @property
     def settings(self) -> ChargerSettings:
@@ -730,6 +734,11 @@ class CentralSystem:
         fire_charger_event(
             self.hass, charger, EVENT_SECURITY_EVENT, {"type": kind, "tech_info": tech_info}
         )
+
+    @callback
+    def certificate_requested(self, charger: Charger, csr: str) -> bool:
+        """A charger asks for a client certificate (security profile 3)."""
+        return self.access.certificate_requested(charger, csr)
 
     @callback
     def fire_data_transfer(self, charger: Charger, record: DataTransferRecord) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 import errno
 import socket
@@ -34,7 +33,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from . import OcppConfigEntry
-from .central import CentralSystem, discovery_unique_id
+from .central import discovery_unique_id
 from .const import (
     ALL_MEASURANDS,
     CALL_TIMEOUT,
@@ -99,9 +98,8 @@ from .const import (
     OCPP_VERSION_AUTO,
     OCPP_VERSION_FORM_CHOICES,
 )
-from .errors import ChargerCommandError, ChargerNotConnectedError, ChargerRejectedError
-from .model import Charger, ChargerInfo
-from .security import SecurityProfile, valid_password
+from .model import ChargerInfo
+from .security_flow import SecuritySteps
 from .tags import CONF_TAGS, CONF_UNKNOWN_TAGS, IdTag, UnknownTagPolicy
 from .tls import TlsVersion
 
@@ -456,17 +454,13 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class OcppCentralOptionsFlow(OptionsFlow):
+class OcppCentralOptionsFlow(SecuritySteps):
     """Settings applied to every charger of a central system, and the RFID cards; no reload."""
 
     def __init__(self) -> None:
         """Nothing chosen yet."""
         self._editing: str | None = None
-        # The charger whose security is being changed, and the password being given to it.
-        self._securing: str | None = None
-        self._password_task: asyncio.Task[tuple[str, bool]] | None = None
-        self._password_error: str | None = None
-        self._password: tuple[str, bool] | None = None
+        super().__init__()
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose: charger settings, RFID cards, or charger security."""
@@ -623,187 +617,6 @@ class OcppCentralOptionsFlow(OptionsFlow):
                 }
             ),
         )
-
-    # --- security --------------------------------------------------------------------------
-
-    def _central(self) -> CentralSystem | None:
-        return getattr(self.config_entry, "runtime_data", None)
-
-    def _secured_charger(self) -> Charger | None:
-        central = self._central()
-        if central is None or self._securing is None:
-            return None
-        return central.chargers.get(self._securing)
-
-    async def async_step_security(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Pick the charger whose connection to protect."""
-        central = self._central()
-        if central is None or not central.chargers:
-            return self.async_abort(reason="no_chargers")
-        if user_input is not None:
-            self._securing = user_input[CONF_CHARGER]
-            return await self.async_step_charger_security()
-        choices = [
-            SelectOptionDict(value=charge_point_id, label=charger_label(charger))
-            for charge_point_id, charger in sorted(central.chargers.items())
-        ]
-        return self.async_show_form(
-            step_id="security",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_CHARGER): SelectSelector(
-                        SelectSelectorConfig(options=choices, mode=SelectSelectorMode.LIST)
-                    )
-                }
-            ),
-        )
-
-    async def async_step_charger_security(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """What the charger uses now, and what to do: give it a password, or take it away."""
-        charger = self._secured_charger()
-        if charger is None:
-            return self.async_abort(reason="charger_not_found")
-        security = charger.security
-        options = ["give_password", "enter_password"]
-        if security.password is not None:
-            options.append("remove_password")
-        last = security.last_profile
-        return self.async_show_menu(
-            step_id="charger_security",
-            menu_options=options,
-            description_placeholders={
-                "charger": charger.charge_point_id,
-                "last_profile": "-" if last is None else str(int(last)),
-                "required": str(int(security.required)),
-                "enforced": str(int(security.enforced)),
-            },
-        )
-
-    async def async_step_give_password(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Send a new password to the charger and wait for it to reconnect with it."""
-        if self._password_task is None:
-            self._password_task = self.hass.async_create_task(self._give_password())
-        if not self._password_task.done():
-            return self.async_show_progress(
-                step_id="give_password",
-                progress_action="give_password",
-                progress_task=self._password_task,
-            )
-        try:
-            self._password = self._password_task.result()
-        except ChargerRejectedError:
-            self._password_error = "password_refused"
-        except ChargerCommandError:
-            self._password_error = "charger_not_reachable"
-        finally:
-            self._password_task = None
-        if self._password_error is not None:
-            return self.async_show_progress_done(next_step_id="password_failed")
-        return self.async_show_progress_done(next_step_id="password_given")
-
-    async def _give_password(self) -> tuple[str, bool]:
-        """The new password, and whether the charger has reconnected with it."""
-        central = self._central()
-        charger = self._secured_charger()
-        if central is None or charger is None:
-            raise ChargerNotConnectedError
-        password = await central.access.async_give_password(charger)
-        try:
-            async with asyncio.timeout(PASSWORD_PROOF_TIMEOUT):
-                await central.access.async_wait_for_proof(
-                    charger.charge_point_id, SecurityProfile.BASIC_AUTH
-                )
-        except TimeoutError:
-            return password, False
-        return password, True
-
-    async def async_step_password_failed(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """The charger did not take the password; nothing changed."""
-        return self.async_abort(reason=self._password_error or "charger_not_reachable")
-
-    async def async_step_password_given(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Show the password once, and whether the charger already uses it."""
-        if user_input is not None or self._password is None:
-            return self.async_create_entry(data=dict(self.config_entry.options))
-        password, proven = self._password
-        return self.async_show_form(
-            step_id="password_given" if proven else "password_not_yet_used",
-            data_schema=vol.Schema({}),
-            description_placeholders={
-                "charger": self._securing or "",
-                "password": password,
-            },
-            last_step=True,
-        )
-
-    async_step_password_not_yet_used = async_step_password_given
-
-    async def async_step_enter_password(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """The installer set a password in the charger's own settings: type it here."""
-        charger = self._secured_charger()
-        central = self._central()
-        if charger is None or central is None:
-            return self.async_abort(reason="charger_not_found")
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            password = str(user_input[CONF_PASSWORD])
-            if valid_password(password):
-                central.access.password_set(charger, password)
-                return self.async_create_entry(data=dict(self.config_entry.options))
-            errors[CONF_PASSWORD] = "invalid_password"
-        return self.async_show_form(
-            step_id="enter_password",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_PASSWORD): TextSelector(
-                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
-                    )
-                }
-            ),
-            errors=errors,
-            description_placeholders={"charger": charger.charge_point_id},
-        )
-
-    async def async_step_remove_password(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Let the charger connect without a password again (after a confirmation)."""
-        charger = self._secured_charger()
-        central = self._central()
-        if charger is None or central is None:
-            return self.async_abort(reason="charger_not_found")
-        if user_input is not None:
-            central.access.remove_password(charger)
-            return self.async_create_entry(data=dict(self.config_entry.options))
-        return self.async_show_form(
-            step_id="remove_password",
-            data_schema=vol.Schema({}),
-            description_placeholders={"charger": charger.charge_point_id},
-        )
-
-
-# The security forms' fields; how long the wizard waits for a charger to reconnect.
-CONF_CHARGER: Final = "charger"
-CONF_PASSWORD: Final = "password"
-PASSWORD_PROOF_TIMEOUT: Final = 90
-
-
-def charger_label(charger: Charger) -> str:
-    """A charger as a list shows it: its name or model, and its id."""
-    name = charger.info.model or charger.info.vendor
-    return f"{name} ({charger.charge_point_id})" if name else charger.charge_point_id
 
 
 # The card forms' fields.

@@ -155,6 +155,9 @@ class SessionHost(ControlHost, Protocol):
     def fire_security_event(self, charger: Charger, kind: str, tech_info: str | None) -> None:
         """A charger reported a security event."""
 
+    def certificate_requested(self, charger: Charger, csr: str) -> bool:
+        """A charger asks for a client certificate; True when it will be signed."""
+
     @property
     def tags(self) -> TagList:
         """The owner's cards and the policy for others."""

@@ -759,6 +759,10 @@ class ChargerSession:
             return
         self.central.maintenance.upload_status(self.charger, parsed)
 
+    def certificate_requested(self, csr: str) -> bool:
+        """A SignCertificate request: signed by our authority if it is for this charger."""
+        return self.central.certificate_requested(self.charger, csr)
+
     def security_event(self, kind: str, tech_info: str | None) -> None:
         """A security event: one log line and an HA event (the text is the charger's)."""
         kind, info = safe_text(kind)[:50], safe_text(tech_info or "")[:255] or None

@@ -227,6 +227,16 @@ class LocalAuthority:
         ).decode()
 
 
+def csr_common_name(csr_pem: str) -> str | None:
+    """The common name a certificate request asks for (None when it is malformed)."""
+    try:
+        request = x509.load_pem_x509_csr(csr_pem.encode())
+    except ValueError:
+        return None
+    names = request.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if len(names) == 1 else None
+
+
 def server_context(
     authority: LocalAuthority,
     hostnames: set[str],

@@ -88,6 +88,9 @@ class TriggerKind(StrEnum):
     STATUS_NOTIFICATION = "status_notification"
     FIRMWARE_STATUS = "firmware_status"
     DIAGNOSTICS_STATUS = "diagnostics_status"
+    # A new client certificate request (security profile 3): 1.6 ExtendedTriggerMessage
+    # SignChargePointCertificate, 2.x SignChargingStationCertificate.
+    SIGN_CERTIFICATE = "sign_certificate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +232,9 @@ class ChargerEvents(Protocol):
 
     def security_event(self, kind: str, tech_info: str | None) -> None:
         """A SecurityEventNotification (1.6 security extension, 2.x)."""
+
+    def certificate_requested(self, csr: str) -> bool:
+        """A SignCertificate request; True when it will be signed (sent back later)."""
 
 
 class ProtocolAdapter(Protocol):

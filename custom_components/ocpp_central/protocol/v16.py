@@ -99,6 +99,7 @@ _TRIGGERS: Final = {
     TriggerKind.STATUS_NOTIFICATION: MessageTrigger.status_notification,
     TriggerKind.FIRMWARE_STATUS: MessageTrigger.firmware_status_notification,
     TriggerKind.DIAGNOSTICS_STATUS: MessageTrigger.diagnostics_status_notification,
+    TriggerKind.SIGN_CERTIFICATE: MessageTrigger.sign_charge_point_certificate,
 }
 # Standard 1.6 configuration keys (OCPP 1.6 chapter 9) the adapter reads or writes.
 KEY_NUMBER_OF_CONNECTORS: Final = "NumberOfConnectors"
@@ -292,6 +293,11 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
         self._events.security_event(type, kwargs.get("tech_info"))
         return call_result.SecurityEventNotification()
 
+    @on(Action.sign_certificate)
+    def _on_sign_certificate(self, csr: str, **_kwargs: Any) -> call_result.SignCertificate:
+        accepted = self._events.certificate_requested(csr)
+        return call_result.SignCertificate(status="Accepted" if accepted else "Rejected")
+
     # --- central system -> charger -------------------------------------------------------
 
     async def get_configuration(self, keys: list[str] | None = None) -> ConfigurationReport:
@@ -312,10 +318,17 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
         self, kind: TriggerKind, connector_id: int | None = None
     ) -> CommandStatus:
         """Ask the charger to send a message now."""
-        result = await self.request(
-            call.TriggerMessage(requested_message=_TRIGGERS[kind], connector_id=connector_id)
-        )
-        return _TRIGGER_STATUS[TriggerMessageStatus(result.status)]
+        if kind is TriggerKind.SIGN_CERTIFICATE:
+            # Only the security extension's ExtendedTriggerMessage knows this one.
+            request: Any = call.ExtendedTriggerMessage(
+                requested_message=_TRIGGERS[kind], connector_id=connector_id
+            )
+        else:
+            request = call.TriggerMessage(
+                requested_message=_TRIGGERS[kind], connector_id=connector_id
+            )
+        result = await self.request(request)
+        return _TRIGGER_STATUS.get(str(result.status), CommandStatus.REJECTED)
 
     async def apply_settings(self, settings: ChargerSettings) -> None:
         """Learn connectors and feature profiles, then apply the user's meter settings."""

@@ -91,6 +91,7 @@ _TRIGGERS: Final = {
     TriggerKind.STATUS_NOTIFICATION: "StatusNotification",
     TriggerKind.FIRMWARE_STATUS: "FirmwareStatusNotification",
     TriggerKind.DIAGNOSTICS_STATUS: "LogStatusNotification",
+    TriggerKind.SIGN_CERTIFICATE: "SignChargingStationCertificate",
 }
 _TRIGGER_STATUS: Final = {
     "Accepted": CommandStatus.ACCEPTED,
@@ -363,6 +364,11 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
     def _on_security_event(self, type: str, **kwargs: Any) -> Any:
         self._events.security_event(type, kwargs.get("tech_info"))
         return self._call_result.SecurityEventNotification()
+
+    @on("SignCertificate")
+    def _on_sign_certificate(self, csr: str, **_kwargs: Any) -> Any:
+        accepted = self._events.certificate_requested(csr)
+        return self._call_result.SignCertificate(status="Accepted" if accepted else "Rejected")
 
     @on("FirmwareStatusNotification")
     def _on_firmware_status(self, status: str, **_kwargs: Any) -> Any:
