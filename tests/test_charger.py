@@ -22,6 +22,7 @@ from custom_components.ocpp_central.const import (
     DOMAIN,
     EVENT_DATA_TRANSFER,
 )
+from custom_components.ocpp_central.security import SecurityProfile
 from simulator import ConfigKey
 
 from .conftest import ALL_VERSIONS
@@ -325,7 +326,7 @@ async def test_pending_charger_accepted_from_discovery(
     hass.config_entries.async_update_entry(
         central, options={**central.options, CONF_AUTO_ACCEPT: False}
     )
-    sim = await make_simulator("NEW1", vendor="Acme")
+    sim = await make_simulator("NEW1", vendor="Acme", reboot_delay=0.2)
     result = await sim.boot()
     assert result.status == "Pending"
     await hass.async_block_till_done()
@@ -352,6 +353,14 @@ async def test_pending_charger_accepted_from_discovery(
     await hass.async_block_till_done()
     assert dr.async_get(hass).async_get_device({(DOMAIN, "NEW1")}) is not None
     assert state(hass, "binary_sensor", "NEW1_connected").state == "on"
+    # "Protect it with a password" (on by default): once set up, the charger gets one and
+    # reconnects with it (a 1.6 charger after moving to security profile 1).
+    security = central.runtime_data.chargers["NEW1"].security
+    await wait_until(hass, lambda: security.proven is SecurityProfile.BASIC_AUTH)
+    assert sim.password is not None
+    assert security.password is not None
+    assert security.password.matches(sim.password)
+    await wait_until(hass, lambda: sim.connected)
 
 
 @ALL_VERSIONS

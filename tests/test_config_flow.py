@@ -258,7 +258,7 @@ async def test_discovery_card_puts_the_charger_in_an_area(
 
     garage = ar.async_get(hass).async_create("Garage")
     result = await _discover(hass, central.entry_id, "WALL")
-    assert [str(key) for key in result["data_schema"].schema] == ["area"]
+    assert [str(key) for key in result["data_schema"].schema] == ["area", "protect"]
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"area": garage.id})
     assert result["reason"] == "charger_accepted"
     device = dr.async_get(hass).async_get_device({(DOMAIN, "WALL")})

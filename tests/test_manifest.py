@@ -116,7 +116,7 @@ def test_config_flow_steps_translated(language: str) -> None:
     # The discovery card: its button says what it does, and its area field is explained.
     accept = strings["config"]["step"]["accept_charger"]
     assert accept["submit"]
-    assert set(accept["data"]) == set(accept["data_description"]) == {"area"}
+    assert set(accept["data"]) == set(accept["data_description"]) == {"area", "protect"}
     # The options open on a menu: charger settings, or the RFID cards.
     assert set(strings["options"]["step"]["init"]["menu_options"]) == {
         "settings",

@@ -62,6 +62,8 @@ class ChargerAccess:
         self._proof_waiters: dict[str, list[tuple[SecurityProfile, asyncio.Future[None]]]] = {}
         # Charger id -> waiter for a signed client certificate the charger accepted.
         self._certificate_waiters: dict[str, asyncio.Future[None]] = {}
+        # Chargers accepted with "protect with a password", until they are configured.
+        self._protect: set[str] = set()
 
     def authenticate(self, credentials: Credentials) -> Verdict:
         """The verdict on a handshake (runs before the websocket upgrade)."""
@@ -235,6 +237,27 @@ class ChargerAccess:
         waiter = self._certificate_waiters.get(charge_point_id)
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def protect_when_configured(self, charge_point_id: str) -> None:
+        """Give a newly accepted charger a password once it has taken our settings."""
+        self._protect.add(charge_point_id)
+
+    async def async_configured(self, charger: Charger) -> None:
+        """A charger took our settings: the password promised at its acceptance goes out."""
+        if charger.charge_point_id not in self._protect:
+            return
+        self._protect.discard(charger.charge_point_id)
+        if charger.security.password is not None:
+            return
+        try:
+            await self.async_give_password(charger)
+        except ChargerCommandError as err:
+            # Not every charger takes a password over OCPP; the wizard offers to type one.
+            LOGGER.warning(
+                "Charger %s did not take a password (%s); it connects without one",
+                charger.charge_point_id,
+                err,
+            )
 
     def password_set(self, charger: Charger, password: str) -> None:
         """The charger has (or will have) this password: expect it once the charger uses it."""

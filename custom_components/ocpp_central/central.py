@@ -518,12 +518,18 @@ class CentralSystem:
         self._offer_waiting_cards()
 
     async def async_accept(
-        self, charge_point_id: str, info: ChargerInfo, area_id: str | None = None
+        self,
+        charge_point_id: str,
+        info: ChargerInfo,
+        area_id: str | None = None,
+        *,
+        protect: bool = False,
     ) -> None:
         """Accept a charger from its discovery card, connected or not, into an area.
 
         A connected charger is asked to boot again so it becomes Accepted at once; one that
-        went away is accepted when it next boots (`info` is what its card showed).
+        went away is accepted when it next boots (`info` is what its card showed). With
+        `protect`, it gets a password once it has taken our settings (security profile 1).
         """
         session = self.sessions.get(charge_point_id)
         charger = session.charger if session else Charger(charge_point_id, info=info)
@@ -534,6 +540,8 @@ class CentralSystem:
         )
         if area_id is not None:
             registry.async_update_device(device.id, area_id=area_id)
+        if protect and charger.security.password is None:
+            self.access.protect_when_configured(charge_point_id)
         await self.async_approve(charger)
         if session is not None and session.boot_pending:
             session.request_boot()
@@ -734,6 +742,10 @@ class CentralSystem:
         fire_charger_event(
             self.hass, charger, EVENT_SECURITY_EVENT, {"type": kind, "tech_info": tech_info}
         )
+
+    async def async_configured(self, charger: Charger) -> None:
+        """A charger took our settings after a boot (a new one may now get its password)."""
+        await self.access.async_configured(charger)
 
     @callback
     def certificate_requested(self, charger: Charger, csr: str) -> bool:

@@ -122,7 +122,13 @@ SERVER_SCHEMA = vol.Schema(
 
 # The discovery card's form: where the new charger's device goes (optional).
 CONF_AREA: Final = "area"
-ACCEPT_SCHEMA: Final = vol.Schema({vol.Optional(CONF_AREA): AreaSelector()})
+CONF_PROTECT: Final = "protect"
+ACCEPT_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional(CONF_AREA): AreaSelector(),
+        vol.Optional(CONF_PROTECT, default=True): BooleanSelector(),
+    }
+)
 
 
 def _measurand_slug(measurand: str) -> str:
@@ -434,6 +440,7 @@ class OcppCentralConfigFlow(ConfigFlow, domain=DOMAIN):
                     firmware_version=discovery["firmware_version"] or None,
                 ),
                 area_id=user_input.get(CONF_AREA) or None,
+                protect=bool(user_input.get(CONF_PROTECT, True)),
             )
             return self.async_abort(
                 reason="charger_accepted",

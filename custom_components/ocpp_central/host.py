@@ -158,6 +158,9 @@ class SessionHost(ControlHost, Protocol):
     def certificate_requested(self, charger: Charger, csr: str) -> bool:
         """A charger asks for a client certificate; True when it will be signed."""
 
+    async def async_configured(self, charger: Charger) -> None:
+        """A charger took our settings after a boot."""
+
     @property
     def tags(self) -> TagList:
         """The owner's cards and the policy for others."""

@@ -295,6 +295,7 @@ class ChargerSession:
             # The charger may have forgotten our limits (a reboot, or a reconnect after one):
             # what the user chose is established again, not assumed to be there.
             self.central.reconcile_charger(self.charger.charge_point_id, forget=True)
+            await self.central.async_configured(self.charger)
         except ChargerCommandError as err:
             # Throttled: a charger that boots in a loop would otherwise log on every boot.
             self.log_throttle.report(
