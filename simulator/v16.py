@@ -8,6 +8,8 @@ The rules every layer follows (no awaited call inside a handler) are in `simulat
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -98,12 +100,20 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
     ) -> tuple[TransactionId, Any]:
         """Send StartTransaction (meterStart is integer Wh in 1.6; 1.6 has no offline flag)."""
         del offline
+        conn = (
+            self.sim.connector(connector_id) if connector_id in self.sim.connector_ids() else None
+        )
+        reservation_id = None
+        if conn is not None and conn.reservation_id is not None:
+            # A session on a reserved connector uses the reservation (1.6 section 5.13).
+            reservation_id, conn.reservation_id = conn.reservation_id, None
         result = await self.request(
             call.StartTransaction(
                 connector_id=connector_id,
                 id_tag=id_tag,
                 meter_start=round(meter_start_wh),
                 timestamp=timestamp,
+                reservation_id=reservation_id,
             )
         )
         return int(result.transaction_id), result
@@ -236,6 +246,75 @@ class V16ChargePoint(SimulatorChargePoint, ChargePoint):  # type: ignore[misc]  
                 scenario.send_triggered(self.sim, requested_message, connector_id),
                 f"trigger {requested_message}",
             )
+
+    @on(Action.reserve_now)
+    def on_reserve_now(
+        self, connector_id: int, expiry_date: str, id_tag: str, reservation_id: int, **_: Any
+    ) -> Any:
+        """Reserve an available connector (connector 0 is not supported, like most chargers)."""
+        del expiry_date, id_tag
+        sim = self.sim
+        if connector_id not in sim.connector_ids():
+            return call_result.ReserveNow(status="Rejected")
+        conn = sim.connector(connector_id)
+        if conn.status == "Faulted":
+            return call_result.ReserveNow(status="Faulted")
+        if conn.status == "Unavailable":
+            return call_result.ReserveNow(status="Unavailable")
+        if conn.status not in {"Available", "Reserved"} or conn.in_session:
+            return call_result.ReserveNow(status="Occupied")
+        conn.reservation_id = reservation_id
+        return call_result.ReserveNow(status="Accepted")
+
+    @after(Action.reserve_now)
+    def after_reserve_now(
+        self, connector_id: int, expiry_date: str, reservation_id: int, **_: Any
+    ) -> None:
+        """Report Reserved, and Available again when the reservation expires unused."""
+        sim = self.sim
+        if connector_id not in sim.connector_ids():
+            return
+        if sim.connector(connector_id).reservation_id != reservation_id:
+            return
+        sim.spawn(sim.status(connector_id, "Reserved"), "reserved")
+        sim.spawn(self._expire(connector_id, reservation_id, expiry_date), "reservation expiry")
+
+    async def _expire(self, connector_id: int, reservation_id: int, expiry: str) -> None:
+        when = datetime.fromisoformat(expiry)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        await asyncio.sleep(max(0.0, (when - datetime.now(UTC)).total_seconds()))
+        await self._release(connector_id, reservation_id)
+
+    async def _release(self, connector_id: int, reservation_id: int) -> None:
+        conn = self.sim.connector(connector_id)
+        if conn.reservation_id != reservation_id:
+            return
+        conn.reservation_id = None
+        if conn.status == "Reserved":
+            await self.sim.status(connector_id, conn.idle_status())
+
+    def _reserved_connector(self, reservation_id: int) -> int | None:
+        return next(
+            (
+                n
+                for n in self.sim.connector_ids()
+                if self.sim.connector(n).reservation_id == reservation_id
+            ),
+            None,
+        )
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(self, reservation_id: int, **_: Any) -> Any:
+        """Accepted for a reservation the charger holds."""
+        known = self._reserved_connector(reservation_id) is not None
+        return call_result.CancelReservation(status="Accepted" if known else "Rejected")
+
+    @after(Action.cancel_reservation)
+    def after_cancel_reservation(self, reservation_id: int, **_: Any) -> None:
+        """Release the connector."""
+        if (connector_id := self._reserved_connector(reservation_id)) is not None:
+            self.sim.spawn(self._release(connector_id, reservation_id), "cancel reservation")
 
     @on(Action.remote_start_transaction)
     def on_remote_start_transaction(

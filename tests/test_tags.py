@@ -181,3 +181,33 @@ async def test_cards_go_to_the_chargers_local_list(
     await _options(hass, central, "tags", "tag_policy", {"unknown_tags": "reject"})
     await hass.async_block_till_done()
     assert version() == before
+    # While the charger holds our list, only the changes go out (Differential).
+    await _options(hass, central, "tags", "add_tag", {"id_tag": "BOB02", "name": "Bob"})
+    await wait_until(hass, lambda: local_list() == {"ALICE01": "Blocked", "BOB02": "Accepted"})
+
+    def last_list() -> tuple[str, list[str]]:
+        sent = [payload for action, payload in sim.received if action == "SendLocalList"][-1]
+        ids = [
+            entry["idTag"] if ocpp_version == "1.6" else entry["idToken"]["idToken"]
+            for entry in sent.get("localAuthorizationList") or []
+        ]
+        return sent["updateType"], ids
+
+    assert last_list() == ("Differential", ["BOB02"])
+    await _options(
+        hass, central, "tags", "edit_tag", {"id_tag": "ALICE01"}, {"blocked": True, "remove": True}
+    )
+    await wait_until(hass, lambda: local_list() == {"BOB02": "Accepted"})
+    # A removed card goes out without its authorization info.
+    assert last_list() == ("Differential", ["ALICE01"])
+    # A charger that lost its list (a reset) gets the whole list again.
+    if ocpp_version == "1.6":
+        sim.local_list.clear()
+        sim.local_list_version = 0
+    else:
+        sim.protocol_layer().state.local_list.clear()
+        sim.protocol_layer().state.local_list_version = 0
+    await sim.drop_connection()
+    await sim.reconnect()
+    await wait_until(hass, lambda: local_list() == {"BOB02": "Accepted"})
+    assert last_list() == ("Full", ["BOB02"])

@@ -83,6 +83,7 @@ from .protocol.base import (
     ChargerSettings,
     ConnectionLimits,
 )
+from .reservations import Reservations
 from .secure_port import SecurePort
 from .security import Credentials, Verdict
 from .server import Admission, CentralServer
@@ -149,6 +150,7 @@ class CentralSystem:
         self._controls: dict[tuple[str, int], ConnectorControl] = {}
         self._solar: dict[tuple[str, int], SolarRunner] = {}
         self.maintenance = Maintenance(self)
+        self.reservations = Reservations(hass)
         self._tags: TagList | None = None
         # Unknown cards presented under the "accept and record" policy (newest last).
         self.unknown_tags_seen: OrderedDict[str, datetime] = OrderedDict()
@@ -352,6 +354,7 @@ class CentralSystem:
         for cancel_timer in self._fault_timers.values():
             cancel_timer()
         self._fault_timers.clear()
+        self.reservations.stop()
         await self._server.stop()
         await self.secure_port.async_stop()
         # Closing the server closed the sockets; let the sessions finish their cleanup.
@@ -585,6 +588,7 @@ class CentralSystem:
             "started_at": transaction.started_at.isoformat(),
         }
         if transaction.stopped_at is None:
+            self.reservations.session_started(charger, transaction.connector_id, transaction.id_tag)
             self.hass.bus.async_fire(EVENT_SESSION_STARTED, data)
             return
         data |= {

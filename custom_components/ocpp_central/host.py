@@ -19,6 +19,7 @@ from .log_throttle import LogThrottle
 from .model import Charger, DataTransferRecord, Fault, FirmwareStatus, Transaction, UploadStatus
 from .protocol.base import AuthorizationStatus, BootDecision, ChargerSettings, ConnectionLimits
 from .protocol.commands import CommandAdapter, LogKind, LogResult
+from .reservations import Reservations
 from .solar import ChargingMode
 from .tags import TagList
 
@@ -160,6 +161,10 @@ class SessionHost(ControlHost, Protocol):
 
     async def async_configured(self, charger: Charger) -> None:
         """A charger took our settings after a boot."""
+
+    @property
+    def reservations(self) -> Reservations:
+        """Reservations made from Home Assistant."""
 
     @property
     def tags(self) -> TagList:

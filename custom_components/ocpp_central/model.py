@@ -361,6 +361,15 @@ class DesiredCharging:
     operative: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class HeldReservation:
+    """A reservation the charger accepted: for whom, until when."""
+
+    reservation_id: int
+    id_tag: str
+    expires: datetime
+
+
 @dataclass(slots=True)
 class Connector:
     """A connector (1.6) or EVSE (2.x); id 0 is the charger as a whole."""
@@ -386,6 +395,8 @@ class Connector:
     awaiting_status_since: datetime | None = None
     # When the charger last reported this connector's status (our clock, not the charger's).
     status_received_at: datetime | None = None
+    # A reservation made from Home Assistant that has not ended yet (connector 0: any).
+    reservation: HeldReservation | None = None
 
     def reading(
         self, measurand: Measurand, phase: str | None = None, location: str | None = None
@@ -696,7 +707,8 @@ class Charger:
     limits: ChargerLimits = field(default_factory=ChargerLimits)
     # The owner's cards as last sent to the charger's local list (version, what it held).
     local_list_version: int = 0
-    local_list_fingerprint: str | None = None
+    # Per card, what the charger holds of it (None: we never sent a list).
+    local_list_cards: dict[str, str] | None = None
     # Who may connect under this id (password, TLS, client certificate).
     security: ChargerSecurity = field(default_factory=ChargerSecurity)
     # Faults raised and cleared, newest last (bounded); the open one of each connector.
@@ -746,6 +758,9 @@ class Charger:
         whole = self.main.status if connector.connector_id else None
         if whole in _WHOLE_CHARGER_STATUSES and connector.status is not ConnectorStatus.FAULTED:
             return whole
+        if connector.reservation is not None and connector.status is ConnectorStatus.AVAILABLE:
+            # Some chargers keep reporting Available while holding a reservation.
+            return ConnectorStatus.RESERVED
         return connector.status
 
     def shown_error(self, connector: Connector) -> ErrorCode | None:

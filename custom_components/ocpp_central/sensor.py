@@ -181,6 +181,15 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
         value_fn=_error,
     ),
     OcppSensorEntityDescription(
+        key="reserved_until",
+        translation_key="reserved_until",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_registry_enabled_default=False,
+        value_fn=lambda _charger, connector: (
+            None if connector.reservation is None else connector.reservation.expires
+        ),
+    ),
+    OcppSensorEntityDescription(
         key="last_boot",
         translation_key="last_boot",
         charger_wide=True,

@@ -420,13 +420,24 @@ async def _reserve_now(call: ServiceCall, target: Target) -> ServiceResponse:
     request = reservation(call.data, _connector_or_any(target), version)
     with translated_errors(call.service):
         _check(await target.commands.reserve_now(request))
+    target.central.reservations.made(
+        target.charger,
+        request.connector_id or 0,
+        request.reservation_id,
+        request.id_tag,
+        request.expiry,
+    )
     return {ATTR_RESERVATION_ID: request.reservation_id}
 
 
 async def _cancel_reservation(call: ServiceCall, target: Target) -> ServiceResponse:
     """Cancel a reservation."""
+    reservation_id = call.data[ATTR_RESERVATION_ID]
     with translated_errors(call.service):
-        _check(await target.commands.cancel_reservation(call.data[ATTR_RESERVATION_ID]))
+        status = await target.commands.cancel_reservation(reservation_id)
+    # Unknown to the charger: it is over there too.
+    target.central.reservations.ended(target.charger, reservation_id)
+    _check(status)
     return None
 
 

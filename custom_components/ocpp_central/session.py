@@ -131,6 +131,7 @@ class ChargerSession:
         # We asked this connection to boot: its next boot is no reboot.
         self._boot_requested = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._settings_lock = asyncio.Lock()
 
     @property
     def has_booted(self) -> bool:
@@ -288,6 +289,12 @@ class ChargerSession:
             self._start_task(self._apply_settings(), "apply settings")
 
     async def _apply_settings(self) -> None:
+        # One at a time: two option saves in a row must not write the same settings (or the
+        # same local list version) twice over each other.
+        async with self._settings_lock:
+            await self._apply_settings_now()
+
+    async def _apply_settings_now(self) -> None:
         try:
             await self.adapter.apply_settings(self.central.settings)
             await install_failsafe(self.central, self)
@@ -470,6 +477,7 @@ class ChargerSession:
                 # 2.x: "Occupied" while the session goes on (also after a reconnect) is the
                 # session's charging state, not a switch to "plugged in, idle".
                 status = transaction.charging_state
+        previous = connector.status
         connector.status = status
         connector.status_received_at = dt_util.utcnow()
         connector.awaiting_status_since = None
@@ -483,6 +491,7 @@ class ChargerSession:
             _forget_vehicle_readings(connector)
         self.charger.notify(connector_id)
         self._track_fault(connector)
+        self.central.reservations.status_changed(self.charger, connector, previous)
 
     def problem(
         self,
@@ -759,6 +768,10 @@ class ChargerSession:
             )
             return
         self.central.maintenance.upload_status(self.charger, parsed)
+
+    def reservation_ended(self, reservation_id: int) -> None:
+        """2.x ReservationStatusUpdate: the charger removed or expired a reservation."""
+        self.central.reservations.ended(self.charger, reservation_id)
 
     def certificate_requested(self, csr: str) -> bool:
         """A SignCertificate request: signed by our authority if it is for this charger."""

@@ -100,7 +100,7 @@ class StoredCharger(TypedDict):
     firmware_status: NotRequired[str | None]
     uploads: NotRequired[list[tuple[str, int, str]]]
     local_list_version: NotRequired[int]
-    local_list_fingerprint: NotRequired[str | None]
+    local_list_cards: NotRequired[dict[str, str] | None]
     # Password digests and the security profile (never the password itself).
     security: NotRequired[dict[str, Any]]
 
@@ -242,7 +242,7 @@ class CentralStore:
             )
             _restore_maintenance(charger, stored)
             charger.local_list_version = stored.get("local_list_version", 0)
-            charger.local_list_fingerprint = stored.get("local_list_fingerprint")
+            charger.local_list_cards = stored.get("local_list_cards")
             charger.security = ChargerSecurity.from_dict(stored.get("security"))
             charger.configuration = {
                 key: ConfigurationValue(value, readonly=True)
@@ -407,7 +407,7 @@ class CentralStore:
             firmware_status=charger.firmware.status,
             uploads=[(name, size, when.isoformat()) for name, size, when in charger.logs.files],
             local_list_version=charger.local_list_version,
-            local_list_fingerprint=charger.local_list_fingerprint,
+            local_list_cards=charger.local_list_cards,
             security=charger.security.as_dict(),
             desired={
                 str(connector_id): StoredDesired(

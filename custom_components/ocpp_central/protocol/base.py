@@ -236,6 +236,9 @@ class ChargerEvents(Protocol):
     def certificate_requested(self, csr: str) -> bool:
         """A SignCertificate request; True when it will be signed (sent back later)."""
 
+    def reservation_ended(self, reservation_id: int) -> None:
+        """2.x ReservationStatusUpdate: a reservation expired or was removed."""
+
 
 class ProtocolAdapter(Protocol):
     """Commands every version implements; raise `ChargerCommandError` subclasses on failure."""

@@ -365,6 +365,14 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         self._events.security_event(type, kwargs.get("tech_info"))
         return self._call_result.SecurityEventNotification()
 
+    @on("ReservationStatusUpdate")
+    def _on_reservation_status_update(
+        self, reservation_id: int, reservation_update_status: str, **_kwargs: Any
+    ) -> Any:
+        del reservation_update_status  # Expired or Removed: either way it is over.
+        self._events.reservation_ended(int(reservation_id))
+        return self._call_result.ReservationStatusUpdate()
+
     @on("SignCertificate")
     def _on_sign_certificate(self, csr: str, **_kwargs: Any) -> Any:
         accepted = self._events.certificate_requested(csr)
