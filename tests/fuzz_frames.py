@@ -38,6 +38,7 @@ import itertools
 import json
 from pathlib import Path
 import random
+import ssl
 import sys
 import time
 from typing import Any, Final, cast
@@ -1429,10 +1430,19 @@ class _FuzzLink:
     """One fuzzing charger: its websocket (reopened when closed) and the answers awaited."""
 
     def __init__(
-        self, url: str, report: FuzzReport, *, answer_timeout: float, boot_first: bool
+        self,
+        url: str,
+        report: FuzzReport,
+        *,
+        answer_timeout: float,
+        boot_first: bool,
+        headers: Mapping[str, str] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        """Prepare the link; `open` connects."""
+        """Prepare the link; `open` connects (with `headers` and over `tls` if given)."""
         self._url = url
+        self._headers = dict(headers or {})
+        self._tls = tls
         self._report = report
         self._version = report.version
         self._timeout = answer_timeout
@@ -1461,6 +1471,8 @@ class _FuzzLink:
                     open_timeout=10,
                     close_timeout=2,
                     ping_interval=None,
+                    additional_headers=self._headers,
+                    ssl=self._tls,
                 )
                 break
             except (OSError, InvalidHandshake, TimeoutError) as err:
@@ -1674,6 +1686,8 @@ async def run_fuzz(
     boot_first: bool,
     answer_timeout: float = 5.0,
     on_progress: Callable[[int], None] | None = None,
+    headers: Mapping[str, str] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> FuzzReport:
     """Send fuzz items to the central system at `url_base` as charger `charge_point_id`.
 
@@ -1685,7 +1699,9 @@ async def run_fuzz(
     report = FuzzReport(version, charge_point_id, boot_first)
     started = time.monotonic()
     url = f"{url_base.rstrip('/')}/{quote(charge_point_id, safe='')}"
-    link = _FuzzLink(url, report, answer_timeout=answer_timeout, boot_first=boot_first)
+    link = _FuzzLink(
+        url, report, answer_timeout=answer_timeout, boot_first=boot_first, headers=headers, tls=tls
+    )
     try:
         await link.open()
         for count, item in enumerate(items, 1):
