@@ -15,7 +15,7 @@ from websockets.exceptions import InvalidStatus
 
 from custom_components.ocpp_central.access import INSECURE_ISSUE
 from custom_components.ocpp_central.const import CONF_HOST, DOMAIN
-from custom_components.ocpp_central.redaction import redact_frame
+from custom_components.ocpp_central.redaction import is_secret_setting, redact_frame
 from custom_components.ocpp_central.security import (
     MAX_FAILED_ATTEMPTS,
     ChargerSecurity,
@@ -175,6 +175,9 @@ def test_configuration_writes_of_secrets_are_redacted() -> None:
     assert "secret-password-1" not in redact_frame(v2)
     other = '[2,"1","ChangeConfiguration",{"key":"HeartbeatInterval","value":"300"}]'
     assert redact_frame(other) == other
+    assert is_secret_setting("SecurityCtrlr.BasicAuthPassword")
+    assert is_secret_setting("AuthorizationKey")
+    assert not is_secret_setting("SecurityProfile")
 
 
 # --- through the server ---------------------------------------------------------------------

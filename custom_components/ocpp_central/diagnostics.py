@@ -19,7 +19,7 @@ from . import OcppConfigEntry
 from .central import CentralSystem
 from .const import CONF_TRANSFER_URL, DOMAIN
 from .model import Charger, Transaction
-from .redaction import redact_frame
+from .redaction import REDACTED, is_secret_setting, redact_frame
 from .validation import safe_text
 
 TO_REDACT: Final = {
@@ -49,7 +49,10 @@ def _charger(charger: Charger, connected_version: str | None) -> dict[str, Any]:
         "last_heartbeat": charger.last_heartbeat,
         "feature_profiles": sorted(charger.feature_profiles),
         "configuration": {
-            key: {"value": value.value, "readonly": value.readonly}
+            key: {
+                "value": REDACTED if is_secret_setting(key) else value.value,
+                "readonly": value.readonly,
+            }
             for key, value in sorted(charger.configuration.items())
         },
         "connectors": {

@@ -26,6 +26,11 @@ _SECRET_SETTING: Final = re.compile(r"AuthorizationKey|BasicAuthPassword")
 _SETTING_VALUE: Final = re.compile(r'("(?:value|attributeValue)"\s*:\s*)"(?:[^"\\]|\\.)*"')
 
 
+def is_secret_setting(key: str) -> bool:
+    """Whether a configuration key or variable holds a secret (some chargers report them)."""
+    return _SECRET_SETTING.search(key) is not None
+
+
 def redact_frame(text: str) -> str:
     """A frame with the values of secret keys replaced (id tags, passwords, certificates)."""
     text = _SECRET_VALUE.sub(rf'\1"{REDACTED}"', text)
