@@ -709,6 +709,9 @@ def start_simulator(args: argparse.Namespace) -> Child | None:
         str(args.meter_interval),
         "--id-tag",
         args.id_tag,
+        # Like a real charger, it keeps the password Home Assistant gives it across runs.
+        "--state-file",
+        str(CONFIG_DIR / "simulator_state.json"),
     ]
     sim = Child("simulator", cmd, CONFIG_DIR / "simulator.log", REPO)
     time.sleep(2)

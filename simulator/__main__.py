@@ -11,13 +11,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
+from pathlib import Path
 import signal
 import sys
 
 from simulator.charger import ChargerSimulator
 from simulator.config import SUBPROTOCOLS, SimulatorConfig
 from simulator.habits import PRESETS, Habit, describe
+from simulator.security import credentials_state, restore_credentials
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -122,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="message sent twice with habit duplicate_after_lost_reply",
     )
     parser.add_argument(
+        "--state-file",
+        type=Path,
+        help="JSON file keeping the charger's password and certificates across runs (its flash)",
+    )
+    parser.add_argument(
         "--reboot-required-key",
         action="append",
         default=[],
@@ -161,12 +169,33 @@ async def run(args: argparse.Namespace, config: SimulatorConfig) -> None:
         with contextlib.suppress(NotImplementedError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     sim = ChargerSimulator(args.url, config)
-    await sim.run_forever(
-        session_duration=args.session_duration,
-        idle_time=args.idle_time,
-        sessions=1 if args.once else None,
-        reconnect_delay=args.reconnect_delay,
-    )
+    keeper = None
+    if args.state_file is not None:
+        if args.state_file.is_file():
+            restore_credentials(sim, json.loads(args.state_file.read_text()))
+        keeper = asyncio.create_task(_keep_credentials(sim, args.state_file))
+    try:
+        await sim.run_forever(
+            session_duration=args.session_duration,
+            idle_time=args.idle_time,
+            sessions=1 if args.once else None,
+            reconnect_delay=args.reconnect_delay,
+        )
+    finally:
+        if keeper is not None:
+            keeper.cancel()
+
+
+async def _keep_credentials(sim: ChargerSimulator, path: Path) -> None:
+    """Write the charger's credentials whenever they change, as a charger keeps them in flash."""
+    written = None
+    while True:
+        state = credentials_state(sim)
+        if state != written:
+            # A few hundred bytes, rarely: not worth a thread.
+            path.write_text(json.dumps(state))  # noqa: ASYNC240
+            written = state
+        await asyncio.sleep(1)
 
 
 def main(argv: list[str] | None = None) -> int:

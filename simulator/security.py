@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import ssl
 import tempfile
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -80,3 +81,36 @@ class Credentials:
             )
             context.load_cert_chain(folder / "chain.pem", folder / "key.pem")
         return context
+
+
+def credentials_state(sim: Any) -> dict[str, Any]:
+    """What a charger keeps in flash about its connection: password, profile, certificates."""
+    tls: Credentials = sim.tls
+    return {
+        "password": sim.password,
+        "security_profile": sim.security_profile,
+        "secure_url": sim.secure_url,
+        "roots": list(tls.roots),
+        "chain": tls.chain,
+        "key": None
+        if tls.key is None
+        else tls.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+    }
+
+
+def restore_credentials(sim: Any, state: dict[str, Any]) -> None:
+    """Put what `credentials_state` saved back into a simulator."""
+    sim.password = state.get("password")
+    sim.security_profile = int(state.get("security_profile") or 0)
+    sim.secure_url = state.get("secure_url") or sim.secure_url
+    sim.tls.roots = list(state.get("roots") or [])
+    sim.tls.chain = state.get("chain")
+    key = state.get("key")
+    if key:
+        loaded = serialization.load_pem_private_key(key.encode(), None)
+        if isinstance(loaded, ec.EllipticCurvePrivateKey):
+            sim.tls.key = loaded

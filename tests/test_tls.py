@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 import ssl
 from typing import Any
@@ -30,6 +31,8 @@ from custom_components.ocpp_central.const import (
 from custom_components.ocpp_central.secure_port import WEAK_TLS_ISSUE
 from custom_components.ocpp_central.security import SecurityProfile
 from custom_components.ocpp_central.tls import LocalAuthority, TlsVersion
+from simulator import ChargerSimulator
+from simulator.security import credentials_state, restore_credentials
 
 from .conftest import ALL_VERSIONS, free_port
 from .helpers import smart_charger, wait_until
@@ -294,6 +297,16 @@ async def test_wizard_walks_a_charger_up_to_profile_3(
     # The charger keeps working on its new connection.
     assert sim.connected
     assert (await sim.heartbeat()) is not None
+    # What the simulator keeps "in flash" (the demo's --state-file) brings it back as it was.
+    saved = json.loads(json.dumps(credentials_state(sim)))
+    await sim.close()
+    fresh = ChargerSimulator(sim.url, sim.config)
+    restore_credentials(fresh, saved)
+    assert credentials_state(fresh) == saved
+    await fresh.connect()
+    await wait_until(hass, lambda: charger.connected)
+    assert security.last_profile is SecurityProfile.TLS_CLIENT_CERTIFICATE
+    await fresh.close()
 
 
 @pytest.mark.parametrize("options", [TLS_OPTIONS])
