@@ -106,6 +106,8 @@ def restore_credentials(sim: Any, state: dict[str, Any]) -> None:
     """Put what `credentials_state` saved back into a simulator."""
     sim.password = state.get("password")
     sim.security_profile = int(state.get("security_profile") or 0)
+    if "SecurityProfile" in sim.configuration:
+        sim.configuration["SecurityProfile"].value = str(sim.security_profile)
     sim.secure_url = state.get("secure_url") or sim.secure_url
     sim.tls.roots = list(state.get("roots") or [])
     sim.tls.chain = state.get("chain")

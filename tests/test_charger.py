@@ -320,9 +320,15 @@ async def test_options_apply_without_reload(
 
 @ALL_VERSIONS
 async def test_pending_charger_accepted_from_discovery(
-    hass: HomeAssistant, ocpp_version: str, central: MockConfigEntry, make_simulator: Any
+    hass: HomeAssistant,
+    ocpp_version: str,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Without auto-accept a new charger waits (Pending) until the user accepts its card."""
+    # Chargers here reconnect at once or not at all: no need to wait long for it.
+    monkeypatch.setattr("custom_components.ocpp_central.access.PROOF_GRACE", 0.3)
     hass.config_entries.async_update_entry(
         central, options={**central.options, CONF_AUTO_ACCEPT: False}
     )

@@ -147,6 +147,9 @@ def test_config_flow_steps_translated(language: str) -> None:
         "remove_password",
     }
     assert set(strings["options"]["progress"]) == {"give_password", "use_tls", "use_certificate"}
+    # HA's frontend fills placeholders into a menu's description, not into its title.
+    for menu in ("init", "tags", "charger_security"):
+        assert "{" not in steps[menu]["title"]
     assert {
         "password_refused",
         "profile_refused",

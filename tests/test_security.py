@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
@@ -230,12 +232,19 @@ async def test_repeated_failures_are_blocked(
 
 @ALL_VERSIONS
 async def test_wizard_gives_a_password(
-    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, url: str, ocpp_version: str
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    url: str,
+    ocpp_version: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The wizard sends a password, waits for the reconnect, then shows it once.
 
     A 1.6 charger on profile 0 is also moved to profile 1 and restarted (whitepaper A02).
     """
+    # Chargers here reconnect at once or not at all: no need to wait long for it.
+    monkeypatch.setattr("custom_components.ocpp_central.access.PROOF_GRACE", 0.3)
     sim = await smart_charger(hass, central, make_simulator, reboot_delay=0.2)
     charger = central.runtime_data.chargers["CP1"]
     result = await _options(hass, central, "security", {"charger": "CP1"})
@@ -354,3 +363,28 @@ async def test_insecure_chargers_repair(
     )
     assert registry.async_get_issue(DOMAIN, issue_id) is None
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_debug_logs_show_no_credentials(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With debug logging on, neither the Basic auth header nor a password frame is logged."""
+    caplog.set_level(logging.DEBUG)
+    sim = await smart_charger(hass, central, make_simulator, password=PASSWORD, security_profile=1)
+    charger = central.runtime_data.chargers["CP1"]
+    password = await central.runtime_data.access.async_give_password(charger)
+    await wait_until(hass, lambda: charger.security.proven is SecurityProfile.BASIC_AUTH)
+    assert sim.password == password
+    encoded = base64.b64encode(f"CP1:{password}".encode()).decode()
+    # Ours (the simulator, a charger, logs its own side as it likes).
+    ours = "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("custom_components.ocpp_central")
+    )
+    for secret in (PASSWORD, password, authorization_key(password), encoded, encoded[-12:]):
+        assert secret not in ours
+    assert "Authorization" in ours  # the header line is there, without its value

@@ -258,8 +258,11 @@ async def test_wizard_walks_a_charger_up_to_profile_3(
     make_simulator: Any,
     options: dict[str, Any],
     ocpp_version: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Password, then TLS, then a client certificate: each proven before it is enforced."""
+    # Chargers here reconnect at once or not at all: no need to wait long for it.
+    monkeypatch.setattr("custom_components.ocpp_central.access.PROOF_GRACE", 0.3)
     sim = await smart_charger(
         hass,
         central,

@@ -35,6 +35,9 @@ from .security import (
 from .tls import csr_common_name
 
 INSECURE_ISSUE: Final = "insecure_chargers"
+# How long a 1.6 charger on profile 0 may take to reconnect with a new password by itself
+# before it is moved to profile 1.
+PROOF_GRACE: Final = 5
 # How long a charger has to ask for, and take, its client certificate.
 CERTIFICATE_TIMEOUT: Final = 60
 # 2.x: the order in which a charger tries its network connection profiles.
@@ -123,9 +126,16 @@ class ChargerAccess:
             raise ChargerRejectedError(status.value)
         self.password_set(charger, password)
         profile = charger.configuration.get(SECURITY_PROFILE_KEY)
-        if profile is not None and profile.value == str(int(SecurityProfile.NONE)):
-            # A 1.6 charger on profile 0 ignores its password until it is told to use profile
-            # 1, which it does after a restart (security whitepaper A02).
+        if profile is None or profile.value != str(int(SecurityProfile.NONE)):
+            return password
+        # A 1.6 charger on profile 0 ignores its password until it is told to use profile 1,
+        # which it does after a restart (security whitepaper A02). One that reconnects with
+        # the password at once was on profile 1 already, whatever its key said.
+        try:
+            async with asyncio.timeout(PROOF_GRACE):
+                await self.async_wait_for_proof(charger.charge_point_id, SecurityProfile.BASIC_AUTH)
+        except TimeoutError:
+            session = self._host.accepted_session(charger.charge_point_id)
             answer = await session.adapter.set_security_profile(
                 int(SecurityProfile.BASIC_AUTH), "", None
             )

@@ -16,12 +16,14 @@ import weakref
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import NegotiationError
+from websockets.frames import Frame
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from .const import LOGGER, MAX_CHARGE_POINT_ID_LENGTH, MAX_WEBSOCKET_MESSAGE_BYTES
 from .log_throttle import LogThrottle
 from .protocol import DEFAULT_VERSION, SUBPROTOCOLS
+from .redaction import REDACTED
 from .security import (
     Credentials,
     FailedAttempts,
@@ -49,11 +51,18 @@ _REFUSAL_TEXT: Final = {
 }
 
 
-class QuietHandshakeLogger(logging.LoggerAdapter[logging.Logger]):
-    """The websockets library's logger, with failed handshakes at DEBUG without a traceback.
+_HEADER_LINES: Final = frozenset({"< %s: %s", "> %s: %s"})
+_SECRET_HEADERS: Final = frozenset({"authorization", "cookie", "set-cookie"})
+_FRAME_LINES: Final = frozenset({"< %s", "> %s"})
 
-    Every TCP connection that never completes a websocket handshake (port scans, health
-    checks, a charger that gives up) would otherwise log an ERROR with a 30-line traceback.
+
+class QuietHandshakeLogger(logging.LoggerAdapter[logging.Logger]):
+    """The websockets library's logger, quiet about failures and silent about secrets.
+
+    Failed handshakes go to DEBUG without a traceback: every TCP connection that never
+    completes a websocket handshake (port scans, health checks, a charger that gives up)
+    would otherwise log an ERROR with a 30-line traceback. Its debug lines show neither
+    credentials nor frame contents.
     """
 
     @override
@@ -61,6 +70,14 @@ class QuietHandshakeLogger(logging.LoggerAdapter[logging.Logger]):
         if msg == "opening handshake failed" and level > logging.DEBUG:
             level = logging.DEBUG
             kwargs["exc_info"] = False
+        elif msg in _HEADER_LINES and len(args) == 2 and str(args[0]).lower() in _SECRET_HEADERS:  # noqa: PLR2004
+            # Basic auth credentials are only base64: never in the log.
+            args = (args[0], REDACTED)
+        elif msg in _FRAME_LINES and len(args) == 1 and isinstance(args[0], Frame):
+            # Frame contents are logged (redacted) by the frames logger; an abridged copy
+            # here could show the end of a password.
+            frame = args[0]
+            args = (f"{frame.opcode.name} [{len(frame.data)} bytes]",)
         super().log(level, msg, *args, **kwargs)
 
     @override
