@@ -134,6 +134,7 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
     assert [str(key) for key in sections] == [
         "limits",
         "solar",
+        "costs",
         "metering",
         "new_chargers",
         "connection",
@@ -152,6 +153,12 @@ async def test_options_flow(hass: HomeAssistant, central: MockConfigEntry) -> No
             "phase_switching": True,
             "phase_switch_delay": 60,
             "phase_switch_interval": 900,
+        },
+        "costs": {
+            "price_per_kwh": 0.25,
+            "session_fee": 1.0,
+            "history_days": 365,
+            "home_charging_compensation": True,
         },
         "metering": {
             CONF_METER_INTERVAL: 15,

@@ -27,6 +27,12 @@ import voluptuous as vol
 from websockets.asyncio.client import ClientConnection, connect
 
 from custom_components.ocpp_central.const import DOMAIN
+from custom_components.ocpp_central.history_services import (
+    EXPORT_SCHEMA,
+    LIST_SCHEMA,
+    SERVICE_EXPORT_SESSIONS,
+    SERVICE_LIST_SESSIONS,
+)
 from custom_components.ocpp_central.services_schema import SCHEMAS
 
 from .conftest import ALL_VERSIONS
@@ -1163,22 +1169,33 @@ async def test_actions_registered_as_described(
 ) -> None:
     """services.yaml describes exactly the registered actions, their fields and responses."""
     actions = _actions()
-    assert set(actions) == set(hass.services.async_services_for_domain(DOMAIN)) == set(SCHEMAS)
+    # The charger actions, and the history actions (any charger, or all of them).
+    schemas = {
+        **SCHEMAS,
+        SERVICE_LIST_SESSIONS: LIST_SCHEMA,
+        SERVICE_EXPORT_SESSIONS: EXPORT_SCHEMA,
+    }
+    assert set(actions) == set(hass.services.async_services_for_domain(DOMAIN)) == set(schemas)
     descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
-    only = {"get_composite_schedule", "get_configuration", "get_local_list_version"}
+    only = {
+        "get_composite_schedule",
+        "get_configuration",
+        "get_local_list_version",
+        SERVICE_LIST_SESSIONS,
+    }
     for name, spec in actions.items():
         fields = spec["fields"]
-        assert set(fields) == {str(key) for key in SCHEMAS[name].schema}, name
+        assert set(fields) == {str(key) for key in schemas[name].schema}, name
         assert set(descriptions[name]["fields"]) == set(fields)
         device = fields[ATTR_DEVICE_ID]
-        assert device["required"] is True
+        assert device.get("required", False) is (name in SCHEMAS)
         assert device["selector"]["device"]["filter"] == [{"integration": DOMAIN}]
         for field_name, field_spec in fields.items():
             selector.validate_selector(field_spec["selector"])
             required = field_spec.get("required", False)
             assert required == any(
                 str(key) == field_name and isinstance(key, vol.Required)
-                for key in SCHEMAS[name].schema
+                for key in schemas[name].schema
             ), (name, field_name)
         supports = hass.services.supports_response(DOMAIN, name)
         assert (supports is SupportsResponse.ONLY) == (name in only), name

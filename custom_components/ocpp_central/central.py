@@ -71,6 +71,7 @@ from .const import (
 from .control import ConnectorControl
 from .devices import charger_device_info, connector_device_info, fire_charger_event
 from .errors import ChargerNotConnectedError
+from .history import CONF_HISTORY_DAYS, DEFAULT_KEEP_DAYS, SessionHistory, SessionRecord
 from .host import ChargerConnection
 from .log_throttle import LogThrottle
 from .maintenance import Maintenance
@@ -91,6 +92,7 @@ from .session import ChargerSession
 from .solar_runtime import SolarRunner
 from .store import CentralStore
 from .tags import TagList
+from .tariff import Tariff
 
 if TYPE_CHECKING:
     from . import OcppConfigEntry
@@ -151,6 +153,8 @@ class CentralSystem:
         self._solar: dict[tuple[str, int], SolarRunner] = {}
         self.maintenance = Maintenance(self)
         self.reservations = Reservations(hass)
+        self.tariff = Tariff(hass, lambda: self.entry.options)
+        self.history = SessionHistory(hass, entry.entry_id)
         self._tags: TagList | None = None
         # Unknown cards presented under the "accept and record" policy (newest last).
         self.unknown_tags_seen: OrderedDict[str, datetime] = OrderedDict()
@@ -336,6 +340,8 @@ class CentralSystem:
     async def async_start(self) -> None:
         """Load stored chargers and start listening (OSError if the port is taken)."""
         self.chargers = await self.store.async_load()
+        self.history.keep_days = self._option_int(CONF_HISTORY_DAYS, DEFAULT_KEEP_DAYS)
+        await self.history.async_load()
         for charge_point_id, charger in self.chargers.items():
             for connector_id in charger.outlet_ids:
                 # Solar modes chosen before the restart follow the sun again.
@@ -361,6 +367,7 @@ class CentralSystem:
         await asyncio.sleep(0)
         self.sessions.clear()
         await self.store.async_save_now()
+        await self.history.async_save_now()
 
     async def _serve(
         self, websocket: ServerConnection, charge_point_id: str, version: str, verdict: Verdict
@@ -591,13 +598,43 @@ class CentralSystem:
             self.reservations.session_started(charger, transaction.connector_id, transaction.id_tag)
             self.hass.bus.async_fire(EVENT_SESSION_STARTED, data)
             return
+        self.tariff.finish(transaction)
+        record = self._session_record(charger, transaction, transaction.stopped_at)
+        self.history.add(record)
+        charger.notify(0)
         data |= {
             "stopped_at": transaction.stopped_at.isoformat(),
-            "energy_kwh": round(transaction.energy_wh / 1000, 3),
-            "duration_s": round(transaction.duration_seconds(transaction.stopped_at)),
+            "energy_kwh": record.energy_kwh,
+            "duration_s": record.duration_s,
             "reason": transaction.stop_reason,
+            "cost": record.cost,
+            "currency": record.currency,
         }
         self.hass.bus.async_fire(EVENT_SESSION_STOPPED, data)
+
+    def _session_record(
+        self, charger: Charger, transaction: Transaction, stopped_at: datetime
+    ) -> SessionRecord:
+        """A finished session as the history keeps it (card name and person as of now)."""
+        tag = self.tags.find(transaction.id_tag) if transaction.id_tag else None
+        return SessionRecord(
+            charge_point_id=charger.charge_point_id,
+            connector_id=transaction.connector_id,
+            transaction_id=transaction.transaction_id,
+            started_at=transaction.started_at,
+            stopped_at=stopped_at,
+            energy_kwh=round(transaction.energy_wh / 1000, 3),
+            duration_s=round(transaction.duration_seconds(stopped_at)),
+            id_tag=transaction.id_tag,
+            tag_name=None if tag is None else tag.name,
+            person=None if tag is None else tag.person,
+            stop_reason=transaction.stop_reason,
+            meter_start_wh=transaction.meter_start_wh,
+            meter_stop_wh=transaction.meter_stop_wh or transaction.meter_last_wh,
+            peak_power_w=transaction.peak_power_w,
+            cost=self.tariff.session_cost(transaction),
+            currency=self.tariff.currency,
+        )
 
     @callback
     def fire_boot_event(self, charger: Charger) -> None:
@@ -768,6 +805,7 @@ class CentralSystem:
     def async_options_updated(self) -> None:
         """Push changed options to every accepted, connected charger (no reload)."""
         self._tags = None
+        self.history.keep_days = self._option_int(CONF_HISTORY_DAYS, DEFAULT_KEEP_DAYS)
         self.entry.async_create_background_task(
             self.hass, self.secure_port.async_options_updated(), "ocpp_central TLS port"
         )

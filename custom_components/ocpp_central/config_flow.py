@@ -98,9 +98,11 @@ from .const import (
     OCPP_VERSION_AUTO,
     OCPP_VERSION_FORM_CHOICES,
 )
+from .history import CONF_HISTORY_DAYS, CONF_HOME_CHARGING_COMPENSATION, DEFAULT_KEEP_DAYS
 from .model import ChargerInfo
 from .security_flow import SecuritySteps
 from .tags import CONF_TAGS, CONF_UNKNOWN_TAGS, IdTag, UnknownTagPolicy
+from .tariff import CONF_PRICE, CONF_PRICE_SENSOR, CONF_SESSION_FEE
 from .tls import TlsVersion
 
 
@@ -196,6 +198,36 @@ OPTION_SECTIONS: Final[dict[str, tuple[bool, vol.Schema]]] = {
                 vol.Required(
                     CONF_PHASE_SWITCH_INTERVAL, default=DEFAULT_PHASE_SWITCH_INTERVAL
                 ): _whole_number(0, 86400, "s"),
+            }
+        ),
+    ),
+    "costs": (
+        True,
+        vol.Schema(
+            {
+                vol.Optional(CONF_PRICE): vol.All(
+                    NumberSelector(
+                        NumberSelectorConfig(
+                            min=0, max=100, step="any", mode=NumberSelectorMode.BOX
+                        )
+                    ),
+                    vol.Coerce(float),
+                ),
+                vol.Optional(CONF_PRICE_SENSOR): EntitySelector(
+                    EntitySelectorConfig(domain="sensor")
+                ),
+                vol.Optional(CONF_SESSION_FEE): vol.All(
+                    NumberSelector(
+                        NumberSelectorConfig(
+                            min=0, max=1000, step=0.01, mode=NumberSelectorMode.BOX
+                        )
+                    ),
+                    vol.Coerce(float),
+                ),
+                vol.Required(CONF_HISTORY_DAYS, default=DEFAULT_KEEP_DAYS): _whole_number(
+                    7, 3650, "d"
+                ),
+                vol.Required(CONF_HOME_CHARGING_COMPENSATION, default=False): BooleanSelector(),
             }
         ),
     ),

@@ -32,6 +32,8 @@ class OcppEntityDescription(EntityDescription):
     several_outlets_only: bool = False
     # Shows what the solar modes do: only once a grid power sensor makes them possible.
     solar_only: bool = False
+    # Shows what charging costs: only once a price is set.
+    tariff_only: bool = False
     exists_fn: Callable[[Connector], bool] = lambda _connector: True
     # Capabilities of the charger the entity needs (smart charging for limits).
     charger_exists_fn: Callable[[Charger], bool] = lambda _charger: True
@@ -161,6 +163,8 @@ def async_setup_dynamic_entities(
 def _excluded(central: CentralSystem, charger: Charger, description: OcppEntityDescription) -> bool:
     """Whether an entity has nothing to show on this charger, by design, not by chance."""
     if description.several_outlets_only and charger.single_outlet:
+        return True
+    if description.tariff_only and not central.tariff.configured:
         return True
     return description.solar_only and not central.solar_configured
 

@@ -22,6 +22,7 @@ from .protocol.commands import CommandAdapter, LogKind, LogResult
 from .reservations import Reservations
 from .solar import ChargingMode
 from .tags import TagList
+from .tariff import Tariff
 
 
 class StateStore(Protocol):
@@ -165,6 +166,10 @@ class SessionHost(ControlHost, Protocol):
     @property
     def reservations(self) -> Reservations:
         """Reservations made from Home Assistant."""
+
+    @property
+    def tariff(self) -> Tariff:
+        """What charging costs."""
 
     @property
     def tags(self) -> TagList:

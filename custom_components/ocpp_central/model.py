@@ -134,6 +134,13 @@ class Transaction:
     # The highest 2.x TransactionEvent seqNo accounted; repeats and late events are ignored.
     last_seq_no: int | None = None
     last_event_at: datetime | None = None
+    # The energy priced so far (the tariff's currency; the session fee comes on top), whether
+    # any price was known, and the highest total power seen.
+    energy_cost: float = 0.0
+    priced: bool = False
+    peak_power_w: float | None = None
+    # The session fee, fixed when the session ends (None while it runs).
+    fee: float | None = None
 
     @property
     def energy_wh(self) -> float:

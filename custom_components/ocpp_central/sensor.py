@@ -31,9 +31,18 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from . import OcppConfigEntry
+from .central import CentralSystem
 from .control import supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
-from .model import BootReason, Charger, Connector, ConnectorStatus, ErrorCode, Measurand
+from .model import (
+    BootReason,
+    Charger,
+    Connector,
+    ConnectorStatus,
+    ErrorCode,
+    Measurand,
+    Transaction,
+)
 from .solar import ControllerState
 
 PARALLEL_UPDATES = 0
@@ -450,6 +459,7 @@ async def async_setup_entry(
     async_setup_dynamic_entities(
         hass, entry, (CHARGED_BY,), OcppChargedBySensor, async_add_entities
     )
+    async_setup_dynamic_entities(hass, entry, COST_SENSORS, OcppCostSensor, async_add_entities)
 
 
 class OcppSensor(OcppEntity, SensorEntity):
@@ -494,3 +504,87 @@ class OcppChargedBySensor(OcppSensor):
             return tag.name
         person = self.hass.states.get(tag.person) if tag.person else None
         return person.name if person is not None else id_tag
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppCostSensorEntityDescription(OcppSensorEntityDescription):
+    """A sensor of what a charger delivered and cost, from the tariff and the history."""
+
+    central_value_fn: Callable[[CentralSystem, Charger, Connector], float | None]
+    value_fn: Callable[[Charger, Connector], StateType | datetime] = lambda _ch, _co: None
+
+
+def _session_cost(central: CentralSystem, _charger: Charger, connector: Connector) -> float | None:
+    session = connector.session
+    if session is None:
+        return None
+    cost = central.tariff.session_cost(session)
+    return None if cost is None else round(cost, 2)
+
+
+def _running(charger: Charger) -> list[Transaction]:
+    return [c.transaction for c in charger.connectors.values() if c.transaction is not None]
+
+
+def _energy_this_month(central: CentralSystem, charger: Charger, _connector: Connector) -> float:
+    """Sessions finished this month plus the energy of those running now."""
+    finished, _cost = central.history.month_totals(charger.charge_point_id, dt_util.utcnow())
+    running = sum(transaction.energy_wh for transaction in _running(charger)) / 1000
+    return round(finished + running, 3)
+
+
+def _cost_this_month(
+    central: CentralSystem, charger: Charger, _connector: Connector
+) -> float | None:
+    _energy, finished = central.history.month_totals(charger.charge_point_id, dt_util.utcnow())
+    costs = [central.tariff.session_cost(transaction) for transaction in _running(charger)]
+    known = [cost for cost in (finished, *costs) if cost is not None]
+    return round(sum(known), 2) if known else None
+
+
+COST_SENSORS: Final = (
+    OcppCostSensorEntityDescription(
+        key="session_cost",
+        translation_key="session_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        tariff_only=True,
+        central_value_fn=_session_cost,
+    ),
+    OcppCostSensorEntityDescription(
+        key="energy_this_month",
+        translation_key="energy_this_month",
+        charger_wide=True,
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        central_value_fn=_energy_this_month,
+    ),
+    OcppCostSensorEntityDescription(
+        key="cost_this_month",
+        translation_key="cost_this_month",
+        charger_wide=True,
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        tariff_only=True,
+        central_value_fn=_cost_this_month,
+    ),
+)
+
+
+class OcppCostSensor(OcppSensor):
+    """Energy and cost from the tariff and the session history (money in HA's currency)."""
+
+    entity_description: OcppCostSensorEntityDescription
+
+    @property
+    @override
+    def native_value(self) -> StateType | datetime:
+        return self.entity_description.central_value_fn(self.central, self.charger, self.connector)
+
+    @property
+    @override
+    def native_unit_of_measurement(self) -> str | None:
+        if self.entity_description.device_class is SensorDeviceClass.MONETARY:
+            return self.central.tariff.currency
+        return super().native_unit_of_measurement

@@ -27,6 +27,7 @@ from .central import CentralSystem
 from .const import DOMAIN
 from .control import MIN_CURRENT, max_current_for, supports_smart_charging
 from .errors import ChargerRejectedError, translated_errors
+from .history_services import async_setup_history_services
 from .host import ChargerLink
 from .model import Charger, OfferedFirmware, Transaction
 from .protocol.base import CommandStatus, TriggerKind
@@ -533,6 +534,7 @@ def _targeted(handler: _Handler) -> Callable[[ServiceCall], Coroutine[Any, Any, 
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register every action of the integration."""
+    async_setup_history_services(hass)
     for name, (handler, supports_response) in _ACTIONS.items():
         hass.services.async_register(
             DOMAIN,

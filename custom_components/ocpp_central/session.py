@@ -692,7 +692,7 @@ class ChargerSession:
     ) -> None:
         connector = self.charger.connector(transaction.connector_id)
         if meter_stop_wh is not None:
-            transaction.meter_last_wh = max(transaction.meter_last_wh, meter_stop_wh)
+            self._advance(transaction, meter_stop_wh)
             connector.energy.update(meter_stop_wh, self._source(transaction.connector_id))
         transaction.meter_stop_wh = transaction.meter_last_wh
         transaction.stopped_at = timestamp
@@ -734,15 +734,31 @@ class ChargerSession:
             connector.readings[key] = sample
             if sample.measurand is Measurand.ENERGY_ACTIVE_IMPORT_REGISTER and sample.phase is None:
                 energy_changed |= connector.energy.update(sample.value, self._source(connector_id))
-                if transaction is not None and transaction.meter_start_pending:
-                    transaction.meter_start_wh = sample.value
-                    transaction.meter_start_pending = False
-                if transaction is not None and sample.value > transaction.meter_last_wh:
-                    transaction.meter_last_wh = sample.value
+                if transaction is not None:
+                    self._advance(transaction, sample.value)
+            elif (
+                transaction is not None
+                and sample.measurand is Measurand.POWER_ACTIVE_IMPORT
+                and sample.phase is None
+                and sample.value > (transaction.peak_power_w or 0.0)
+            ):
+                transaction.peak_power_w = sample.value
         if energy_changed:
             self.central.store.schedule_save()
         if new_kind:
             self.central.structure_changed(self.charger)
+
+    def _advance(self, transaction: Transaction, register_wh: float) -> None:
+        """A session's register moved: the new energy is priced at today's price."""
+        if transaction.meter_start_pending:
+            transaction.meter_start_wh = transaction.meter_last_wh = register_wh
+            transaction.meter_start_pending = False
+        elif register_wh > transaction.meter_last_wh:
+            counted = max(transaction.meter_last_wh, transaction.meter_start_wh)
+            self.central.tariff.account(transaction, register_wh - counted)
+            transaction.meter_last_wh = register_wh
+            # The charger's month totals (connector 0) include the running session.
+            self.charger.notify(0)
 
     def reboot_required(self, key: str) -> None:
         """A setting waits for a restart: the owner is offered one (a fixable repair)."""

@@ -56,6 +56,11 @@ class StoredTransaction(TypedDict):
     charging_state: NotRequired[str | None]
     last_seq_no: NotRequired[int | None]
     last_event_at: NotRequired[str | None]
+    # Cost accounted so far, and the session's peak power.
+    energy_cost: NotRequired[float]
+    priced: NotRequired[bool]
+    peak_power_w: NotRequired[float | None]
+    fee: NotRequired[float | None]
 
 
 class StoredDesired(TypedDict):
@@ -127,6 +132,10 @@ def _transaction_to_store(transaction: Transaction) -> StoredTransaction:
         charging_state=transaction.charging_state,
         last_seq_no=transaction.last_seq_no,
         last_event_at=_iso_or_none(transaction.last_event_at),
+        energy_cost=transaction.energy_cost,
+        priced=transaction.priced,
+        peak_power_w=transaction.peak_power_w,
+        fee=transaction.fee,
     )
 
 
@@ -146,6 +155,10 @@ def _transaction_from_store(stored: StoredTransaction) -> Transaction:
         charging_state=_status_or_none(stored.get("charging_state")),
         last_seq_no=stored.get("last_seq_no"),
         last_event_at=_datetime_or_none(stored.get("last_event_at")),
+        energy_cost=stored.get("energy_cost", 0.0),
+        priced=stored.get("priced", False),
+        peak_power_w=stored.get("peak_power_w"),
+        fee=stored.get("fee"),
     )
 
 

@@ -1,0 +1,262 @@
+"""Every finished session, kept (HA Store) for the time the owner chose; month totals; exports.
+
+A record holds what a homeowner, an employer reimbursing home charging, or an OCPI platform
+asks about a session: when, where, how much energy, who (card, its name, the HA person),
+why it ended, the meter readings, the peak power and what it cost.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+import io
+import json
+from pathlib import Path
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+
+STORAGE_VERSION: Final = 1
+SAVE_DELAY: Final = 10
+DEFAULT_KEEP_DAYS: Final = 730
+CONF_HISTORY_DAYS: Final = "history_days"
+# CDRs say the sessions are home charging an employer compensates (OCPI 2.2.1).
+CONF_HOME_CHARGING_COMPENSATION: Final = "home_charging_compensation"
+EXPORT_FOLDER: Final = "ocpp_central/exports"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One finished session."""
+
+    charge_point_id: str
+    connector_id: int
+    transaction_id: str
+    started_at: datetime
+    stopped_at: datetime
+    energy_kwh: float
+    duration_s: int
+    id_tag: str | None
+    tag_name: str | None
+    person: str | None
+    stop_reason: str | None
+    meter_start_wh: float
+    meter_stop_wh: float
+    peak_power_w: float | None
+    cost: float | None
+    currency: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (times in ISO 8601)."""
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        data["stopped_at"] = self.stopped_at.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> SessionRecord | None:
+        """From the store; None for a damaged record."""
+        try:
+            started = dt_util.parse_datetime(stored["started_at"])
+            stopped = dt_util.parse_datetime(stored["stopped_at"])
+            if started is None or stopped is None:
+                return None
+            values: dict[str, Any] = {field.name: stored.get(field.name) for field in fields(cls)}
+            values |= {"started_at": started, "stopped_at": stopped}
+            return cls(**values)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    """Which sessions to list or export."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    charge_point_id: str | None = None
+    id_tag: str | None = None
+    person: str | None = None
+
+    def matches(self, record: SessionRecord) -> bool:
+        """Whether a session is in the period and belongs to the charger, card and person."""
+        return (
+            (self.start is None or record.stopped_at >= self.start)
+            and (self.end is None or record.started_at < self.end)
+            and (self.charge_point_id in (None, record.charge_point_id))
+            and (self.id_tag is None or (record.id_tag or "").casefold() == self.id_tag.casefold())
+            and (self.person in (None, record.person))
+        )
+
+
+def month_start(now: datetime) -> datetime:
+    """The first instant of the month of `now`, in Home Assistant's time zone."""
+    local = dt_util.as_local(now)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+class SessionHistory:
+    """The finished sessions of one central system."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Empty until `async_load`."""
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.sessions"
+        )
+        self.records: list[SessionRecord] = []
+        self.keep_days = DEFAULT_KEEP_DAYS
+        # (charger id, month start) -> its totals; sensors read them on every reading.
+        self._month_totals: dict[tuple[str, datetime], tuple[float, float | None]] = {}
+
+    async def async_load(self) -> None:
+        """Read the stored sessions (damaged records are skipped)."""
+        data = await self._store.async_load()
+        stored = [] if data is None else data.get("sessions", [])
+        self.records = [
+            record
+            for item in stored
+            if isinstance(item, dict) and (record := SessionRecord.from_dict(item)) is not None
+        ]
+
+    def add(self, record: SessionRecord) -> None:
+        """Keep a finished session (once per charger and transaction id)."""
+        key = (record.charge_point_id, record.transaction_id, record.started_at)
+        if any(
+            (kept.charge_point_id, kept.transaction_id, kept.started_at) == key
+            for kept in self.records[-50:]
+        ):
+            return
+        self.records.append(record)
+        self._month_totals.clear()
+        self._prune()
+        self._store.async_delay_save(self._data, SAVE_DELAY)
+
+    def _prune(self) -> None:
+        oldest = dt_util.utcnow() - timedelta(days=self.keep_days)
+        if self.records and self.records[0].stopped_at < oldest:
+            self.records = [record for record in self.records if record.stopped_at >= oldest]
+
+    def _data(self) -> dict[str, Any]:
+        return {"sessions": [record.as_dict() for record in self.records]}
+
+    async def async_save_now(self) -> None:
+        """Write now (the central system stops)."""
+        await self._store.async_save(self._data())
+
+    def sessions(self, selection: SessionFilter) -> list[SessionRecord]:
+        """The matching sessions, oldest first."""
+        return [record for record in self.records if selection.matches(record)]
+
+    def month_totals(self, charge_point_id: str, now: datetime) -> tuple[float, float | None]:
+        """Energy (kWh) and cost of a charger's sessions finished this month."""
+        start = month_start(now)
+        key = (charge_point_id, start)
+        if (cached := self._month_totals.get(key)) is not None:
+            return cached
+        records = self.sessions(SessionFilter(start=start, charge_point_id=charge_point_id))
+        energy = sum(record.energy_kwh for record in records)
+        costs = [record.cost for record in records if record.cost is not None]
+        totals = self._month_totals[key] = (energy, sum(costs) if costs else None)
+        return totals
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+CSV_COLUMNS: Final = [field.name for field in fields(SessionRecord)]
+
+
+def to_csv(records: list[SessionRecord]) -> str:
+    """The sessions as CSV (one row each, the record's fields as columns)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow(record.as_dict())
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class CdrParty:
+    """Who issues the CDRs (OCPI country code and party id) and where the chargers are."""
+
+    country_code: str
+    party_id: str
+    location_id: str
+    location_name: str
+    home_charging_compensation: bool
+
+
+def _ocpi_time(value: datetime) -> str:
+    return dt_util.as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_cdr(record: SessionRecord, party: CdrParty) -> dict[str, Any]:
+    """One session as an OCPI 2.2.1 CDR object (module cdrs)."""
+    hours = record.duration_s / 3600
+    cost = record.cost if record.cost is not None else 0.0
+    cdr_id = (
+        f"{record.charge_point_id}-{record.transaction_id}-{int(record.started_at.timestamp())}"
+    )
+    return {
+        "country_code": party.country_code,
+        "party_id": party.party_id,
+        "id": cdr_id[:39],
+        "start_date_time": _ocpi_time(record.started_at),
+        "end_date_time": _ocpi_time(record.stopped_at),
+        "session_id": record.transaction_id[:36],
+        "cdr_token": {
+            "country_code": party.country_code,
+            "party_id": party.party_id,
+            "uid": (record.id_tag or "HOMEASSISTANT")[:36],
+            "type": "RFID" if record.id_tag else "OTHER",
+            "contract_id": (record.id_tag or "HOMEASSISTANT")[:36],
+        },
+        "auth_method": "WHITELIST",
+        "cdr_location": {
+            "id": party.location_id,
+            "name": party.location_name,
+            "address": "",
+            "city": "",
+            "country": party.country_code,
+            "coordinates": {"latitude": "0.0", "longitude": "0.0"},
+            "evse_uid": f"{record.charge_point_id}-{record.connector_id}",
+            "evse_id": f"{record.charge_point_id}*{record.connector_id}",
+            "connector_id": str(record.connector_id),
+            "connector_standard": "IEC_62196_T2",
+            "connector_format": "SOCKET",
+            "connector_power_type": "AC_3_PHASE",
+        },
+        "currency": record.currency,
+        "charging_periods": [
+            {
+                "start_date_time": _ocpi_time(record.started_at),
+                "dimensions": [
+                    {"type": "ENERGY", "volume": round(record.energy_kwh, 3)},
+                    {"type": "TIME", "volume": round(hours, 4)},
+                ],
+            }
+        ],
+        "total_cost": {"excl_vat": round(cost, 2)},
+        "total_energy": round(record.energy_kwh, 3),
+        "total_time": round(hours, 4),
+        "last_updated": _ocpi_time(record.stopped_at),
+        "home_charging_compensation": party.home_charging_compensation,
+    }
+
+
+def write_export(folder: Path, name: str, text: str) -> Path:
+    """Write an export under the config directory's export folder (blocking)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def cdr_json(records: list[SessionRecord], party: CdrParty) -> str:
+    """The sessions as a JSON array of OCPI CDRs."""
+    return json.dumps([to_cdr(record, party) for record in records], indent=2)

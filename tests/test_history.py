@@ -1,0 +1,190 @@
+"""Session history and cost: recorded sessions, a changing price, totals, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ocpp_central.const import (
+    CONF_AUTO_ACCEPT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_METER_INTERVAL,
+    DOMAIN,
+)
+from custom_components.ocpp_central.history import CONF_HOME_CHARGING_COMPENSATION
+from custom_components.ocpp_central.tags import CONF_TAGS
+from custom_components.ocpp_central.tariff import CONF_PRICE, CONF_PRICE_SENSOR, CONF_SESSION_FEE
+
+from .conftest import ALL_VERSIONS
+from .helpers import smart_charger, state, wait_until
+
+PRICED = {
+    CONF_AUTO_ACCEPT: True,
+    CONF_HEARTBEAT_INTERVAL: 300,
+    CONF_METER_INTERVAL: 10,
+    CONF_PRICE: 0.30,
+    CONF_PRICE_SENSOR: "sensor.electricity_price",
+    CONF_SESSION_FEE: 0.5,
+    CONF_HOME_CHARGING_COMPENSATION: True,
+    CONF_TAGS: [{"id_tag": "ALICE01", "name": "Alice", "person": "person.alice"}],
+}
+# The fields every OCPI 2.2.1 CDR must have.
+CDR_REQUIRED = {
+    "country_code",
+    "party_id",
+    "id",
+    "start_date_time",
+    "end_date_time",
+    "cdr_token",
+    "auth_method",
+    "cdr_location",
+    "currency",
+    "charging_periods",
+    "total_cost",
+    "total_energy",
+    "total_time",
+    "last_updated",
+}
+
+
+@pytest.fixture(autouse=True)
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Exports go to a temporary configuration folder."""
+    hass.config.config_dir = str(tmp_path)
+
+
+async def _charge(sim: Any, start_wh: float, *steps_wh: float) -> None:
+    """A session from `start_wh` with readings at each step, then stopped at the last one."""
+    await sim.status(1, "Charging")
+    transaction_id = await sim.start_transaction(1, id_tag="ALICE01", meter_start_wh=start_wh)
+    for value in steps_wh:
+        await sim.meter_values(
+            1,
+            [{"value": f"{value:.0f}", "unit": "Wh", "context": "Sample.Periodic"}],
+            transaction_id,
+        )
+    await sim.stop_transaction(1)
+
+
+@ALL_VERSIONS
+@pytest.mark.parametrize("options", [PRICED])
+async def test_sessions_are_recorded_and_priced_as_they_charge(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    options: dict[str, Any],
+    ocpp_version: str,
+) -> None:
+    """Each kWh is priced at the price of its time; the fee comes once; the card's name too."""
+    hass.states.async_set("sensor.electricity_price", "0.10", {"unit_of_measurement": "EUR/kWh"})
+    sim = await smart_charger(hass, central, make_simulator)
+    runtime = central.runtime_data
+    await sim.status(1, "Charging")
+    transaction_id = await sim.start_transaction(1, id_tag="ALICE01", meter_start_wh=10000)
+    await sim.meter_values(1, [{"value": "11000", "unit": "Wh"}], transaction_id)
+    await wait_until(hass, lambda: state(hass, "sensor", "CP1_1_session_cost").state == "0.6")
+    # The price changes (a new hour): the next kWh costs more.
+    hass.states.async_set("sensor.electricity_price", "500", {"unit_of_measurement": "EUR/MWh"})
+    await sim.meter_values(1, [{"value": "12000", "unit": "Wh"}], transaction_id)
+    await sim.stop_transaction(1)
+    await wait_until(hass, lambda: len(runtime.history.records) == 1)
+    record = runtime.history.records[0]
+    assert record.energy_kwh == 2.0
+    assert record.cost == pytest.approx(0.10 + 0.50 + 0.5)
+    assert record.currency == hass.config.currency
+    assert (record.tag_name, record.person, record.id_tag) == ("Alice", "person.alice", "ALICE01")
+    assert (record.meter_start_wh, record.meter_stop_wh) == (10000, 12000)
+    assert float(state(hass, "sensor", "CP1_energy_this_month").state) == 2.0
+    assert float(state(hass, "sensor", "CP1_cost_this_month").state) == pytest.approx(1.1)
+    # Without the sensor's value the fixed price applies.
+    hass.states.async_set("sensor.electricity_price", "unavailable")
+    await _charge(sim, 12000, 13000)
+    await wait_until(hass, lambda: len(runtime.history.records) == 2)
+    assert runtime.history.records[1].cost == pytest.approx(0.30 + 0.5)
+
+    # Kept across a restart of Home Assistant.
+    assert await hass.config_entries.async_unload(central.entry_id)
+    assert await hass.config_entries.async_setup(central.entry_id)
+    await hass.async_block_till_done()
+    assert [r.transaction_id for r in central.runtime_data.history.records] == [
+        r.transaction_id for r in runtime.history.records
+    ]
+
+
+@pytest.mark.parametrize("options", [PRICED])
+async def test_list_and_export_sessions(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    options: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    """The actions list sessions with totals per card and write CSV and OCPI CDRs."""
+    hass.states.async_set("sensor.electricity_price", "0.20", {"unit_of_measurement": "EUR/kWh"})
+    sim = await smart_charger(hass, central, make_simulator)
+    await _charge(sim, 1000, 3000)
+    await sim.status(1, "Charging")
+    transaction_id = await sim.start_transaction(1, id_tag="GUEST", meter_start_wh=3000)
+    await sim.meter_values(1, [{"value": "3500", "unit": "Wh"}], transaction_id)
+    await sim.stop_transaction(1)
+    await wait_until(hass, lambda: len(central.runtime_data.history.records) == 2)
+    device = dr.async_get(hass).async_get_device({(DOMAIN, "CP1")})
+    assert device is not None
+
+    listed = await hass.services.async_call(
+        DOMAIN, "list_sessions", {"device_id": device.id}, blocking=True, return_response=True
+    )
+    assert listed is not None
+    assert len(listed["sessions"]) == 2  # type: ignore[arg-type]
+    assert listed["totals"]["energy_kwh"] == 2.5  # type: ignore[index]
+    assert listed["by_card"]["Alice"]["energy_kwh"] == 2.0  # type: ignore[index]
+    assert listed["by_card"]["GUEST"]["count"] == 1  # type: ignore[index]
+    alice = await hass.services.async_call(
+        DOMAIN, "list_sessions", {"person": "person.alice"}, blocking=True, return_response=True
+    )
+    assert alice is not None
+    assert [s["id_tag"] for s in alice["sessions"]] == ["ALICE01"]  # type: ignore[union-attr, index]
+    later = await hass.services.async_call(
+        DOMAIN,
+        "list_sessions",
+        {"start": "2099-01-01T00:00:00"},
+        blocking=True,
+        return_response=True,
+    )
+    assert later is not None
+    assert later["sessions"] == []
+
+    exported = await hass.services.async_call(
+        DOMAIN, "export_sessions", {"format": "csv"}, blocking=True, return_response=True
+    )
+    assert exported is not None
+    path = Path(str(exported["path"]))
+    assert path.parent == tmp_path / "ocpp_central" / "exports"
+    text = await hass.async_add_executor_job(path.read_text)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["id_tag"] for row in rows] == ["ALICE01", "GUEST"]
+    assert rows[0]["energy_kwh"] == "2.0"
+
+    exported = await hass.services.async_call(
+        DOMAIN, "export_sessions", {"format": "cdr"}, blocking=True, return_response=True
+    )
+    assert exported is not None
+    cdrs = json.loads(await hass.async_add_executor_job(Path(str(exported["path"])).read_text))
+    assert len(cdrs) == 2
+    for cdr in cdrs:
+        assert set(cdr) >= CDR_REQUIRED
+        assert len(cdr["party_id"]) == 3
+        assert len(cdr["country_code"]) == 2
+        assert cdr["start_date_time"].endswith("Z")
+        assert cdr["home_charging_compensation"] is True
+    assert cdrs[0]["total_energy"] == 2.0
+    assert cdrs[0]["total_cost"]["excl_vat"] == pytest.approx(0.9)
+    assert cdrs[0]["cdr_token"]["uid"] == "ALICE01"
