@@ -122,7 +122,18 @@ def test_config_flow_steps_translated(language: str) -> None:
         "settings",
         "tags",
         "security",
+        "ocpi",
     }
+    ocpi = strings["options"]["step"]["ocpi"]
+    assert (
+        set(ocpi["data"])
+        == set(ocpi["data_description"])
+        == {
+            "ocpi_enabled",
+            "ocpi_party_id",
+            "new_token",
+        }
+    )
     # The security wizard: every step titled, its menu, progress and outcomes worded.
     steps = strings["options"]["step"]
     for step_id in (

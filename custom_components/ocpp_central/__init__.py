@@ -15,6 +15,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .central import CentralSystem
 from .const import CONF_PORT, DOMAIN
+from .ocpi import OcpiView
 from .services import async_setup_services
 from .transfer import async_get_hub
 
@@ -42,6 +43,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """
     async_setup_services(hass)
     async_get_hub(hass)
+    hass.http.register_view(OcpiView())
     return True
 
 

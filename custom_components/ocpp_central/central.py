@@ -76,6 +76,7 @@ from .host import ChargerConnection
 from .log_throttle import LogThrottle
 from .maintenance import Maintenance
 from .model import Charger, ChargerInfo, DataTransferRecord, Fault, Transaction
+from .ocpi_registry import OcpiHub
 from .protocol import preload_schemas
 from .protocol.base import (
     AuthorizationStatus,
@@ -155,6 +156,7 @@ class CentralSystem:
         self.reservations = Reservations(hass)
         self.tariff = Tariff(hass, lambda: self.entry.options)
         self.history = SessionHistory(hass, entry.entry_id)
+        self.ocpi = OcpiHub(hass, entry.entry_id)
         self._tags: TagList | None = None
         # Unknown cards presented under the "accept and record" policy (newest last).
         self.unknown_tags_seen: OrderedDict[str, datetime] = OrderedDict()
@@ -342,6 +344,7 @@ class CentralSystem:
         self.chargers = await self.store.async_load()
         self.history.keep_days = self._option_int(CONF_HISTORY_DAYS, DEFAULT_KEEP_DAYS)
         await self.history.async_load()
+        await self.ocpi.async_load()
         for charge_point_id, charger in self.chargers.items():
             for connector_id in charger.outlet_ids:
                 # Solar modes chosen before the restart follow the sun again.

@@ -11,6 +11,7 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     AreaSelector,
     BooleanSelector,
@@ -100,10 +101,13 @@ from .const import (
 )
 from .history import CONF_HISTORY_DAYS, CONF_HOME_CHARGING_COMPENSATION, DEFAULT_KEEP_DAYS
 from .model import ChargerInfo
+from .ocpi import OCPI_PATH
+from .ocpi_registry import CONF_OCPI_ENABLED, CONF_OCPI_PARTY_ID, DEFAULT_PARTY_ID
 from .security_flow import SecuritySteps
 from .tags import CONF_TAGS, CONF_UNKNOWN_TAGS, IdTag, UnknownTagPolicy
 from .tariff import CONF_PRICE, CONF_PRICE_SENSOR, CONF_SESSION_FEE
 from .tls import TlsVersion
+from .transfer import base_url
 
 
 def _whole_number(minimum: int, maximum: int, unit: str | None = None) -> vol.All:
@@ -503,7 +507,51 @@ class OcppCentralOptionsFlow(SecuritySteps):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose: charger settings, RFID cards, or charger security."""
-        return self.async_show_menu(step_id="init", menu_options=["settings", "tags", "security"])
+        return self.async_show_menu(
+            step_id="init", menu_options=["settings", "tags", "security", "ocpi"]
+        )
+
+    async def async_step_ocpi(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """OCPI for a roaming platform or an employer: on/off, party id, the registration token."""
+        central = self._central()
+        if user_input is not None:
+            if user_input.get(CONF_NEW_TOKEN) and central is not None:
+                central.ocpi.new_registration_token()
+            return self.async_create_entry(
+                data={
+                    **self.config_entry.options,
+                    CONF_OCPI_ENABLED: bool(user_input[CONF_OCPI_ENABLED]),
+                    CONF_OCPI_PARTY_ID: str(user_input[CONF_OCPI_PARTY_ID]).upper()[:3],
+                }
+            )
+        try:
+            base = base_url(self.hass, self.config_entry.options.get(CONF_TRANSFER_URL))
+        except NoURLAvailableError:
+            base = ""
+        registration = None if central is None else central.ocpi.registration
+        options = self.config_entry.options
+        return self.async_show_form(
+            step_id="ocpi",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        CONF_OCPI_ENABLED, default=options.get(CONF_OCPI_ENABLED, False)
+                    ): BooleanSelector(),
+                    vol.Required(
+                        CONF_OCPI_PARTY_ID,
+                        default=options.get(CONF_OCPI_PARTY_ID, DEFAULT_PARTY_ID),
+                    ): TextSelector(),
+                    vol.Required(CONF_NEW_TOKEN, default=False): BooleanSelector(),
+                }
+            ),
+            description_placeholders={
+                "url": f"{base}{OCPI_PATH}/{self.config_entry.entry_id}/versions",
+                "token": "-"
+                if central is None or not central.ocpi.token_a
+                else central.ocpi.token_a,
+                "platform": "-" if registration is None else registration.versions_url,
+            },
+        )
 
     async def async_step_settings(
         self, user_input: dict[str, Any] | None = None
@@ -657,6 +705,9 @@ class OcppCentralOptionsFlow(SecuritySteps):
             ),
         )
 
+
+# The OCPI form: make a new registration token (the old one stops working).
+CONF_NEW_TOKEN: Final = "new_token"
 
 # The card forms' fields.
 CONF_ID_TAG_FIELD: Final = "id_tag"

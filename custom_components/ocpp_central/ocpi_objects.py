@@ -1,0 +1,246 @@
+"""OCPI 2.2.1 objects of a home charging site, built from the model (CPO role, read only).
+
+One Location per central system (Home Assistant's home: its name, coordinates, time zone),
+an EVSE per connector with its live status, the running sessions, the finished sessions as
+CDRs (see `history.to_cdr`) and the tariff. Times are UTC with a Z; field rules follow the
+OCPI 2.2.1 specification (string lengths, enumerations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from homeassistant.util import dt as dt_util
+
+from .model import Charger, Connector, ConnectorStatus, Transaction
+
+VERSION: Final = "2.2.1"
+# OCPI status codes (part 4 "Status codes").
+SUCCESS: Final = 1000
+CLIENT_ERROR: Final = 2000
+INVALID_PARAMETERS: Final = 2001
+UNKNOWN_LOCATION: Final = 2003
+# Page size when the platform asks for none, and the most we send at once.
+DEFAULT_LIMIT: Final = 50
+MAX_LIMIT: Final = 100
+
+# OCPI wants a location's country as ISO 3166-1 alpha-3; Home Assistant knows alpha-2.
+ALPHA_3: Final = {
+    "AT": "AUT",
+    "BE": "BEL",
+    "CH": "CHE",
+    "CZ": "CZE",
+    "DE": "DEU",
+    "DK": "DNK",
+    "EE": "EST",
+    "ES": "ESP",
+    "FI": "FIN",
+    "FR": "FRA",
+    "GB": "GBR",
+    "HU": "HUN",
+    "IE": "IRL",
+    "IS": "ISL",
+    "IT": "ITA",
+    "LT": "LTU",
+    "LU": "LUX",
+    "LV": "LVA",
+    "NL": "NLD",
+    "NO": "NOR",
+    "PL": "POL",
+    "PT": "PRT",
+    "SE": "SWE",
+    "SI": "SVN",
+    "SK": "SVK",
+    "US": "USA",
+    "CA": "CAN",
+    "AU": "AUS",
+    "NZ": "NZL",
+}
+_EVSE_STATUS: Final = {
+    ConnectorStatus.AVAILABLE: "AVAILABLE",
+    ConnectorStatus.PREPARING: "CHARGING",
+    ConnectorStatus.CHARGING: "CHARGING",
+    ConnectorStatus.SUSPENDED_EV: "CHARGING",
+    ConnectorStatus.SUSPENDED_EVSE: "CHARGING",
+    ConnectorStatus.FINISHING: "CHARGING",
+    ConnectorStatus.OCCUPIED: "CHARGING",
+    ConnectorStatus.RESERVED: "RESERVED",
+    ConnectorStatus.UNAVAILABLE: "INOPERATIVE",
+    ConnectorStatus.FAULTED: "OUTOFORDER",
+}
+
+
+def ocpi_time(value: datetime) -> str:
+    """An OCPI DateTime: UTC, seconds, Z."""
+    return dt_util.as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def envelope(data: Any, status_code: int = SUCCESS, message: str = "Success") -> dict[str, Any]:
+    """The OCPI response format around `data`."""
+    body: dict[str, Any] = {
+        "status_code": status_code,
+        "status_message": message,
+        "timestamp": ocpi_time(dt_util.utcnow()),
+    }
+    if data is not None:
+        body["data"] = data
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Who runs the chargers (OCPI party) and where they are."""
+
+    country_code: str
+    party_id: str
+    location_id: str
+    name: str
+    latitude: float
+    longitude: float
+    time_zone: str
+    currency: str
+
+
+def evse_uid(charger: Charger, connector_id: int) -> str:
+    """The EVSE uid of a connector (unique within the site)."""
+    return f"{charger.charge_point_id}-{connector_id}"[:36]
+
+
+def _evse(charger: Charger, connector: Connector, now: datetime) -> dict[str, Any]:
+    status = charger.shown_status(connector) if charger.connected else None
+    updated = connector.status_received_at or charger.last_boot or now
+    return {
+        "uid": evse_uid(charger, connector.connector_id),
+        "evse_id": f"{charger.charge_point_id}*{connector.connector_id}"[:48],
+        "status": "UNKNOWN" if status is None else _EVSE_STATUS.get(status, "UNKNOWN"),
+        "connectors": [
+            {
+                "id": "1",
+                "standard": "IEC_62196_T2",
+                "format": "SOCKET",
+                "power_type": "AC_3_PHASE",
+                "max_voltage": 230,
+                "max_amperage": 32,
+                "last_updated": ocpi_time(updated),
+            }
+        ],
+        "last_updated": ocpi_time(updated),
+    }
+
+
+def location(site: Site, chargers: Iterable[Charger]) -> dict[str, Any]:
+    """The site's Location with an EVSE per connector of every charger."""
+    now = dt_util.utcnow()
+    evses = [
+        _evse(charger, charger.connector(connector_id), now)
+        for charger in sorted(chargers, key=lambda c: c.charge_point_id)
+        for connector_id in charger.outlet_ids
+    ]
+    updated = max((evse["last_updated"] for evse in evses), default=ocpi_time(now))
+    return {
+        "country_code": site.country_code,
+        "party_id": site.party_id,
+        "id": site.location_id,
+        "publish": False,
+        "name": site.name[:255],
+        "address": "-",
+        "city": "-",
+        "country": ALPHA_3.get(site.country_code, site.country_code),
+        "coordinates": {
+            "latitude": f"{site.latitude:.6f}",
+            "longitude": f"{site.longitude:.6f}",
+        },
+        "evses": evses,
+        "time_zone": site.time_zone,
+        "last_updated": updated,
+    }
+
+
+def session(
+    site: Site, charger: Charger, transaction: Transaction, cost: float | None
+) -> dict[str, Any]:
+    """A running session as an OCPI Session."""
+    token = transaction.id_tag or "HOMEASSISTANT"
+    return {
+        "country_code": site.country_code,
+        "party_id": site.party_id,
+        "id": f"{charger.charge_point_id}-{transaction.transaction_id}"[:36],
+        "start_date_time": ocpi_time(transaction.started_at),
+        "kwh": round(transaction.energy_wh / 1000, 3),
+        "cdr_token": {
+            "country_code": site.country_code,
+            "party_id": site.party_id,
+            "uid": token[:36],
+            "type": "RFID" if transaction.id_tag else "OTHER",
+            "contract_id": token[:36],
+        },
+        "auth_method": "WHITELIST",
+        "location_id": site.location_id,
+        "evse_uid": evse_uid(charger, transaction.connector_id),
+        "connector_id": "1",
+        "currency": site.currency,
+        "total_cost": {"excl_vat": round(cost or 0.0, 2)},
+        "status": "ACTIVE",
+        "last_updated": ocpi_time(transaction.last_event_at or transaction.started_at),
+    }
+
+
+def tariff(site: Site, price: float | None, fee: float, updated: datetime) -> dict[str, Any]:
+    """The site's tariff: an energy price per kWh and a flat fee per session."""
+    components = []
+    if price is not None:
+        components.append({"type": "ENERGY", "price": round(price, 4), "step_size": 1})
+    if fee:
+        components.append({"type": "FLAT", "price": round(fee, 4), "step_size": 1})
+    return {
+        "country_code": site.country_code,
+        "party_id": site.party_id,
+        "id": "HOME",
+        "currency": site.currency,
+        "elements": [{"price_components": components}] if components else [],
+        "last_updated": ocpi_time(updated),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list, and what the headers say about it."""
+
+    items: list[dict[str, Any]]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the next page starts, None on the last page."""
+        following = self.offset + len(self.items)
+        return following if following < self.total else None
+
+
+def paginate(
+    items: list[dict[str, Any]],
+    offset: int,
+    limit: int,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+) -> Page:
+    """Filter by last_updated (from inclusive, to exclusive) and cut out one page."""
+    if date_from is not None or date_to is not None:
+        kept = []
+        for item in items:
+            updated = dt_util.parse_datetime(str(item["last_updated"]))
+            if updated is None:
+                continue
+            if date_from is not None and updated < date_from:
+                continue
+            if date_to is not None and updated >= date_to:
+                continue
+            kept.append(item)
+        items = kept
+    limit = max(1, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
+    return Page(items[offset : offset + limit], len(items), offset, limit)
