@@ -144,7 +144,7 @@ class ChargerAccess:
                 await session.adapter.reset(ResetKind.HARD)
         return password
 
-    async def async_move_to_tls(self, charger: Charger) -> bool:
+    async def async_move_to_tls(self, charger: Charger) -> None:
         """Have a charger with a proven password connect over TLS (profile 2) from its restart.
 
         The charger gets our root certificate (unless the user supplies the server's own
@@ -157,19 +157,20 @@ class ChargerAccess:
         if url is None or charger.security.proven < SecurityProfile.BASIC_AUTH:
             raise ChargerRejectedError("NotReady")
         session = self._host.accepted_session(charger.charge_point_id)
-        root_installed = False
         if not self._secure_port.uses_own_certificate:
             root = await self._secure_port.async_root_certificate()
             try:
-                root_installed = await session.adapter.install_root_certificate(root) in _TAKEN
+                status = await session.adapter.install_root_certificate(root)
             except ChargerCallError as err:
+                status = CommandStatus.NOT_SUPPORTED
+                LOGGER.debug("Charger %s: InstallCertificate: %s", charger.charge_point_id, err)
+            if status not in _TAKEN:
                 LOGGER.info(
-                    "Charger %s cannot install certificates (%s); install the root by hand",
+                    "Charger %s did not install our root certificate (%s); install it by hand",
                     charger.charge_point_id,
-                    err.code,
+                    status,
                 )
         await self._raise_profile(charger, SecurityProfile.TLS_BASIC_AUTH, url)
-        return root_installed
 
     async def async_move_to_client_certificate(self, charger: Charger) -> None:
         """Give a charger on TLS a client certificate, then make it use it (profile 3).

@@ -26,6 +26,7 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
+from .const import CONF_TRANSFER_URL
 from .errors import ChargerCommandError, ChargerNotConnectedError, ChargerRejectedError
 from .model import Charger
 from .security import SecurityProfile, valid_password
@@ -48,7 +49,6 @@ class Outcome:
 
     proven: bool
     password: str | None = None
-    root_installed: bool = False
 
 
 def charger_label(charger: Charger) -> str:
@@ -278,9 +278,9 @@ class SecuritySteps(OptionsFlow):
         """Give the charger our root certificate and the wss address; wait for it over TLS."""
 
         async def work(charger: Charger, central: CentralSystem) -> Outcome:
-            root_installed = await central.access.async_move_to_tls(charger)
+            await central.access.async_move_to_tls(charger)
             proven = await self._proof(central, charger, SecurityProfile.TLS_BASIC_AUTH)
-            return Outcome(proven=proven, root_installed=root_installed)
+            return Outcome(proven=proven)
 
         return await self._progress("use_tls", work, "profile_refused")
 
@@ -292,7 +292,8 @@ class SecuritySteps(OptionsFlow):
         if user_input is not None or self._outcome is None or central is None:
             return self._unchanged()
         try:
-            root_url = base_url(self.hass, None) + ROOT_CERTIFICATE_PATH
+            address = self.config_entry.options.get(CONF_TRANSFER_URL)
+            root_url = base_url(self.hass, address) + ROOT_CERTIFICATE_PATH
         except NoURLAvailableError:
             # Without a known address, the path still tells the installer where to look.
             root_url = ROOT_CERTIFICATE_PATH

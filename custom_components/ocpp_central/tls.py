@@ -55,12 +55,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a key readable by the owner only."""
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    """Write a private key (PEM, PKCS 8) readable by the owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
+        file.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
 
 
 def _san_entries(hostnames: set[str]) -> list[x509.GeneralName]:
@@ -82,7 +88,7 @@ class LocalAuthority:
         self.ca_certificate_path = folder / "ca.pem"
         self._ca_key_path = folder / "ca.key"
         self.server_certificate_path = folder / "server.pem"
-        self._server_key_path = folder / "server.key"
+        self.server_key_path = folder / "server.key"
 
     # --- the authority ------------------------------------------------------------------------
 
@@ -125,14 +131,7 @@ class LocalAuthority:
             )
             .sign(key, hashes.SHA256())
         )
-        _write_private(
-            self._ca_key_path,
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-        )
+        _write_key(self._ca_key_path, key)
         self.ca_certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
         # A new authority makes every server certificate it did not sign useless.
         self.server_certificate_path.unlink(missing_ok=True)
@@ -170,20 +169,13 @@ class LocalAuthority:
             )
             .sign(ca_key, hashes.SHA256())
         )
-        _write_private(
-            self._server_key_path,
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-        )
+        _write_key(self.server_key_path, key)
         self.server_certificate_path.write_bytes(
             certificate.public_bytes(serialization.Encoding.PEM)
         )
 
     def _server_certificate_fits(self, ca: x509.Certificate, hostnames: set[str]) -> bool:
-        if not (self.server_certificate_path.is_file() and self._server_key_path.is_file()):
+        if not (self.server_certificate_path.is_file() and self.server_key_path.is_file()):
             return False
         certificate = x509.load_pem_x509_certificate(self.server_certificate_path.read_bytes())
         if certificate.issuer != ca.subject:
@@ -264,7 +256,7 @@ def server_context(
         context.load_cert_chain(own.certificate, own.key)
     else:
         authority.ensure_server_certificate(hostnames)
-        context.load_cert_chain(authority.server_certificate_path, authority.folder / "server.key")
+        context.load_cert_chain(authority.server_certificate_path, authority.server_key_path)
     authority.root_certificate_pem()
     context.load_verify_locations(authority.ca_certificate_path)
     context.verify_mode = ssl.CERT_OPTIONAL
