@@ -327,3 +327,52 @@ async def test_tls_step_needs_a_password_first(
     )
     assert "use_tls" not in result["menu_options"]
     assert "use_certificate" not in result["menu_options"]
+
+
+async def test_tls_port_problems_are_repairs(
+    hass: HomeAssistant, make_simulator: Any, port: int, tmp_path: Path
+) -> None:
+    """A TLS port in use is a repair issue, not a failed setup; own files replace the CA's."""
+    import socket
+
+    from custom_components.ocpp_central.const import CONF_HOST, CONF_TLS_CERTIFICATE, CONF_TLS_KEY
+    from custom_components.ocpp_central.secure_port import TLS_UNAVAILABLE_ISSUE
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    taken = busy.getsockname()[1]
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={CONF_HOST: "127.0.0.1", "port": port},
+        options={**TLS_OPTIONS, CONF_TLS_PORT: taken},
+        unique_id=f"127.0.0.1:{port}",
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    issue_id = f"{TLS_UNAVAILABLE_ISSUE}_{entry.entry_id}"
+    registry = ir.async_get(hass)
+    assert registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert entry.runtime_data.secure_port.port is None
+    assert entry.runtime_data.secure_port.url() is None
+    busy.close()
+
+    # Own certificate files (here: made by another authority) on a free port.
+    other = LocalAuthority(tmp_path / "own")
+    await hass.async_add_executor_job(other.ensure_server_certificate, {"127.0.0.1"})
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            **entry.options,
+            CONF_TLS_PORT: TLS_PORT,
+            CONF_TLS_CERTIFICATE: str(other.server_certificate_path),
+            CONF_TLS_KEY: str(other.server_key_path),
+        },
+    )
+    await hass.async_block_till_done()
+    await wait_until(hass, lambda: entry.runtime_data.secure_port.port == TLS_PORT)
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
+    assert entry.runtime_data.secure_port.uses_own_certificate
+    assert await _status("CP1", _client_context(other.ca_certificate_path)) == 101
+    await hass.config_entries.async_unload(entry.entry_id)
