@@ -107,6 +107,8 @@ class V2State:
 
     # reservationId -> (connector id, 0 for "any EVSE"; idToken of the reservation).
     reservations: dict[int, tuple[int, str]] = field(default_factory=dict)
+    # 2.1: the default tariff the CSMS set (SetDefaultTariff), as sent.
+    tariff: dict[str, Any] | None = None
     local_list_version: int = 0
     local_list: dict[str, Any] = field(default_factory=dict)
     # Firmware update / log upload in progress (for triggered status notifications).
@@ -642,6 +644,13 @@ class V2ChargePoint(SimulatorChargePoint):
                 result["attribute_type"] = entry["attribute_type"]
             results.append(result)
         return self._call_result.SetVariables(set_variable_result=results)
+
+    @on("SetDefaultTariff")
+    def on_set_default_tariff(self, evse_id: int, tariff: dict[str, Any], **_: Any) -> Any:
+        """2.1: show a tariff (kept for tests as the charger's display would show it)."""
+        del evse_id
+        self.state.tariff = tariff
+        return self._call_result.SetDefaultTariff(status="Accepted")
 
     @on("InstallCertificate")
     def on_install_certificate(self, certificate_type: str, certificate: str, **_: Any) -> Any:

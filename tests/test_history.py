@@ -188,3 +188,43 @@ async def test_list_and_export_sessions(
     assert cdrs[0]["total_energy"] == 2.0
     assert cdrs[0]["total_cost"]["excl_vat"] == pytest.approx(0.9)
     assert cdrs[0]["cdr_token"]["uid"] == "ALICE01"
+
+
+@pytest.mark.parametrize("ocpp_version", ["2.1"])
+@pytest.mark.parametrize("options", [PRICED])
+async def test_2_1_chargers_show_the_tariff(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    options: dict[str, Any],
+    ocpp_version: str,
+) -> None:
+    """2.1 chargers get SetDefaultTariff at boot and when the price changes."""
+    hass.states.async_set("sensor.electricity_price", "0.25", {"unit_of_measurement": "EUR/kWh"})
+    sim = await smart_charger(hass, central, make_simulator)
+    state_ = sim.protocol_layer().state
+    await wait_until(hass, lambda: state_.tariff is not None)
+    assert state_.tariff["energy"]["prices"] == [{"price_kwh": 0.25}]
+    assert state_.tariff["fixed_fee"]["prices"] == [{"price_fixed": 0.5}]
+    assert state_.tariff["currency"] == hass.config.currency
+    first_id = state_.tariff["tariff_id"]
+    # A new hour's price is shown too; the same price is not sent again.
+    hass.states.async_set("sensor.electricity_price", "0.40", {"unit_of_measurement": "EUR/kWh"})
+    await wait_until(hass, lambda: state_.tariff["energy"]["prices"] == [{"price_kwh": 0.4}])
+    assert state_.tariff["tariff_id"] != first_id
+    sent = len([a for a, _p in sim.received if a == "SetDefaultTariff"])
+    hass.states.async_set(
+        "sensor.electricity_price", "0.40", {"unit_of_measurement": "EUR/kWh", "x": 1}
+    )
+    await hass.async_block_till_done()
+    assert len([a for a, _p in sim.received if a == "SetDefaultTariff"]) == sent
+
+
+@pytest.mark.parametrize("options", [PRICED])
+async def test_older_chargers_get_no_tariff(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, options: dict[str, Any]
+) -> None:
+    """1.6 has no tariffs: nothing is sent."""
+    sim = await smart_charger(hass, central, make_simulator)
+    await hass.async_block_till_done()
+    assert not [a for a, _p in sim.received if a == "SetDefaultTariff"]

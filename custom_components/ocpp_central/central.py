@@ -13,10 +13,10 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, discovery_flow, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 from homeassistant.util import dt as dt_util
 from websockets.asyncio.server import ServerConnection
 
@@ -93,7 +93,7 @@ from .session import ChargerSession
 from .solar_runtime import SolarRunner
 from .store import CentralStore
 from .tags import TagList
-from .tariff import Tariff
+from .tariff import CONF_PRICE_SENSOR, Tariff
 
 if TYPE_CHECKING:
     from . import OcppConfigEntry
@@ -157,6 +157,7 @@ class CentralSystem:
         self.tariff = Tariff(hass, lambda: self.entry.options)
         self.history = SessionHistory(hass, entry.entry_id)
         self.ocpi = OcpiHub(hass, entry.entry_id)
+        self._price_unsub: Callable[[], None] | None = None
         self._tags: TagList | None = None
         # Unknown cards presented under the "accept and record" policy (newest last).
         self.unknown_tags_seen: OrderedDict[str, datetime] = OrderedDict()
@@ -339,11 +340,30 @@ class CentralSystem:
         """The port the server listens on."""
         return self._server.port
 
+    @callback
+    def _track_price(self) -> None:
+        """Follow the price sensor: 2.1 chargers show the new price (a new hour's, say)."""
+        if self._price_unsub is not None:
+            self._price_unsub()
+            self._price_unsub = None
+        if sensor := self.entry.options.get(CONF_PRICE_SENSOR):
+
+            @callback
+            def price_changed(_event: Event[EventStateChangedData]) -> None:
+                for session in self.sessions.values():
+                    if session.accepted and session.adapter.ocpp_version == "2.1":
+                        session.sync_tariff()
+
+            self._price_unsub = async_track_state_change_event(
+                self.hass, [str(sensor)], price_changed
+            )
+
     async def async_start(self) -> None:
         """Load stored chargers and start listening (OSError if the port is taken)."""
         self.chargers = await self.store.async_load()
         self.history.keep_days = self._option_int(CONF_HISTORY_DAYS, DEFAULT_KEEP_DAYS)
         await self.history.async_load()
+        self._track_price()
         await self.ocpi.async_load()
         for charge_point_id, charger in self.chargers.items():
             for connector_id in charger.outlet_ids:
@@ -364,6 +384,9 @@ class CentralSystem:
             cancel_timer()
         self._fault_timers.clear()
         self.reservations.stop()
+        if self._price_unsub is not None:
+            self._price_unsub()
+            self._price_unsub = None
         await self._server.stop()
         await self.secure_port.async_stop()
         # Closing the server closed the sockets; let the sessions finish their cleanup.
@@ -809,6 +832,7 @@ class CentralSystem:
         """Push changed options to every accepted, connected charger (no reload)."""
         self._tags = None
         self.history.keep_days = self._option_int(CONF_HISTORY_DAYS, DEFAULT_KEEP_DAYS)
+        self._track_price()
         self.entry.async_create_background_task(
             self.hass, self.secure_port.async_options_updated(), "ocpp_central TLS port"
         )

@@ -716,6 +716,8 @@ class Charger:
     local_list_version: int = 0
     # Per card, what the charger holds of it (None: we never sent a list).
     local_list_cards: dict[str, str] | None = None
+    # The tariff a 2.1 charger shows (a fingerprint; not stored: sent again after a restart).
+    tariff_shown: str | None = None
     # Who may connect under this id (password, TLS, client certificate).
     security: ChargerSecurity = field(default_factory=ChargerSecurity)
     # Faults raised and cleared, newest last (bounded); the open one of each connector.

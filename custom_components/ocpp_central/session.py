@@ -14,7 +14,7 @@ from homeassistant.util import dt as dt_util
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from . import local_list
+from . import local_list, tariff_sync
 from .const import LOGGER
 from .control import install_failsafe
 from .errors import ChargerCommandError
@@ -288,6 +288,14 @@ class ChargerSession:
         if self.accepted:
             self._start_task(self._apply_settings(), "apply settings")
 
+    def sync_tariff(self) -> None:
+        """Show the tariff in force on the charger (2.1), in the background."""
+        self._start_task(self._sync_tariff(), "tariff")
+
+    async def _sync_tariff(self) -> None:
+        async with self._settings_lock:
+            await tariff_sync.async_sync(self.central, self)
+
     async def _apply_settings(self) -> None:
         # One at a time: two option saves in a row must not write the same settings (or the
         # same local list version) twice over each other.
@@ -299,6 +307,7 @@ class ChargerSession:
             await self.adapter.apply_settings(self.central.settings)
             await install_failsafe(self.central, self)
             await local_list.async_sync(self.central, self, self.central.tags)
+            await tariff_sync.async_sync(self.central, self)
             # The charger may have forgotten our limits (a reboot, or a reconnect after one):
             # what the user chose is established again, not assumed to be there.
             self.central.reconcile_charger(self.charger.charge_point_id, forget=True)
@@ -338,6 +347,8 @@ class ChargerSession:
             charger.last_boot = dt_util.utcnow()
             charger.boot_reason = because
             charger.reset_requested_at = None
+            # A restarted charger may have forgotten the tariff it showed.
+            charger.tariff_shown = None
             for connector in charger.connectors.values():
                 connector.awaiting_status_since = None
             if self.accepted:

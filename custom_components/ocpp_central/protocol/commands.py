@@ -189,6 +189,16 @@ class ClearProfileCriteria:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class DefaultTariff:
+    """The price a charger shows: per kWh and a fixed fee per session, in `currency`."""
+
+    tariff_id: str
+    currency: str
+    price_kwh: float | None
+    fixed_fee: float
+
+
 class ChargerCommands(Protocol):
     """The commands every adapter implements (in addition to `ProtocolAdapter`'s)."""
 
@@ -270,6 +280,9 @@ class ChargerCommands(Protocol):
 
     async def send_signed_certificate(self, certificate_chain_pem: str) -> CommandStatus:
         """Give the charger the client certificate signed for its request (CertificateSigned)."""
+
+    async def set_default_tariff(self, tariff: DefaultTariff) -> CommandStatus:
+        """Show the tariff on the charger (2.1 SetDefaultTariff; NOT_SUPPORTED before 2.1)."""
 
 
 class CommandAdapter(ProtocolAdapter, ChargerCommands, Protocol):

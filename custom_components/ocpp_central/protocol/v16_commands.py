@@ -35,6 +35,7 @@ from .commands import (
     ClearProfileCriteria,
     CompositeSchedule,
     DataTransferResult,
+    DefaultTariff,
     FirmwareRequest,
     LocalListEntry,
     LogKind,
@@ -387,6 +388,11 @@ class V16Commands:
         """CertificateSigned with the charger's new client certificate."""
         result = await self.request(call.CertificateSigned(certificate_chain=certificate_chain_pem))
         return self._status(_CERTIFICATE, result.status, "CertificateSigned")
+
+    async def set_default_tariff(self, tariff: DefaultTariff) -> CommandStatus:
+        """1.6 has no tariffs."""
+        del tariff
+        return CommandStatus.NOT_SUPPORTED
 
     async def clear_cache(self) -> CommandStatus:
         """ClearCache."""

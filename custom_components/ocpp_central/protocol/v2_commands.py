@@ -38,6 +38,7 @@ from .commands import (
     ClearProfileCriteria,
     CompositeSchedule,
     DataTransferResult,
+    DefaultTariff,
     FirmwareRequest,
     LocalListEntry,
     LogKind,
@@ -60,6 +61,13 @@ _GENERIC: Final = {
     "Accepted": CommandStatus.ACCEPTED,
     "Rejected": CommandStatus.REJECTED,
     "Failed": CommandStatus.FAILED,
+}
+# SetDefaultTariff's refusals say why; all of them mean the charger shows no price.
+_TARIFF: Final = {
+    **_GENERIC,
+    "TooManyElements": CommandStatus.REJECTED,
+    "ConditionNotSupported": CommandStatus.REJECTED,
+    "DuplicateTariffId": CommandStatus.REJECTED,
 }
 _START_STOP: Final = {
     RequestStartStopStatus.accepted: CommandStatus.ACCEPTED,
@@ -453,6 +461,18 @@ class V2Commands:
             )
         )
         return self._status(_GENERIC, result.status, "CertificateSigned")
+
+    async def set_default_tariff(self, tariff: DefaultTariff) -> CommandStatus:
+        """2.1 SetDefaultTariff for the whole station (EVSE 0); 2.0.1 has no tariffs."""
+        if self.ocpp_version != "2.1":
+            return CommandStatus.NOT_SUPPORTED
+        data: dict[str, Any] = {"tariff_id": tariff.tariff_id, "currency": tariff.currency}
+        if tariff.price_kwh is not None:
+            data["energy"] = {"prices": [{"price_kwh": round(tariff.price_kwh, 4)}]}
+        if tariff.fixed_fee:
+            data["fixed_fee"] = {"prices": [{"price_fixed": round(tariff.fixed_fee, 4)}]}
+        result = await self.request(self._call.SetDefaultTariff(evse_id=0, tariff=data))
+        return self._status(_TARIFF, result.status, "SetDefaultTariff")
 
     async def clear_cache(self) -> CommandStatus:
         """ClearCache."""
