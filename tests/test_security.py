@@ -75,6 +75,11 @@ def test_password_rules() -> None:
     digest = PasswordDigest.of(password)
     assert digest.matches(password)
     assert not digest.matches(password + "x")
+    # A 1.6 charger that sends its AuthorizationKey as it got it (hex) gets in too.
+    assert digest.matches(authorization_key(password))
+    assert digest.matches(authorization_key(password).lower())
+    assert not digest.matches("ABC")
+    assert not digest.matches("FFFE")
     assert password not in str(digest.as_dict())
     assert PasswordDigest.from_dict(digest.as_dict()) == digest
     assert PasswordDigest.from_dict({"salt": "00"}) is None

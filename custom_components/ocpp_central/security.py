@@ -77,8 +77,16 @@ class PasswordDigest:
         return cls(salt.hex(), _digest(salt, password))
 
     def matches(self, password: str) -> bool:
-        """Compare in constant time."""
-        return hmac.compare_digest(self.digest, _digest(bytes.fromhex(self.salt), password))
+        """Compare in constant time; the hex form of the password counts too.
+
+        Some 1.6 chargers send the AuthorizationKey as they got it (hex) instead of the
+        password it encodes.
+        """
+        salt = bytes.fromhex(self.salt)
+        if hmac.compare_digest(self.digest, _digest(salt, password)):
+            return True
+        decoded = _from_hex(password)
+        return decoded is not None and hmac.compare_digest(self.digest, _digest(salt, decoded))
 
     def as_dict(self) -> dict[str, str]:
         """For the store."""
@@ -89,6 +97,16 @@ class PasswordDigest:
         """From the store; None when absent or malformed."""
         if isinstance(stored, dict) and {"salt", "digest"} <= stored.keys():
             return cls(str(stored["salt"]), str(stored["digest"]))
+        return None
+
+
+def _from_hex(text: str) -> str | None:
+    """The text a hex string encodes (None when it is not hex of UTF-8 text)."""
+    if len(text) % 2 or not text:
+        return None
+    try:
+        return bytes.fromhex(text).decode()
+    except ValueError:
         return None
 
 
