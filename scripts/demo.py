@@ -570,6 +570,7 @@ def set_up_integration(api: Api, ocpp_port: int, meter_interval: int) -> None:
     if (
         current.get("metering", {}).get("meter_interval") == meter_interval
         and current.get("connection", {}).get("transfer_url") == api.base
+        and current.get("costs", {}).get("price_per_kwh") is not None
     ):
         api.call("DELETE", f"/api/config/config_entries/options/flow/{result['flow_id']}")
     else:
@@ -577,6 +578,8 @@ def set_up_integration(api: Api, ocpp_port: int, meter_interval: int) -> None:
             "metering": {"meter_interval": meter_interval},
             # The simulator fetches firmware and uploads diagnostics here.
             "connection": {"transfer_url": api.base},
+            # A price, so that sessions show what they cost.
+            "costs": {"price_per_kwh": current.get("costs", {}).get("price_per_kwh") or 0.30},
         }
         run_flow(api, "/api/config/config_entries/options/flow", result, overrides)
         log(f"integration: meter readings every {meter_interval} s")
