@@ -18,10 +18,6 @@ import random
 import ssl
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -40,6 +36,7 @@ from .conftest import free_port
 from .fuzz_frames import generate_frames, run_fuzz
 from .helpers import smart_charger, wait_until
 from .test_fuzz import ANSWER_TIMEOUT, _report_problems
+from .test_tls import _client_certificate, _client_context
 
 PASSWORD = "robust-password-0123"
 TLS_PORT = free_port()
@@ -68,32 +65,6 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
         for record in caplog.records
         if record.levelno >= logging.ERROR or record.exc_info
     ]
-
-
-def _client_certificate(
-    folder: Path, central: MockConfigEntry, charge_point_id: str
-) -> ssl.SSLContext:
-    """A TLS client context with a certificate of the central system's authority."""
-    authority = central.runtime_data.secure_port.authority
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, charge_point_id)]))
-        .sign(key, hashes.SHA256())
-        .public_bytes(serialization.Encoding.PEM)
-        .decode()
-    )
-    (folder / "client.pem").write_text(authority.sign_request(csr, charge_point_id))
-    (folder / "client.key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.create_default_context(cafile=str(authority.ca_certificate_path))
-    context.load_cert_chain(folder / "client.pem", folder / "client.key")
-    return context
 
 
 @pytest.mark.parametrize("profile", [0, 1, 2, 3])
@@ -130,7 +101,9 @@ async def test_fuzz_through_each_security_profile(
             cafile=str(runtime.secure_port.authority.ca_certificate_path)
         )
     if profile == SecurityProfile.TLS_CLIENT_CERTIFICATE:
-        tls = _client_certificate(tmp_path, central, "FUZZ")
+        authority = runtime.secure_port.authority
+        certificate = _client_certificate(tmp_path, "FUZZ", authority)
+        tls = _client_context(authority.ca_certificate_path, certificate)
         headers = {}
     report = await run_fuzz(
         base,

@@ -11,7 +11,6 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
-from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     AreaSelector,
     BooleanSelector,
@@ -107,7 +106,7 @@ from .security_flow import SecuritySteps
 from .tags import CONF_TAGS, CONF_UNKNOWN_TAGS, IdTag, UnknownTagPolicy
 from .tariff import CONF_PRICE, CONF_PRICE_SENSOR, CONF_SESSION_FEE
 from .tls import TlsVersion
-from .transfer import base_url
+from .transfer import known_base_url
 
 
 def _whole_number(minimum: int, maximum: int, unit: str | None = None) -> vol.All:
@@ -524,10 +523,7 @@ class OcppCentralOptionsFlow(SecuritySteps):
                     CONF_OCPI_PARTY_ID: str(user_input[CONF_OCPI_PARTY_ID]).upper()[:3],
                 }
             )
-        try:
-            base = base_url(self.hass, self.config_entry.options.get(CONF_TRANSFER_URL))
-        except NoURLAvailableError:
-            base = ""
+        base = known_base_url(self.hass, self.config_entry.options.get(CONF_TRANSFER_URL))
         registration = None if central is None else central.ocpi.registration
         options = self.config_entry.options
         return self.async_show_form(

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.network import NoURLAvailableError
 
 from .const import (
     CONF_HOST,
@@ -29,7 +28,7 @@ from .const import (
 )
 from .server import Admission, CentralServer, ConnectionHandler
 from .tls import TLS_FOLDER, LocalAuthority, OwnCertificate, TlsVersion, server_context
-from .transfer import base_url
+from .transfer import known_base_url
 
 WEAK_TLS_ISSUE: Final = "weak_tls"
 TLS_UNAVAILABLE_ISSUE: Final = "tls_unavailable"
@@ -80,10 +79,7 @@ class SecurePort:
 
     def host_for_chargers(self) -> str:
         """The host name or address chargers reach Home Assistant at."""
-        try:
-            url = base_url(self._hass, self._options().get(CONF_TRANSFER_URL))
-        except NoURLAvailableError:
-            url = ""
+        url = known_base_url(self._hass, self._options().get(CONF_TRANSFER_URL))
         host = urlsplit(url).hostname
         if host:
             return host

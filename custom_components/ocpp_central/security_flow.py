@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
-from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -30,7 +29,7 @@ from .const import CONF_TRANSFER_URL
 from .errors import ChargerCommandError, ChargerNotConnectedError, ChargerRejectedError
 from .model import Charger
 from .security import SecurityProfile, valid_password
-from .transfer import ROOT_CERTIFICATE_PATH, base_url
+from .transfer import ROOT_CERTIFICATE_PATH, known_base_url
 
 if TYPE_CHECKING:
     from .central import CentralSystem
@@ -291,12 +290,9 @@ class SecuritySteps(OptionsFlow):
         central = self._central()
         if user_input is not None or self._outcome is None or central is None:
             return self._unchanged()
-        try:
-            address = self.config_entry.options.get(CONF_TRANSFER_URL)
-            root_url = base_url(self.hass, address) + ROOT_CERTIFICATE_PATH
-        except NoURLAvailableError:
-            # Without a known address, the path still tells the installer where to look.
-            root_url = ROOT_CERTIFICATE_PATH
+        # Without a known address, the path still tells the installer where to look.
+        address = known_base_url(self.hass, self.config_entry.options.get(CONF_TRANSFER_URL))
+        root_url = address + ROOT_CERTIFICATE_PATH
         return self._result_form(
             "tls_done",
             "tls_not_yet",

@@ -26,7 +26,7 @@ from typing import Final
 from aiohttp import BodyPartReader, MultipartReader, web
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
-from homeassistant.helpers.network import get_url
+from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
@@ -164,6 +164,14 @@ def base_url(hass: HomeAssistant, configured: str | None) -> str:
     if configured:
         return configured.rstrip("/")
     return get_url(hass, allow_external=False, allow_cloud=False, prefer_external=False)
+
+
+def known_base_url(hass: HomeAssistant, configured: str | None) -> str:
+    """Like `base_url`, but empty when neither is known (for texts and host names)."""
+    try:
+        return base_url(hass, configured)
+    except NoURLAvailableError:
+        return ""
 
 
 class FirmwareView(HomeAssistantView):
