@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import importlib.util
 import json
 import math
+import os
 from pathlib import Path
 import re
 import shutil
@@ -194,9 +195,22 @@ def set_up_integration(api: Any, ocpp_port: int, interval: float) -> str:
     result = api.call(
         "POST", "/api/config/config_entries/options/flow", json_body={"handler": entry_id}
     )
+    if result.get("type") == "menu":  # charger settings, RFID cards, ...: the settings form
+        result = api.call(
+            "POST",
+            f"/api/config/config_entries/options/flow/{result['flow_id']}",
+            json_body={"next_step_id": "settings"},
+        )
     # The meter interval option is what the central system configures chargers to; the
     # benchmark drives the frames itself, so it only keeps the configuration consistent.
-    options = {"auto_accept": True, "meter_interval": min(3600, max(1, round(interval)))}
+    # The form has sections (new_chargers, metering); flat keys serve a form without them.
+    meter_interval = min(3600, max(1, round(interval)))
+    options = {
+        "auto_accept": True,
+        "meter_interval": meter_interval,
+        "new_chargers": {"auto_accept": True},
+        "metering": {"meter_interval": meter_interval},
+    }
     demo.run_flow(api, "/api/config/config_entries/options/flow", result, options)
     deadline = time.monotonic() + ENTRY_LOAD_TIMEOUT
     state = "missing"
@@ -886,6 +900,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary config dir (its path is printed)"
     )
+    parser.add_argument(
+        "--suite",
+        action="store_true",
+        help="run the scenario suite instead (benchmarks/suite.py; its options follow)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="the scenario suite with short windows"
+    )
     args = parser.parse_args(argv)
     if args.chargers < 0 or args.interval <= 0 or args.duration <= 0 or args.idle <= 0:
         parser.error("--chargers must be >= 0; --interval, --duration and --idle > 0")
@@ -894,8 +916,17 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def run_suite(argv: Sequence[str]) -> int:
+    """Hand over to benchmarks/suite.py with the remaining arguments (does not return)."""
+    suite = Path(__file__).resolve().with_name("suite.py")
+    rest = [arg for arg in argv if arg != "--suite"]
+    os.execv(sys.executable, [sys.executable, str(suite), *rest])
+
+
 def main(argv: Sequence[str]) -> int:
     """Run the benchmark; return the exit code."""
+    if "--suite" in argv or "--quick" in argv:
+        return run_suite(argv)
     args = parse_args(argv)
     if demo.port_in_use(args.port):
         log(f"127.0.0.1:{args.port} is in use; pick another --port")

@@ -50,6 +50,7 @@ from simulator.model import (
     utc_timestamp,
     wait_event,
 )
+from simulator.ocmf import signed_sample_16
 from simulator.offline import OfflineQueue, Sender
 from simulator.schedule import merge_periods
 from simulator.security import Credentials as TlsCredentials
@@ -598,6 +599,30 @@ class ChargerSimulator(ChargerLink):
         chosen = self.measurands if measurands is None else measurands
         return sampled_values(self.connector(connector_id), chosen, context, self.meter_style)
 
+    def _signed_transaction_data(
+        self,
+        conn: ConnectorState,
+        stop_wh: float,
+        when: str,
+        transaction_data: list[dict[str, Any]] | None,
+    ) -> list[dict[str, Any]] | None:
+        """1.6 transactionData plus the signed begin and end readings (signed_meter_values)."""
+        if not self.config.has(Habit.SIGNED_METER_VALUES):
+            return transaction_data
+        serial = self.config.serial_number
+        began = (
+            utc_timestamp(datetime.fromtimestamp(conn.tx_started_at, UTC))
+            if conn.tx_started_at is not None
+            else when
+        )
+        begin = signed_sample_16(serial, conn.session_start_wh, began, "Transaction.Begin")
+        end = signed_sample_16(serial, stop_wh, when, "Transaction.End")
+        return [
+            *(transaction_data or []),
+            {"timestamp": began, "sampledValue": [begin]},
+            {"timestamp": when, "sampledValue": [end]},
+        ]
+
     async def stop_transaction(
         self,
         connector_id: int,
@@ -629,6 +654,8 @@ class ChargerSimulator(ChargerLink):
         stop = conn.advance() if conn is not None else (meter_stop_wh or 0.0)
         id_tag = conn.id_tag if conn is not None else None
         when = self.timestamp(timestamp)
+        if conn is not None and self.config.ocpp_version == "1.6":
+            transaction_data = self._signed_transaction_data(conn, stop, when, transaction_data)
 
         async def send(layer: ProtocolLayer, late: bool) -> Any:
             return await layer.stop_transaction(

@@ -33,6 +33,7 @@ class Habit(StrEnum):
     UNSET_CLOCK = "unset_clock"
     NOISY_METER = "noisy_meter"
     NO_TRIGGER_MESSAGE = "no_trigger_message"
+    SIGNED_METER_VALUES = "signed_meter_values"
 
     @property
     def doc(self) -> str:
@@ -145,6 +146,12 @@ every TriggerMessage is answered NotImplemented, as 2.x ones are. What the centr
 shows after a command then waits for the charger's own messages.
 See `v16.V16ChargePoint._trigger_status`, `v2.V2ChargePoint._trigger_status` and
 `v16_config.default_configuration`.""",
+    Habit.SIGNED_METER_VALUES: """The meter signs the register at a session's start and end (calibration law, OCMF).
+
+German Eichrecht chargers (and others that sell energy by the kWh) do: 1.6 sends both signed
+readings as SampledValues with format SignedData in StopTransaction's transactionData; 2.x adds
+a signedMeterValue to the register sample of TransactionEvent Started and Ended. See
+`simulator.ocmf`, `ChargerSimulator.stop_transaction` and `v2.V2ChargePoint.register_sample`.""",
 }
 
 

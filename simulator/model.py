@@ -93,6 +93,10 @@ class ConnectorState:
     min_current: float = 0.0
     # Wall-clock start of the running transaction (Relative schedules count from it).
     tx_started_at: float | None = None
+    # 2.1 with a tariff: the session's energy cost so far and the register it counts up to
+    # (each new kWh is priced at the tariff of its time, as a charger's display does).
+    energy_cost: float = 0.0
+    costed_wh: float = 0.0
     _last_update: float = field(default_factory=time.monotonic)
 
     # ----------------------------------------------------------------- electrical quantities
@@ -243,7 +247,8 @@ class ConnectorState:
         self.advance()
         self.transaction_id = transaction_id
         self.id_tag = id_tag
-        self.session_start_wh = self.energy_register_wh
+        self.session_start_wh = self.costed_wh = self.energy_register_wh
+        self.energy_cost = 0.0
         self.tx_started_at = time.time()
 
     def open_contactor(self) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import logging
 import math
+import time
 from typing import TYPE_CHECKING, Any
 import uuid
 
@@ -40,6 +41,7 @@ from ocpp.v201 import ChargePoint as V201BaseChargePoint, enums as v201_enums
 from simulator import maintenance, scenario, v2_variables
 from simulator.habits import Habit
 from simulator.model import utc_timestamp
+from simulator.ocmf import signed_meter_value_2x
 from simulator.protocol import SimulatorChargePoint, after, on
 from simulator.schedule import ChargingLimit, profile_limit
 
@@ -90,6 +92,8 @@ STOP_TRIGGERS: dict[str, str] = {
 # The electrical model knows the 1.6 purpose names; 2.x renamed the station-wide one.
 MODEL_PURPOSES: dict[str, str] = {"ChargingStationMaxProfile": "ChargePointMaxProfile"}
 # transaction_event() shortcuts that go into transactionInfo.
+# Readings a signing meter signs (habit signed_meter_values).
+SIGNED_CONTEXTS = frozenset({"Transaction.Begin", "Transaction.End"})
 TRANSACTION_INFO: dict[str, str] = {
     "charging_state": "chargingState",
     "stopped_reason": "stoppedReason",
@@ -192,6 +196,19 @@ def _register_sample(energy_wh: float, context: str, *, kwh: bool = False) -> di
     }
 
 
+def _register_in(meter_value: list[dict[str, Any]] | None) -> float | None:
+    """The highest energy register reading (Wh) in 2.x wire meterValue, if any."""
+    readings = [
+        float(sample["value"])
+        * 10.0 ** int((sample.get("unitOfMeasure") or {}).get("multiplier", 0))
+        * (1000.0 if (sample.get("unitOfMeasure") or {}).get("unit") == "kWh" else 1.0)
+        for element in meter_value or []
+        for sample in element.get("sampledValue", ())
+        if sample.get("measurand", ENERGY_REGISTER) == ENERGY_REGISTER and not sample.get("phase")
+    ]
+    return max(readings, default=None)
+
+
 class V2ChargePoint(SimulatorChargePoint):
     """The charger side of one OCPP 2.x connection (concrete: V201/V21ChargePoint)."""
 
@@ -235,9 +252,53 @@ class V2ChargePoint(SimulatorChargePoint):
             return None
         return await super()._handle_call(msg)
 
-    def register_sample(self, energy_wh: float, context: str) -> dict[str, Any]:
-        """The energy register as this charger's meter reports it (see `_register_sample`)."""
-        return _register_sample(energy_wh, context, kwh=self.sim.config.has(Habit.NOISY_METER))
+    def register_sample(
+        self, energy_wh: float, context: str, timestamp: str | None = None
+    ) -> dict[str, Any]:
+        """The energy register as this charger's meter reports it (see `_register_sample`).
+
+        Habit `signed_meter_values`: a session's begin and end readings are signed (OCMF).
+        """
+        config = self.sim.config
+        sample = _register_sample(energy_wh, context, kwh=config.has(Habit.NOISY_METER))
+        if config.has(Habit.SIGNED_METER_VALUES) and context in SIGNED_CONTEXTS:
+            sample["signedMeterValue"] = signed_meter_value_2x(
+                config.serial_number, energy_wh, timestamp or self.sim.timestamp(), context
+            )
+        return sample
+
+    def cost_details(
+        self, connector_id: int, register_wh: float | None = None
+    ) -> dict[str, Any] | None:
+        """2.1: the session's cost by the tariff the CSMS set, as the display shows it.
+
+        The cost follows the register the event reports (`register_wh`), else the meter's.
+        """
+        tariff = self.state.tariff
+        conn = self._conn(connector_id)
+        if self._ocpp_version != "2.1" or not tariff or conn is None:
+            return None
+        register = conn.energy_register_wh if register_wh is None else register_wh
+        prices = (tariff.get("energy") or {}).get("prices") or [{}]
+        fees = (tariff.get("fixed_fee") or {}).get("prices") or [{}]
+        new_wh = max(0.0, register - conn.costed_wh)
+        conn.energy_cost += new_wh / 1000.0 * float(prices[0].get("price_kwh") or 0.0)
+        conn.costed_wh = max(conn.costed_wh, register)
+        energy_kwh = max(0.0, register - conn.session_start_wh) / 1000.0
+        total = conn.energy_cost + float(fees[0].get("price_fixed") or 0.0)
+        started = conn.tx_started_at or time.time()
+        return {
+            "totalCost": {
+                "currency": tariff.get("currency", "EUR"),
+                "typeOfCost": "NormalCost",
+                "total": {"inclTax": round(total, 4)},
+            },
+            "totalUsage": {
+                "energy": round(energy_kwh * 1000.0, 1),
+                "chargingTime": round(time.time() - started),
+                "idleTime": 0,
+            },
+        }
 
     def id_token(self, id_tag: str) -> dict[str, str]:
         """The camelCase IdTokenType for an id tag."""
@@ -372,6 +433,10 @@ class V2ChargePoint(SimulatorChargePoint):
         if (id_tag := fields.pop("id_tag", None)) is not None:
             fields["id_token"] = self.id_token(id_tag)
         fields["meter_value"] = fields.get("meter_value") or None
+        if event_type != "Started" and "cost_details" not in fields:
+            register = _register_in(fields["meter_value"])
+            if (cost := self.cost_details(connector_id, register)) is not None:
+                fields["cost_details"] = cost
         number = self.sim.take_seq_no(str(transaction_id)) if seq_no is None else seq_no
         result = await self.request(
             self._call.TransactionEvent(
@@ -428,7 +493,9 @@ class V2ChargePoint(SimulatorChargePoint):
             meter_value=[
                 {
                     "timestamp": timestamp,
-                    "sampledValue": [self.register_sample(meter_start_wh, "Transaction.Begin")],
+                    "sampledValue": [
+                        self.register_sample(meter_start_wh, "Transaction.Begin", timestamp)
+                    ],
                 }
             ],
             id_tag=id_tag,
@@ -511,7 +578,7 @@ class V2ChargePoint(SimulatorChargePoint):
         meter = [
             {
                 "timestamp": timestamp,
-                "sampledValue": [self.register_sample(meter_stop_wh, "Transaction.End")],
+                "sampledValue": [self.register_sample(meter_stop_wh, "Transaction.End", timestamp)],
             },
             *convert_meter_values(transaction_data, self.measurands),
         ]

@@ -74,6 +74,18 @@ async def _charge(sim: Any, start_wh: float, *steps_wh: float) -> None:
     await sim.stop_transaction(1)
 
 
+async def _tariff_shown(hass: HomeAssistant, sim: Any, ocpp_version: str, price: float) -> None:
+    """On 2.1, wait until the charger's display shows `price` per kWh."""
+    if ocpp_version != "2.1":
+        return
+    shown = sim.protocol_layer().state
+
+    def prices() -> list[dict[str, float]]:
+        return [] if shown.tariff is None else shown.tariff["energy"]["prices"]
+
+    await wait_until(hass, lambda: prices() == [{"price_kwh": price}])
+
+
 @ALL_VERSIONS
 @pytest.mark.parametrize("options", [PRICED])
 async def test_sessions_are_recorded_and_priced_as_they_charge(
@@ -87,12 +99,15 @@ async def test_sessions_are_recorded_and_priced_as_they_charge(
     hass.states.async_set("sensor.electricity_price", "0.10", {"unit_of_measurement": "EUR/kWh"})
     sim = await smart_charger(hass, central, make_simulator)
     runtime = central.runtime_data
+    # A 2.1 charger prices the session itself (costDetails) by the tariff it was given.
+    await _tariff_shown(hass, sim, ocpp_version, 0.1)
     await sim.status(1, "Charging")
     transaction_id = await sim.start_transaction(1, id_tag="ALICE01", meter_start_wh=10000)
     await sim.meter_values(1, [{"value": "11000", "unit": "Wh"}], transaction_id)
     await wait_until(hass, lambda: state(hass, "sensor", "CP1_1_session_cost").state == "0.6")
     # The price changes (a new hour): the next kWh costs more.
     hass.states.async_set("sensor.electricity_price", "500", {"unit_of_measurement": "EUR/MWh"})
+    await _tariff_shown(hass, sim, ocpp_version, 0.5)
     await sim.meter_values(1, [{"value": "12000", "unit": "Wh"}], transaction_id)
     await sim.stop_transaction(1)
     await wait_until(hass, lambda: len(runtime.history.records) == 1)
@@ -228,3 +243,111 @@ async def test_older_chargers_get_no_tariff(
     sim = await smart_charger(hass, central, make_simulator)
     await hass.async_block_till_done()
     assert not [a for a, _p in sim.received if a == "SetDefaultTariff"]
+
+
+@ALL_VERSIONS
+@pytest.mark.parametrize("options", [PRICED])
+async def test_signed_meter_readings_are_kept_and_exported(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    options: dict[str, Any],
+    ocpp_version: str,
+) -> None:
+    """A calibration-law meter's signed begin and end readings reach the history and the CDR."""
+    sim = await smart_charger(hass, central, make_simulator, habits={"signed_meter_values"})
+    runtime = central.runtime_data
+    await sim.status(1, "Charging")
+    await sim.start_transaction(1, id_tag="ALICE01", meter_start_wh=20000)
+    sim.connector(1).set_energy(21500)
+    await sim.stop_transaction(1)
+    await wait_until(hass, lambda: len(runtime.history.records) == 1)
+    signed = runtime.history.records[0].signed_readings
+    assert [reading.context for reading in signed] == ["Transaction.Begin", "Transaction.End"]
+    assert {reading.encoding for reading in signed} == {"OCMF"}
+    if ocpp_version != "1.6":
+        # 2.x carries the signing method and key beside the data (base64 of the OCMF string).
+        assert all(reading.public_key and reading.signing_method for reading in signed)
+
+    # Kept across a restart, and exported in the CDR for the transparency software.
+    assert await hass.config_entries.async_unload(central.entry_id)
+    assert await hass.config_entries.async_setup(central.entry_id)
+    await hass.async_block_till_done()
+    assert central.runtime_data.history.records[0].signed_readings == signed
+    response = await hass.services.async_call(
+        DOMAIN, "export_sessions", {"format": "cdr"}, blocking=True, return_response=True
+    )
+    assert response is not None
+    cdr = json.loads(Path(str(response["path"])).read_text())[0]
+    values = cdr["signed_data"]["signed_values"]
+    assert cdr["signed_data"]["encoding_method"] == "OCMF"
+    assert [value["nature"] for value in values] == ["Start", "End"]
+    assert all(len(value["signed_data"]) <= 5000 for value in values)
+    if ocpp_version == "1.6":
+        # The OCMF payload is the plain data: the driver can read the register it signs.
+        assert json.loads(values[-1]["plain_data"])["RD"][0]["RV"] == pytest.approx(21.5, abs=0.01)
+    # A spreadsheet gets no signed data.
+    response = await hass.services.async_call(
+        DOMAIN, "export_sessions", {"format": "csv"}, blocking=True, return_response=True
+    )
+    assert response is not None
+    header = Path(str(response["path"])).read_text().splitlines()[0]
+    assert "signed" not in header
+
+
+@pytest.mark.parametrize("ocpp_version", ["2.1"])
+@pytest.mark.parametrize("options", [PRICED])
+async def test_2_1_charger_cost_is_what_its_display_showed(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    options: dict[str, Any],
+    ocpp_version: str,
+) -> None:
+    """costDetails in our currency is the session's cost; another currency is not taken."""
+    sim = await smart_charger(hass, central, make_simulator)
+    layer = sim.protocol_layer()
+    runtime = central.runtime_data
+    await sim.status(1, "Charging")
+    transaction_id = await sim.start_transaction(1, id_tag="ALICE01", meter_start_wh=1000)
+
+    async def report(amount: float, currency: str) -> None:
+        await layer.transaction_event(
+            "Updated",
+            "MeterValuePeriodic",
+            1,
+            transaction_id,
+            cost_details={
+                "totalCost": {
+                    "currency": currency,
+                    "typeOfCost": "NormalCost",
+                    "total": {"exclTax": amount - 1, "inclTax": amount},
+                },
+                "totalUsage": {"energy": 0, "chargingTime": 1, "idleTime": 0},
+            },
+        )
+
+    await report(4.2, hass.config.currency)
+    await wait_until(hass, lambda: state(hass, "sensor", "CP1_1_session_cost").state == "4.2")
+    await report(9.9, "XYZ")
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "CP1_1_session_cost").state == "4.2"
+    # A charger that failed to calculate says so: nothing is taken from it.
+    await layer.transaction_event(
+        "Updated",
+        "MeterValuePeriodic",
+        1,
+        transaction_id,
+        cost_details={
+            "failureToCalculate": True,
+            "totalCost": {"currency": "EUR", "typeOfCost": "NormalCost", "total": {}},
+            "totalUsage": {"energy": 0, "chargingTime": 1, "idleTime": 0},
+        },
+    )
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", "CP1_1_session_cost").state == "4.2"
+    # The charger's final figure (Ended) is the recorded cost.
+    await sim.stop_transaction(1)
+    await wait_until(hass, lambda: len(runtime.history.records) == 1)
+    expected = sim.protocol_layer().state.tariff["fixed_fee"]["prices"][0]["price_fixed"]
+    assert runtime.history.records[0].cost == pytest.approx(expected, abs=0.01)

@@ -660,6 +660,7 @@ class CentralSystem:
             peak_power_w=transaction.peak_power_w,
             cost=self.tariff.session_cost(transaction),
             currency=self.tariff.currency,
+            signed_readings=tuple(transaction.signed_readings),
         )
 
     @callback

@@ -8,7 +8,7 @@ why it ended, the meter readings, the peak power and what it cost.
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 import io
 import json
@@ -20,6 +20,8 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .model import SignedReading
+from .store import signed_from_store, signed_to_store
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 10
@@ -50,12 +52,15 @@ class SessionRecord:
     peak_power_w: float | None
     cost: float | None
     currency: str
+    # Readings a calibration-law meter signed (OCMF, ...), for the transparency software.
+    signed_readings: tuple[SignedReading, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (times in ISO 8601)."""
-        data = asdict(self)
+        data = {field.name: getattr(self, field.name) for field in fields(self)}
         data["started_at"] = self.started_at.isoformat()
         data["stopped_at"] = self.stopped_at.isoformat()
+        data["signed_readings"] = [signed_to_store(reading) for reading in self.signed_readings]
         return data
 
     @classmethod
@@ -67,7 +72,12 @@ class SessionRecord:
             if started is None or stopped is None:
                 return None
             values: dict[str, Any] = {field.name: stored.get(field.name) for field in fields(cls)}
-            values |= {"started_at": started, "stopped_at": stopped}
+            signed = (signed_from_store(item) for item in stored.get("signed_readings") or ())
+            values |= {
+                "started_at": started,
+                "stopped_at": stopped,
+                "signed_readings": tuple(reading for reading in signed if reading is not None),
+            }
             return cls(**values)
         except (KeyError, TypeError, ValueError):
             return None
@@ -167,7 +177,10 @@ class SessionHistory:
 
 # --- exports ---------------------------------------------------------------------------------
 
-CSV_COLUMNS: Final = [field.name for field in fields(SessionRecord)]
+# Signed data (kilobytes of OCMF per reading) is for the CDR export, not a spreadsheet.
+CSV_COLUMNS: Final = [
+    field.name for field in fields(SessionRecord) if field.name != "signed_readings"
+]
 
 
 def to_csv(records: list[SessionRecord]) -> str:
@@ -176,7 +189,9 @@ def to_csv(records: list[SessionRecord]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for record in records:
-        writer.writerow(record.as_dict())
+        row = record.as_dict()
+        del row["signed_readings"]
+        writer.writerow(row)
     return buffer.getvalue()
 
 
@@ -195,6 +210,50 @@ def _ocpi_time(value: datetime) -> str:
     return dt_util.as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_SIGNED_NATURE: Final = {"Transaction.Begin": "Start", "Transaction.End": "End"}
+# OCPI 2.2.1 SignedValue.signed_data is a string(5000), plain_data a string(512).
+_OCPI_SIGNED_DATA_MAX: Final = 5000
+_OCPI_PLAIN_DATA_MAX: Final = 512
+
+
+def _plain_data(reading: SignedReading) -> str:
+    """What was signed, readable: an OCMF string's payload section, else the reading's time."""
+    # OCMF is "OCMF|{payload}|{signature}".
+    sections = reading.data.split("|", 2)
+    if reading.encoding == "OCMF" and len(sections) == len(("OCMF", "payload", "signature")):
+        payload = sections[1]
+        if len(payload) <= _OCPI_PLAIN_DATA_MAX:
+            return payload
+    return f"{reading.context or 'Sample'} {_ocpi_time(reading.timestamp)}"
+
+
+def signed_data(readings: tuple[SignedReading, ...]) -> dict[str, Any] | None:
+    """OCPI SignedData of a session's signed readings (None when there are none to give).
+
+    One SignedData names one encoding and one public key: the first reading's, which the
+    others share on every meter seen (one meter signs a session).
+    """
+    usable = [r for r in readings if len(r.data) <= _OCPI_SIGNED_DATA_MAX]
+    if not usable:
+        return None
+    first = usable[0]
+    data: dict[str, Any] = {
+        "encoding_method": (first.encoding or "UNKNOWN")[:36],
+        "signed_values": [
+            {
+                "nature": _SIGNED_NATURE.get(reading.context or "", "Intermediate"),
+                "plain_data": _plain_data(reading),
+                "signed_data": reading.data,
+            }
+            for reading in usable
+            if reading.encoding == first.encoding
+        ],
+    }
+    if first.public_key and len(first.public_key) <= _OCPI_PLAIN_DATA_MAX:
+        data["public_key"] = first.public_key
+    return data
+
+
 def to_cdr(record: SessionRecord, party: CdrParty) -> dict[str, Any]:
     """One session as an OCPI 2.2.1 CDR object (module cdrs)."""
     hours = record.duration_s / 3600
@@ -202,7 +261,7 @@ def to_cdr(record: SessionRecord, party: CdrParty) -> dict[str, Any]:
     cdr_id = (
         f"{record.charge_point_id}-{record.transaction_id}-{int(record.started_at.timestamp())}"
     )
-    return {
+    cdr: dict[str, Any] = {
         "country_code": party.country_code,
         "party_id": party.party_id,
         "id": cdr_id[:39],
@@ -247,6 +306,9 @@ def to_cdr(record: SessionRecord, party: CdrParty) -> dict[str, Any]:
         "last_updated": _ocpi_time(record.stopped_at),
         "home_charging_compensation": party.home_charging_compensation,
     }
+    if (signed := signed_data(record.signed_readings)) is not None:
+        cdr["signed_data"] = signed
+    return cdr
 
 
 def write_export(folder: Path, name: str, text: str) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from .model import Measurand, SampledValue
+from .model import Measurand, SampledValue, SignedReading
 from .validation import InvalidInputError, Violation, check_number
 
 # Unit name (1.6 spelling; 2.x uses the same names) -> (normalised unit, factor).
@@ -98,4 +98,35 @@ def normalise(
         phase=phase,
         context=context,
         location=location,
+    )
+
+
+# The longest signed data kept (2.1 allows 32768 characters of base64 signedMeterData).
+MAX_SIGNED_DATA: Final = 32768
+
+
+def signed_reading(
+    data: object,
+    timestamp: datetime,
+    context: str | None,
+    *,
+    encoding: str | None = None,
+    signing_method: str | None = None,
+    public_key: str | None = None,
+) -> SignedReading | None:
+    """A signed reading as sent, or None when there is no usable signed data.
+
+    1.6 names no encoding: OCMF data shows itself by its "OCMF|" start.
+    """
+    if not isinstance(data, str) or not data or len(data) > MAX_SIGNED_DATA:
+        return None
+    if not encoding and data.startswith("OCMF|"):
+        encoding = "OCMF"
+    return SignedReading(
+        timestamp=timestamp,
+        context=context,
+        data=data,
+        encoding=encoding or "",
+        signing_method=signing_method or None,
+        public_key=public_key or None,
     )

@@ -113,6 +113,30 @@ type ReadingKey = tuple[Measurand, str | None, str | None]
 """Latest readings are kept per (measurand, phase, location)."""
 
 
+@dataclass(frozen=True, slots=True)
+class SignedReading:
+    """A meter reading signed by a calibration-law meter (OCMF, EDL, ...), kept as sent.
+
+    Nobody here can check the signature: the driver or the employer checks it with the meter
+    maker's transparency software. So it is stored untouched, with what that software needs.
+    """
+
+    timestamp: datetime
+    # Transaction.Begin, Transaction.End, Sample.Periodic, ... (None when not given).
+    context: str | None
+    # The signed data as the charger sent it (an OCMF string, or 2.x base64 signedMeterData).
+    data: str
+    # OCMF, EDL, ... ("" when the charger did not say and the data does not show it).
+    encoding: str
+    signing_method: str | None = None
+    public_key: str | None = None
+
+
+# Signed readings kept per session: the begin and end ones matter; a charger signing every
+# periodic sample must not grow a session without bound.
+MAX_SIGNED_READINGS: Final = 10
+
+
 @dataclass(slots=True)
 class Transaction:
     """A charging session, as far as the central system knows it."""
@@ -141,6 +165,18 @@ class Transaction:
     peak_power_w: float | None = None
     # The session fee, fixed when the session ends (None while it runs).
     fee: float | None = None
+    # What the charger itself says the session costs (2.1 costDetails, our currency only).
+    charger_cost: float | None = None
+    signed_readings: list[SignedReading] = field(default_factory=list)
+
+    def add_signed(self, reading: SignedReading) -> None:
+        """Keep a signed reading: the first ones and the latest, never more than the bound."""
+        if reading in self.signed_readings:
+            return
+        if len(self.signed_readings) >= MAX_SIGNED_READINGS:
+            # Keep the begin reading(s); the newest replaces the newest but one.
+            del self.signed_readings[-1]
+        self.signed_readings.append(reading)
 
     @property
     def energy_wh(self) -> float:

@@ -34,6 +34,7 @@ from .model import (
     FirmwareStatus,
     Measurand,
     SampledValue,
+    SignedReading,
     Transaction,
     UploadStatus,
     combined_plug_status,
@@ -656,6 +657,41 @@ class ChargerSession:
         if previous_at is None or timestamp > previous_at:
             transaction.last_event_at = timestamp
         return EventOrder.NEXT
+
+    def signed_readings(
+        self, connector_id: int | None, transaction_id: str | None, readings: list[SignedReading]
+    ) -> None:
+        """Keep signed readings with their session, for the history and CDRs."""
+        if transaction_id is not None:
+            transaction = self._running(transaction_id)
+        elif connector_id is not None and connector_id in self.charger.connectors:
+            transaction = self.charger.connectors[connector_id].transaction
+        else:
+            transaction = None
+        if transaction is None:
+            LOGGER.debug(
+                "Charger %s: signed readings outside a known session ignored",
+                self.charger.charge_point_id,
+            )
+            return
+        for reading in readings:
+            transaction.add_signed(reading)
+
+    def charger_cost(self, transaction_id: str, amount: float, currency: str) -> None:
+        """Show what the charger says the session costs, when it bills in our currency."""
+        transaction = self._running(transaction_id)
+        if transaction is None:
+            return
+        if currency.upper() != self.central.tariff.currency.upper():
+            LOGGER.debug(
+                "Charger %s reports the cost in %s, not %s; our own price is shown",
+                self.charger.charge_point_id,
+                currency,
+                self.central.tariff.currency,
+            )
+            return
+        transaction.charger_cost = amount
+        self.charger.notify(transaction.connector_id)
 
     def _running(self, transaction_id: str) -> Transaction | None:
         return next(

@@ -25,6 +25,7 @@ from .model import (
     DesiredCharging,
     FirmwareStatus,
     OfferedFirmware,
+    SignedReading,
     Transaction,
 )
 from .security import ChargerSecurity
@@ -61,6 +62,49 @@ class StoredTransaction(TypedDict):
     priced: NotRequired[bool]
     peak_power_w: NotRequired[float | None]
     fee: NotRequired[float | None]
+    charger_cost: NotRequired[float | None]
+    signed_readings: NotRequired[list[StoredSignedReading]]
+
+
+class StoredSignedReading(TypedDict):
+    """A signed meter reading as stored (and as the session history keeps it)."""
+
+    timestamp: str
+    context: str | None
+    data: str
+    encoding: str
+    signing_method: str | None
+    public_key: str | None
+
+
+def signed_to_store(reading: SignedReading) -> StoredSignedReading:
+    """A signed reading, JSON-ready."""
+    return StoredSignedReading(
+        timestamp=reading.timestamp.isoformat(),
+        context=reading.context,
+        data=reading.data,
+        encoding=reading.encoding,
+        signing_method=reading.signing_method,
+        public_key=reading.public_key,
+    )
+
+
+def signed_from_store(stored: Any) -> SignedReading | None:
+    """A stored signed reading; None when the record is damaged."""
+    if not isinstance(stored, dict):
+        return None
+    timestamp = dt_util.parse_datetime(str(stored.get("timestamp", "")))
+    data = stored.get("data")
+    if timestamp is None or not isinstance(data, str):
+        return None
+    return SignedReading(
+        timestamp=timestamp,
+        context=stored.get("context"),
+        data=data,
+        encoding=str(stored.get("encoding") or ""),
+        signing_method=stored.get("signing_method"),
+        public_key=stored.get("public_key"),
+    )
 
 
 class StoredDesired(TypedDict):
@@ -136,6 +180,8 @@ def _transaction_to_store(transaction: Transaction) -> StoredTransaction:
         priced=transaction.priced,
         peak_power_w=transaction.peak_power_w,
         fee=transaction.fee,
+        charger_cost=transaction.charger_cost,
+        signed_readings=[signed_to_store(reading) for reading in transaction.signed_readings],
     )
 
 
@@ -159,6 +205,12 @@ def _transaction_from_store(stored: StoredTransaction) -> Transaction:
         priced=stored.get("priced", False),
         peak_power_w=stored.get("peak_power_w"),
         fee=stored.get("fee"),
+        charger_cost=stored.get("charger_cost"),
+        signed_readings=[
+            reading
+            for item in stored.get("signed_readings", [])
+            if (reading := signed_from_store(item)) is not None
+        ],
     )
 
 

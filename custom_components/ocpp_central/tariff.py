@@ -77,7 +77,13 @@ class Tariff:
             transaction.priced = True
 
     def session_cost(self, transaction: Transaction) -> float | None:
-        """A session's cost so far: its energy cost plus the fee (None without any price)."""
+        """A session's cost so far: its energy cost plus the fee (None without any price).
+
+        A 2.1 charger that calculates the cost itself (from the tariff we sent) is believed:
+        its figure is what its display showed the driver.
+        """
+        if transaction.charger_cost is not None:
+            return round(transaction.charger_cost, 4)
         if not transaction.priced and not self.configured:
             return None
         fee = self.session_fee if transaction.fee is None else transaction.fee

@@ -15,7 +15,14 @@ from enum import StrEnum
 from typing import Final, Protocol
 
 from ..log_throttle import LogThrottle
-from ..model import ChargerInfo, ConfigurationValue, ConnectorStatus, ErrorCode, SampledValue
+from ..model import (
+    ChargerInfo,
+    ConfigurationValue,
+    ConnectorStatus,
+    ErrorCode,
+    SampledValue,
+    SignedReading,
+)
 
 
 class BootStatus(StrEnum):
@@ -206,6 +213,14 @@ class ChargerEvents(Protocol):
         self, connector_id: int, transaction_id: str | None, samples: list[SampledValue]
     ) -> None:
         """New readings for a connector (0 = charger main meter)."""
+
+    def signed_readings(
+        self, connector_id: int | None, transaction_id: str | None, readings: list[SignedReading]
+    ) -> None:
+        """Signed meter readings of a session (by its id, else the connector's running one)."""
+
+    def charger_cost(self, transaction_id: str, amount: float, currency: str) -> None:
+        """What a 2.1 charger says a session costs so far (costDetails)."""
 
     def data_transfer(self, vendor_id: str, message_id: str | None, data: str | None) -> bool:
         """A vendor message; return whether we know the vendor."""

@@ -17,8 +17,15 @@ from ocpp.v16.enums import (
 )
 
 from ..const import LOGGER
-from ..metering import normalise
-from ..model import ChargerInfo, ConfigurationValue, ConnectorStatus, ErrorCode, SampledValue
+from ..metering import normalise, signed_reading
+from ..model import (
+    ChargerInfo,
+    ConfigurationValue,
+    ConnectorStatus,
+    ErrorCode,
+    SampledValue,
+    SignedReading,
+)
 from ..validation import parse_timestamp
 from .base import (
     DEFAULT_LIMITS,
@@ -132,6 +139,23 @@ def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[SampledValue]:
     return samples
 
 
+def parse_signed_readings(meter_value: list[dict[str, Any]]) -> list[SignedReading]:
+    """The SignedData samples of 1.6 meterValue elements (the value is the signed data)."""
+    readings: list[SignedReading] = []
+    for element in meter_value:
+        for sampled in element.get("sampled_value", ()):
+            if sampled.get("format") != "SignedData":
+                continue
+            reading = signed_reading(
+                sampled.get("value"),
+                parse_timestamp(element.get("timestamp")),
+                sampled.get("context"),
+            )
+            if reading is not None:
+                readings.append(reading)
+    return readings
+
+
 class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type: ignore[misc]
     """One OCPP 1.6J connection."""
 
@@ -229,13 +253,16 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
         self, meter_stop: int, timestamp: str, transaction_id: int, **kwargs: Any
     ) -> call_result.StopTransaction:
         id_tag = kwargs.get("id_tag")
+        transaction_data = kwargs.get("transaction_data") or []
+        if signed := parse_signed_readings(transaction_data):
+            self._events.signed_readings(None, str(transaction_id), signed)
         status = await self._events.stop_transaction(
             str(transaction_id),
             float(meter_stop),
             parse_timestamp(timestamp),
             kwargs.get("reason"),
             id_tag,
-            parse_meter_values(kwargs.get("transaction_data") or []),
+            parse_meter_values(transaction_data),
         )
         if status is None:
             return call_result.StopTransaction()
@@ -251,6 +278,10 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
             None if transaction_id is None else str(transaction_id),
             parse_meter_values(meter_value),
         )
+        if signed := parse_signed_readings(meter_value):
+            self._events.signed_readings(
+                connector_id, None if transaction_id is None else str(transaction_id), signed
+            )
         return call_result.MeterValues()
 
     @on(Action.data_transfer)

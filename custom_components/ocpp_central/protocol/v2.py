@@ -19,7 +19,7 @@ from ocpp.v201.enums import Action as Action201, MeasurandEnumType as Measurand2
 
 from ..const import LOGGER
 from ..errors import ChargerCallError, ChargerCommandError
-from ..metering import normalise
+from ..metering import normalise, signed_reading
 from ..model import (
     ChargerInfo,
     ConfigurationValue,
@@ -27,6 +27,7 @@ from ..model import (
     ErrorCode,
     Measurand,
     SampledValue,
+    SignedReading,
 )
 from ..validation import parse_timestamp
 from .base import (
@@ -140,6 +141,43 @@ def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[SampledValue]:
             if sample is not None:
                 samples.append(sample)
     return samples
+
+
+def parse_signed_readings(meter_value: list[dict[str, Any]]) -> list[SignedReading]:
+    """The signedMeterValue of 2.x sampled values (the numeric value is read as usual)."""
+    readings: list[SignedReading] = []
+    for element in meter_value:
+        for sampled in element.get("sampled_value", ()):
+            signed = sampled.get("signed_meter_value")
+            if not isinstance(signed, dict):
+                continue
+            reading = signed_reading(
+                signed.get("signed_meter_data"),
+                parse_timestamp(element.get("timestamp")),
+                sampled.get("context"),
+                encoding=signed.get("encoding_method"),
+                signing_method=signed.get("signing_method"),
+                public_key=signed.get("public_key"),
+            )
+            if reading is not None:
+                readings.append(reading)
+    return readings
+
+
+def parse_charger_cost(cost_details: Any) -> tuple[float, str] | None:
+    """The running or final cost a 2.1 charger calculated (costDetails), with its currency.
+
+    None when absent or when the charger says it failed to calculate. Including tax is what
+    the driver pays, so that is taken when both are given.
+    """
+    if not isinstance(cost_details, dict) or cost_details.get("failure_to_calculate"):
+        return None
+    total_cost = cost_details.get("total_cost") or {}
+    total = total_cost.get("total") or {}
+    amount = total.get("incl_tax", total.get("excl_tax"))
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
+        return None
+    return float(amount), str(total_cost.get("currency") or "")
 
 
 def _register_wh(samples: list[SampledValue]) -> float | None:
@@ -294,6 +332,10 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
             status = start_status if id_tag else None
         elif id_tag is not None and event_type != "Ended":
             status = self._events.transaction_authorized(transaction_id, id_tag)
+        if signed := parse_signed_readings(kwargs.get("meter_value") or []):
+            self._events.signed_readings(evse_id, transaction_id, signed)
+        if (cost := parse_charger_cost(kwargs.get("cost_details"))) is not None:
+            self._events.charger_cost(transaction_id, *cost)
         charging_state = transaction_info.get("charging_state")
         charging = _CHARGING_STATE.get(charging_state or "")
         if event_type == "Ended":
