@@ -11,6 +11,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.ocpp_central.energy_statistics import EnergyBackfill
 from custom_components.ocpp_central.history import SessionFilter, SessionRecord
 from custom_components.ocpp_central.model import Charger, ConnectorStatus, Transaction
 from custom_components.ocpp_central.reservations import Reservations
@@ -109,3 +110,19 @@ async def test_security_wizard_without_chargers(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_chargers"
+
+
+async def test_energy_backfill_without_a_recorder(hass: HomeAssistant) -> None:
+    """Late readings are held until the flush; without a recorder they are dropped quietly."""
+    backfill = EnergyBackfill(hass)
+    now = dt_util.utcnow()
+    backfill.reading("CP1_1_energy", now, 1.0)  # live: the recorder's own
+    backfill.reading("CP1_1_energy", now - timedelta(days=30), 1.0)  # beyond any replay
+    assert not backfill._pending
+    backfill.reading("CP1_1_energy", now - timedelta(hours=2), 1.0)
+    assert backfill._pending
+    await backfill.async_flush()
+    assert not backfill._pending
+    backfill.reading("CP1_1_energy", now - timedelta(hours=2), 1.0)
+    backfill.async_stop()
+    assert not backfill._pending

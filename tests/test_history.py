@@ -278,7 +278,8 @@ async def test_signed_meter_readings_are_kept_and_exported(
         DOMAIN, "export_sessions", {"format": "cdr"}, blocking=True, return_response=True
     )
     assert response is not None
-    cdr = json.loads(Path(str(response["path"])).read_text())[0]
+    cdr_file = Path(str(response["path"]))
+    cdr = json.loads(await hass.async_add_executor_job(cdr_file.read_text))[0]
     values = cdr["signed_data"]["signed_values"]
     assert cdr["signed_data"]["encoding_method"] == "OCMF"
     assert [value["nature"] for value in values] == ["Start", "End"]
@@ -291,7 +292,8 @@ async def test_signed_meter_readings_are_kept_and_exported(
         DOMAIN, "export_sessions", {"format": "csv"}, blocking=True, return_response=True
     )
     assert response is not None
-    header = Path(str(response["path"])).read_text().splitlines()[0]
+    csv_file = Path(str(response["path"]))
+    header = (await hass.async_add_executor_job(csv_file.read_text)).splitlines()[0]
     assert "signed" not in header
 
 

@@ -69,7 +69,8 @@ from .const import (
     OCPP_VERSION_AUTO,
 )
 from .control import ConnectorControl
-from .devices import charger_device_info, connector_device_info, fire_charger_event
+from .devices import charger_device_info, connector_device_info, fire_charger_event, unique_id_for
+from .energy_statistics import EnergyBackfill
 from .errors import ChargerNotConnectedError
 from .history import CONF_HISTORY_DAYS, DEFAULT_KEEP_DAYS, SessionHistory, SessionRecord
 from .host import ChargerConnection
@@ -156,6 +157,7 @@ class CentralSystem:
         self.reservations = Reservations(hass)
         self.tariff = Tariff(hass, lambda: self.entry.options)
         self.history = SessionHistory(hass, entry.entry_id)
+        self.energy_backfill = EnergyBackfill(hass)
         self.ocpi = OcpiHub(hass, entry.entry_id)
         self._price_unsub: Callable[[], None] | None = None
         self._tags: TagList | None = None
@@ -394,6 +396,7 @@ class CentralSystem:
         self.sessions.clear()
         await self.store.async_save_now()
         await self.history.async_save_now()
+        self.energy_backfill.async_stop()
 
     async def _serve(
         self, websocket: ServerConnection, charge_point_id: str, version: str, verdict: Verdict
@@ -819,6 +822,15 @@ class CentralSystem:
     def certificate_requested(self, charger: Charger, csr: str) -> bool:
         """A charger asks for a client certificate (security profile 3)."""
         return self.access.certificate_requested(charger, csr)
+
+    @callback
+    def late_energy(
+        self, charger: Charger, connector_id: int, timestamp: datetime, total_wh: float
+    ) -> None:
+        """A late energy total goes to its hour of the sensor's long-term statistics."""
+        if charger.charge_point_id in self.chargers:
+            unique_id = unique_id_for(charger, connector_id, "energy")
+            self.energy_backfill.reading(unique_id, timestamp, total_wh / 1000)
 
     @callback
     def fire_data_transfer(self, charger: Charger, record: DataTransferRecord) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
 from typing import Final
 
@@ -168,3 +169,7 @@ CONF_TLS_PORT: Final = "tls_port"
 CONF_TLS_MIN_VERSION: Final = "tls_min_version"
 CONF_TLS_CERTIFICATE: Final = "tls_certificate"
 CONF_TLS_KEY: Final = "tls_key"
+
+# A register reading this old on arrival came late (replayed after an outage): its hour of the
+# long-term energy statistics is corrected (energy_statistics).
+LATE_READING_AFTER: Final = timedelta(minutes=5)

@@ -60,3 +60,10 @@ def fire_charger_event(
             **data,
         },
     )
+
+
+def unique_id_for(charger: Charger, connector_id: int, key: str) -> str:
+    """Stable unique id: charger id, connector (when not charger-wide) and entity key."""
+    if connector_id == 0:
+        return f"{charger.charge_point_id}_{key}"
+    return f"{charger.charge_point_id}_{connector_id}_{key}"

@@ -14,7 +14,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from . import PLATFORMS, OcppConfigEntry
 from .central import CentralSystem, signal_charger_removed, signal_new_entities
 from .const import DOMAIN
-from .devices import connector_device_info
+from .devices import connector_device_info, unique_id_for
 from .model import Charger, Connector
 
 # Sentinel for "no state written yet", distinct from any real value including None.
@@ -37,13 +37,6 @@ class OcppEntityDescription(EntityDescription):
     exists_fn: Callable[[Connector], bool] = lambda _connector: True
     # Capabilities of the charger the entity needs (smart charging for limits).
     charger_exists_fn: Callable[[Charger], bool] = lambda _charger: True
-
-
-def unique_id_for(charger: Charger, connector_id: int, key: str) -> str:
-    """Stable unique id: charger id, connector (when not charger-wide) and entity key."""
-    if connector_id == 0:
-        return f"{charger.charge_point_id}_{key}"
-    return f"{charger.charge_point_id}_{connector_id}_{key}"
 
 
 class OcppEntity(Entity):

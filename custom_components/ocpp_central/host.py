@@ -151,6 +151,11 @@ class SessionHost(ControlHost, Protocol):
     def fire_data_transfer(self, charger: Charger, record: DataTransferRecord) -> None:
         """A vendor message arrived."""
 
+    def late_energy(
+        self, charger: Charger, connector_id: int, timestamp: datetime, total_wh: float
+    ) -> None:
+        """An energy total that arrived late for its hour (replayed after an outage)."""
+
     def fire_boot_event(self, charger: Charger) -> None:
         """An approved charger (re)booted."""
 

@@ -15,7 +15,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from . import local_list, tariff_sync
-from .const import LOGGER
+from .const import LATE_READING_AFTER, LOGGER
 from .control import install_failsafe
 from .errors import ChargerCommandError
 from .host import SessionHost
@@ -741,6 +741,11 @@ class ChargerSession:
         if meter_stop_wh is not None:
             self._advance(transaction, meter_stop_wh)
             connector.energy.update(meter_stop_wh, self._source(transaction.connector_id))
+            if timestamp < dt_util.utcnow() - LATE_READING_AFTER and connector.energy.value_wh:
+                # A stop replayed after an outage: its register belongs to its own hour.
+                self.central.late_energy(
+                    self.charger, transaction.connector_id, timestamp, connector.energy.value_wh
+                )
         transaction.meter_stop_wh = transaction.meter_last_wh
         transaction.stopped_at = timestamp
         transaction.stop_reason = reason
@@ -770,19 +775,31 @@ class ChargerSession:
         connector = self.charger.connector(connector_id)
         new_kind = False
         energy_changed = False
+        late_before = dt_util.utcnow() - LATE_READING_AFTER
         for sample in samples:
             key = (sample.measurand, sample.phase, sample.location)
             previous = connector.readings.get(key)
+            register = (
+                sample.measurand is Measurand.ENERGY_ACTIVE_IMPORT_REGISTER and sample.phase is None
+            )
             if previous is None:
                 new_kind = True
             elif previous.timestamp > sample.timestamp:
-                # Replayed offline data is older than what we show: account it, do not show it.
+                # Replayed offline data is older than what we show: do not show it, but its
+                # hour of the energy statistics still gets it.
+                if register and sample.timestamp < late_before:
+                    total_wh = sample.value + connector.energy.offset_wh
+                    self.central.late_energy(self.charger, connector_id, sample.timestamp, total_wh)
                 continue
             connector.readings[key] = sample
-            if sample.measurand is Measurand.ENERGY_ACTIVE_IMPORT_REGISTER and sample.phase is None:
+            if register:
                 energy_changed |= connector.energy.update(sample.value, self._source(connector_id))
                 if transaction is not None:
                     self._advance(transaction, sample.value)
+                if sample.timestamp < late_before and connector.energy.value_wh is not None:
+                    self.central.late_energy(
+                        self.charger, connector_id, sample.timestamp, connector.energy.value_wh
+                    )
             elif (
                 transaction is not None
                 and sample.measurand is Measurand.POWER_ACTIVE_IMPORT
