@@ -38,6 +38,7 @@ import math
 import os
 from pathlib import Path
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -76,6 +77,8 @@ CALL_TIMEOUT = 90.0
 STORM_DEADLINE = 60.0
 PORT_WAIT = 30.0
 LOST_TRANSACTION_LOG = "which is not running here"
+# py-spy stops by itself after this many seconds if nobody stops it.
+PY_SPY_MAX = 900
 
 
 def log(message: str) -> None:
@@ -117,16 +120,18 @@ def parse_scenarios(text: str) -> list[Scenario]:
 class Timing:
     """Lengths of the phases (seconds)."""
 
-    window: float  # each measuring window, at least 3 intervals (2 with --quick)
+    window: float  # each measuring window (see window_for)
     connect: float  # minimum length of the connect phase
     idle: float
     settle: float
     storm_spread: float
+    min_frames: int  # a window is made longer (up to max_window) to get this many frames
+    max_window: float
 
     def window_for(self, scenario: Scenario) -> float:
-        """The measuring window of a scenario: `window`, but at least 2-3 frames per charger."""
-        intervals = 2 if self.window < 30 else 3
-        return max(self.window, intervals * scenario.interval)
+        """`window`, but at least 3 frames per charger and `min_frames` (up to max_window)."""
+        rate = scenario.chargers / scenario.interval
+        return max(self.window, 3 * scenario.interval, min(self.max_window, self.min_frames / rate))
 
 
 # -------------------------------------------------------------------------------------------
@@ -313,11 +318,15 @@ async def connect_phase(
 
     async def one(sim: BenchSimulator) -> None:
         await bring_up(sim)
+        # At least one frame each: the first one creates the measurement entities, which
+        # belongs to the connect phase, not to a measuring window.
         when = time.monotonic()
-        while when < end_at_least:
+        while True:
             await asyncio.sleep(max(0.0, when - time.monotonic()))
             await send_frame(sim, figures.frames)
             when += interval
+            if when >= end_at_least:
+                break
 
     results = await asyncio.gather(*(one(sim) for sim in sims), return_exceptions=True)
     end = time.monotonic()
@@ -347,6 +356,8 @@ class LoadFigures:
 
     kind: str
     seconds: float = 0.0
+    start: float = 0.0  # the window on time.monotonic() (send times of its frames)
+    end: float = 0.0
     frames: int = 0
     cpu_s: float = 0.0
     cpu_per_1000: float = math.nan
@@ -391,7 +402,8 @@ async def load_window(
         proc, store_file, paced(sims, interval, duration, stats), bench.EVENT_DRAIN
     )
     end = begin + window.seconds
-    figures = LoadFigures(kind, window.measured_seconds, stats.answered, window.cpu_seconds)
+    figures = LoadFigures(kind, window.measured_seconds, begin, end)
+    figures.frames, figures.cpu_s = stats.answered, window.cpu_seconds
     figures.cpu_per_1000 = bench.ratio(1000 * window.cpu_seconds, stats.answered)
     figures.cpu_per_1000_net = bench.ratio(
         1000 * (window.cpu_seconds - idle_rate * window.measured_seconds), stats.answered
@@ -520,14 +532,14 @@ class LagProbe:
         if self.proc.stdout is not None:
             self.proc.stdout.close()
 
-    def lag(self, start: float, end: float) -> dict[str, float]:
-        """p50/p90/p99/max of the pong latency (ms) of pings sent in [start, end)."""
+    def lag(self, spans: Sequence[tuple[float, float]]) -> dict[str, float]:
+        """p50/p90/p99/max of the pong latency (ms) of pings sent in the [start, end) spans."""
         samples = []
         with contextlib.suppress(OSError):
             for line in self.out.read_text().splitlines():
                 sent, _, ms = line.partition(" ")
                 with contextlib.suppress(ValueError):
-                    if start <= float(sent) < end:
+                    if any(start <= float(sent) < end for start, end in spans):
                         samples.append(float(ms))
         summary = bench.latency_summary(samples)
         summary["n"] = float(len(samples))
@@ -535,23 +547,25 @@ class LagProbe:
 
 
 class PySpy:
-    """py-spy sampling a process for a while (raw collapsed stacks into a file)."""
+    """py-spy sampling a process during a phase (raw collapsed stacks into a file)."""
 
-    def __init__(self, pid: int, seconds: float, out: Path) -> None:
-        """Start sampling `pid` for `seconds` (non-blocking sampling, 100 Hz)."""
+    def __init__(self, pid: int, out: Path) -> None:
+        """Start sampling `pid` (100 Hz, non-blocking: the process is not paused)."""
         exe = Path(sys.executable).with_name("py-spy")
         self.out = out
         self.proc = subprocess.Popen(
             [
-                *(str(exe), "record", "--pid", str(pid), "--duration", str(max(1, round(seconds)))),
+                *(str(exe), "record", "--pid", str(pid), "--duration", str(PY_SPY_MAX)),
                 *("--rate", "100", "--format", "raw", "--nonblocking", "-o", str(out)),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
 
-    def wait(self) -> None:
-        """Wait for the profile to be written."""
+    def stop(self) -> None:
+        """End the sampling (SIGINT makes py-spy write the profile) and wait for the file."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(60)
         except subprocess.TimeoutExpired:
@@ -560,12 +574,12 @@ class PySpy:
         log(f"profile written to {self.out}")
 
 
-def maybe_py_spy(opts: Options, pid: int, seconds: float, name: str) -> PySpy | None:
+def maybe_py_spy(opts: Options, pid: int, name: str) -> PySpy | None:
     """Start py-spy if `--py-spy DIR` was given."""
     if opts.py_spy is None:
         return None
     opts.py_spy.mkdir(parents=True, exist_ok=True)
-    return PySpy(pid, seconds, opts.py_spy / f"{name}.txt")
+    return PySpy(pid, opts.py_spy / f"{name}.txt")
 
 
 def start_timed(config_dir: Path, api: Any) -> tuple[Any, float]:
@@ -643,6 +657,7 @@ class ScenarioResult:
     floor: dict[str, LoadFigures] = field(default_factory=dict)
     storm: StormFigures | None = None
     connected_lag_ms: dict[str, float] = field(default_factory=dict)
+    connected_rtt_ms: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def ratio(self, kind: str) -> float:
@@ -706,17 +721,17 @@ async def run_connect_phase(
     timing = opts.timing
     log(f"connect phase: {scenario.chargers} chargers at once (>= {timing.connect:g} s)")
     cpu0 = bench.cpu_seconds(hass.proc)
-    spy = maybe_py_spy(opts, hass.proc.pid, timing.connect, f"{slug(scenario)}-connect")
+    spy = maybe_py_spy(opts, hass.proc.pid, f"{slug(scenario)}-connect")
     sampler = bench.Sampler(hass.proc, hass.store_file)
     sampler.start()
     connect, up, start, end = await connect_phase(sims, scenario.interval, timing.connect, trips)
     await sampler.stop()
     connect.cpu_s = bench.cpu_seconds(hass.proc) - cpu0
     connect.peak_rss_mb = sampler.peak_rss / bench.MB
-    connect.lag_ms = probe.lag(start, end)
+    connect.lag_ms = probe.lag([(start, end)])
     result.connect = connect
     if spy is not None:
-        spy.wait()
+        spy.stop()
     log(
         f"{len(up)} chargers up after {connect.all_up_s:.1f} s "
         f"({connect.failed} failed); phase {connect.seconds:.1f} s"
@@ -738,7 +753,6 @@ async def run_connected(
 ) -> None:
     """Idle window (CPU baseline), then one measuring window per frame kind; RSS after."""
     events.counting = True
-    start = time.monotonic()
     idle = await bench.measure_window(
         hass.proc, hass.store_file, asyncio.sleep(opts.timing.idle), 0.0
     )
@@ -747,7 +761,7 @@ async def run_connected(
     window = opts.timing.window_for(scenario)
     for kind in FRAME_KINDS:
         log(f"measuring window ({kind} frames): {window:g} s")
-        spy = maybe_py_spy(opts, hass.proc.pid, window, f"{slug(scenario)}-{kind}")
+        spy = maybe_py_spy(opts, hass.proc.pid, f"{slug(scenario)}-{kind}")
         figures = await load_window(
             kind,
             up,
@@ -759,11 +773,15 @@ async def run_connected(
             idle_rate=idle_rate,
             store_file=hass.store_file,
         )
-        figures.lag_ms = probe.lag(time.monotonic() - figures.seconds, time.monotonic())
+        figures.lag_ms = probe.lag([(figures.start, figures.end)])
         result.load[kind] = figures
         if spy is not None:
-            spy.wait()
-    result.connected_lag_ms = probe.lag(start, time.monotonic())
+            spy.stop()
+    spans = [(w.start, w.end) for w in result.load.values()]
+    result.connected_lag_ms = probe.lag(spans)
+    result.connected_rtt_ms = bench.latency_summary(
+        [ms for start, end in spans for ms in trips.between(start, end, "MeterValues")]
+    )
     result.rss_connected_mb = rss_mb(hass.proc)
     result.rss_per_charger_mb = (result.rss_connected_mb - result.rss_empty_mb) / len(up)
     events.counting = False
@@ -781,7 +799,7 @@ async def run_storm(
     spread = opts.timing.storm_spread
     log(f"reconnect storm: {len(up)} chargers drop and reconnect within {spread:g} s")
     storm, start = await reconnect_storm(up, spread)
-    storm.lag_ms = probe.lag(start, time.monotonic())
+    storm.lag_ms = probe.lag([(start, time.monotonic())])
     await log_transactions_at_info(events)
     before = count_log(hass.config_dir, LOST_TRANSACTION_LOG)
     await stop_all(up, storm)
@@ -1000,7 +1018,7 @@ def print_table(results: list[ScenarioResult]) -> None:
             f"{pair(r.ratio('best'), r.ratio('noise')):>18}"
             f"{pair(best.writes_per_frame if best else na, noise.writes_per_frame if noise else na, 1):>14}"
             f"{pair(best.changed_per_frame if best else na, noise.changed_per_frame if noise else na, 1):>15}"
-            f"{pair(best.rtt_ms.get('p50', na) if best else na, best.rtt_ms.get('p99', na) if best else na, 1):>18}"
+            f"{pair(r.connected_rtt_ms.get('p50', na), r.connected_rtt_ms.get('p99', na), 1):>18}"
             f"{pair(r.connected_lag_ms.get('p99', na), r.connected_lag_ms.get('max', na), 1):>17}"
         )
     connect_header = (
@@ -1027,8 +1045,7 @@ def print_table(results: list[ScenarioResult]) -> None:
             [
                 "",
                 "Connected (8-value frames; CPU in s per 1000 frames, HA net of its idle "
-                "baseline; ratio = HA / floor; RTT and lag over the best-frame window / both "
-                "windows)",
+                "baseline; ratio = HA / floor; RTT of MeterValues and loop lag over both windows)",
                 load_header,
                 *rows,
                 "",
@@ -1068,9 +1085,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="short windows (window 10 s, connect phase 20 s, idle 5 s, settle 2 s)",
+        help="short phases (windows 10-30 s, connect phase 20 s, idle 5 s, settle 2 s)",
     )
-    parser.add_argument("--window", type=float, help="each measuring window, s (default 30)")
+    parser.add_argument(
+        "--window",
+        type=float,
+        help="each measuring window, s (default 30, longer for few frames: up to 60)",
+    )
     parser.add_argument(
         "--connect", type=float, help="minimum length of the connect phase, s (default 60)"
     )
@@ -1118,6 +1139,8 @@ def main(argv: Sequence[str]) -> int:
         idle=args.idle or (5.0 if quick else 10.0),
         settle=2.0 if quick else 5.0,
         storm_spread=args.storm_spread,
+        min_frames=150 if quick else 600,
+        max_window=30.0 if quick else 60.0,
     )
     opts = Options(
         timing, args.port, args.integration, args.keep, args.py_spy, args.no_floor, args.no_storm

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -287,6 +287,12 @@ async def test_signed_meter_readings_are_kept_and_exported(
     if ocpp_version == "1.6":
         # The OCMF payload is the plain data: the driver can read the register it signs.
         assert json.loads(values[-1]["plain_data"])["RD"][0]["RV"] == pytest.approx(21.5, abs=0.01)
+    listed = await hass.services.async_call(
+        DOMAIN, "list_sessions", {}, blocking=True, return_response=True
+    )
+    assert listed is not None
+    assert listed["sessions"][0]["signed"] is True
+    assert "signed_readings" not in listed["sessions"][0]
     # A spreadsheet gets no signed data.
     response = await hass.services.async_call(
         DOMAIN, "export_sessions", {"format": "csv"}, blocking=True, return_response=True
@@ -353,3 +359,46 @@ async def test_2_1_charger_cost_is_what_its_display_showed(
     await wait_until(hass, lambda: len(runtime.history.records) == 1)
     expected = sim.protocol_layer().state.tariff["fixed_fee"]["prices"][0]["price_fixed"]
     assert runtime.history.records[0].cost == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.parametrize("ocpp_version", ["1.6"])
+@pytest.mark.parametrize("options", [PRICED])
+async def test_each_card_has_its_month(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    make_simulator: Any,
+    options: dict[str, Any],
+    ocpp_version: str,
+) -> None:
+    """Energy and cost per card this month; the sensors follow the list of cards."""
+    registry = er.async_get(hass)
+
+    def card_state(id_tag: str, key: str) -> Any:
+        entity_id = registry.async_get_entity_id(
+            "sensor", DOMAIN, f"{central.entry_id}_card_{id_tag.casefold()}_{key}"
+        )
+        return None if entity_id is None else hass.states.get(entity_id)
+
+    energy = card_state("ALICE01", "card_energy_this_month")
+    assert energy is not None
+    assert energy.name == "Charging cards Alice energy this month"
+    assert float(energy.state) == 0.0
+    assert card_state("ALICE01", "card_cost_this_month").state == "unknown"
+    device = dr.async_get(hass).async_get(registry.async_get(energy.entity_id).device_id)
+    assert device is not None
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+
+    sim = await smart_charger(hass, central, make_simulator)
+    await _charge(sim, 10000, 12000)
+    await wait_until(
+        hass, lambda: float(card_state("ALICE01", "card_energy_this_month").state) == 2.0
+    )
+    assert float(card_state("ALICE01", "card_cost_this_month").state) == pytest.approx(1.1)
+
+    # A new card gets its sensors; a removed one loses them.
+    hass.config_entries.async_update_entry(
+        central, options={**central.options, CONF_TAGS: [{"id_tag": "BOB02", "name": "Bob"}]}
+    )
+    await hass.async_block_till_done()
+    assert card_state("BOB02", "card_energy_this_month") is not None
+    assert card_state("ALICE01", "card_energy_this_month") is None

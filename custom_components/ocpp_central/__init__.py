@@ -90,8 +90,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppConfigEntry) -> boo
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: OcppConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
-    """Let the user remove a charger; it is forgotten and must be accepted again."""
+    """Let the user remove a charger; it is forgotten and must be accepted again.
+
+    The cards device stays while the options list cards: its sensors would come back.
+    """
     central = entry.runtime_data
+    if (DOMAIN, f"{entry.entry_id}_cards") in device_entry.identifiers:
+        return not central.tags.tags
     for domain, identifier in device_entry.identifiers:
         if domain == DOMAIN and identifier in central.chargers:
             await central.async_forget(identifier)

@@ -126,6 +126,11 @@ def signal_new_entities(entry_id: str) -> str:
     return f"{DOMAIN}_{entry_id}_new_entities"
 
 
+def signal_cards_changed(entry_id: str) -> str:
+    """Dispatcher signal: the owner's list of cards may have changed (options)."""
+    return f"{DOMAIN}_{entry_id}_cards_changed"
+
+
 def signal_charger_removed(entry_id: str) -> str:
     """Dispatcher signal: a charger was forgotten."""
     return f"{DOMAIN}_{entry_id}_charger_removed"
@@ -589,6 +594,11 @@ class CentralSystem:
         """Forget a charger whose device the user removed; it must be accepted again."""
         self.store.forget(charge_point_id)
         self.chargers.pop(charge_point_id, None)
+        # Its limit writers and solar controllers must not wake up for a charger now gone.
+        for key in [key for key in self._controls if key[0] == charge_point_id]:
+            self._controls.pop(key).cancel()
+        for key in [key for key in self._solar if key[0] == charge_point_id]:
+            self._solar.pop(key).stop()
         await self.store.async_save_now()
         async_dispatcher_send(
             self.hass, signal_charger_removed(self.entry.entry_id), charge_point_id
@@ -844,6 +854,7 @@ class CentralSystem:
     def async_options_updated(self) -> None:
         """Push changed options to every accepted, connected charger (no reload)."""
         self._tags = None
+        async_dispatcher_send(self.hass, signal_cards_changed(self.entry.entry_id))
         self.history.keep_days = self._option_int(CONF_HISTORY_DAYS, DEFAULT_KEEP_DAYS)
         self._track_price()
         self.entry.async_create_background_task(

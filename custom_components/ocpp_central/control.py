@@ -540,7 +540,12 @@ class ConnectorControl:
         except ChargerCommandError as err:
             LOGGER.debug("Charger %s has no composite schedule: %s", self._charge_point_id, err)
             return
-        if schedule is None or not schedule.periods:
+        if (
+            schedule is None
+            or not schedule.periods
+            or self._charge_point_id not in self._central.chargers
+        ):
+            # Nothing to show, or the charger was removed while we asked.
             return
         limit = schedule.periods[0].limit
         if schedule.unit is RateUnit.WATT:

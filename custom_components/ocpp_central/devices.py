@@ -6,7 +6,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
 from .const import DOMAIN
 from .model import Charger
@@ -67,3 +67,12 @@ def unique_id_for(charger: Charger, connector_id: int, key: str) -> str:
     if connector_id == 0:
         return f"{charger.charge_point_id}_{key}"
     return f"{charger.charge_point_id}_{connector_id}_{key}"
+
+
+def cards_device_info(entry_id: str) -> DeviceInfo:
+    """The device of the owner's charging cards (their month totals), one per central system."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, f"{entry_id}_cards")},
+        translation_key="cards",
+        entry_type=DeviceEntryType.SERVICE,
+    )

@@ -120,8 +120,9 @@ class SessionHistory:
         )
         self.records: list[SessionRecord] = []
         self.keep_days = DEFAULT_KEEP_DAYS
-        # (charger id, month start) -> its totals; sensors read them on every reading.
+        # (charger id or card, month start) -> its totals; sensors read them on every reading.
         self._month_totals: dict[tuple[str, datetime], tuple[float, float | None]] = {}
+        self._card_totals: dict[tuple[str, datetime], tuple[float, float | None]] = {}
 
     async def async_load(self) -> None:
         """Read the stored sessions (damaged records are skipped)."""
@@ -143,6 +144,7 @@ class SessionHistory:
             return
         self.records.append(record)
         self._month_totals.clear()
+        self._card_totals.clear()
         self._prune()
         self._store.async_delay_save(self._data, SAVE_DELAY)
 
@@ -169,10 +171,26 @@ class SessionHistory:
         if (cached := self._month_totals.get(key)) is not None:
             return cached
         records = self.sessions(SessionFilter(start=start, charge_point_id=charge_point_id))
-        energy = sum(record.energy_kwh for record in records)
-        costs = [record.cost for record in records if record.cost is not None]
-        totals = self._month_totals[key] = (energy, sum(costs) if costs else None)
+        totals = self._month_totals[key] = _totals(records)
         return totals
+
+    def card_month_totals(self, id_tag: str, now: datetime) -> tuple[float, float | None]:
+        """Energy (kWh) and cost of a card's sessions finished this month (any charger)."""
+        start = month_start(now)
+        key = (id_tag.casefold(), start)
+        if (cached := self._card_totals.get(key)) is not None:
+            return cached
+        records = self.sessions(SessionFilter(start=start, id_tag=id_tag))
+        totals = self._card_totals[key] = _totals(records)
+        return totals
+
+
+def _totals(records: list[SessionRecord]) -> tuple[float, float | None]:
+    """Energy (kWh) and cost (None when no session was priced) of sessions."""
+    costs = [record.cost for record in records if record.cost is not None]
+    return round(sum(record.energy_kwh for record in records), 3), (
+        round(sum(costs), 4) if costs else None
+    )
 
 
 # --- exports ---------------------------------------------------------------------------------

@@ -107,6 +107,17 @@ def _totals(records: list[SessionRecord]) -> dict[str, Any]:
     }
 
 
+def _listed(record: SessionRecord) -> dict[str, Any]:
+    """A session as the list action answers it: whether it is signed, not the signed data.
+
+    Signed data is kilobytes per reading: it belongs in the CDR export, not a response.
+    """
+    listed = record.as_dict()
+    del listed["signed_readings"]
+    listed["signed"] = bool(record.signed_readings)
+    return listed
+
+
 async def _list_sessions(call: ServiceCall) -> ServiceResponse:
     """The sessions in a period, with totals overall and per card."""
     records = [record for _central, record in _records(call)]
@@ -114,7 +125,7 @@ async def _list_sessions(call: ServiceCall) -> ServiceResponse:
     for record in records:
         by_tag.setdefault(record.tag_name or record.id_tag or "-", []).append(record)
     return {
-        "sessions": [record.as_dict() for record in records],
+        "sessions": [_listed(record) for record in records],
         "totals": {**_totals(records), "currency": call.hass.config.currency},
         "by_card": {name: _totals(group) for name, group in sorted(by_tag.items())},
     }

@@ -31,6 +31,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from . import OcppConfigEntry
+from .card_sensors import async_setup_card_sensors
 from .central import CentralSystem
 from .control import supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
@@ -460,6 +461,7 @@ async def async_setup_entry(
         hass, entry, (CHARGED_BY,), OcppChargedBySensor, async_add_entities
     )
     async_setup_dynamic_entities(hass, entry, COST_SENSORS, OcppCostSensor, async_add_entities)
+    async_setup_card_sensors(hass, entry, async_add_entities)
 
 
 class OcppSensor(OcppEntity, SensorEntity):
