@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 import io
 import json
 from pathlib import Path
@@ -12,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ocpp_central.const import (
     CONF_AUTO_ACCEPT,
@@ -19,7 +21,13 @@ from custom_components.ocpp_central.const import (
     CONF_METER_INTERVAL,
     DOMAIN,
 )
-from custom_components.ocpp_central.history import CONF_HOME_CHARGING_COMPENSATION
+from custom_components.ocpp_central.history import (
+    CONF_HOME_CHARGING_COMPENSATION,
+    SessionRecord,
+    to_csv,
+)
+from custom_components.ocpp_central.model import SignedReading
+from custom_components.ocpp_central.ocpi_objects import Site, cdrs_json
 from custom_components.ocpp_central.tags import CONF_TAGS
 from custom_components.ocpp_central.tariff import CONF_PRICE, CONF_PRICE_SENSOR, CONF_SESSION_FEE
 
@@ -402,3 +410,54 @@ async def test_each_card_has_its_month(
     await hass.async_block_till_done()
     assert card_state("BOB02", "card_energy_this_month") is not None
     assert card_state("ALICE01", "card_energy_this_month") is None
+
+
+def test_exports_snapshot(snapshot: SnapshotAssertion) -> None:
+    """The CSV and the OCPI CDR of a fixed session, signed readings included."""
+    began = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
+    ended = datetime(2026, 6, 1, 20, 30, tzinfo=UTC)
+    signed = tuple(
+        SignedReading(
+            timestamp=moment,
+            context=context,
+            data=f'OCMF|{{"RD":[{{"RV":{value}}}]}}|{{"SD":"00"}}',
+            encoding="OCMF",
+            signing_method="ECDSA-secp256r1-SHA256",
+            public_key="3059",
+        )
+        for moment, context, value in (
+            (began, "Transaction.Begin", 10.0),
+            (ended, "Transaction.End", 21.5),
+        )
+    )
+    record = SessionRecord(
+        charge_point_id="CP1",
+        connector_id=1,
+        transaction_id="42",
+        started_at=began,
+        stopped_at=ended,
+        energy_kwh=11.5,
+        duration_s=9000,
+        id_tag="ALICE01",
+        tag_name="Alice",
+        person="person.alice",
+        stop_reason="EVDisconnected",
+        meter_start_wh=10000.0,
+        meter_stop_wh=21500.0,
+        peak_power_w=11000.0,
+        cost=3.95,
+        currency="EUR",
+        signed_readings=signed,
+    )
+    site = Site(
+        country_code="SE",
+        party_id="HAS",
+        location_id="HOME",
+        name="Home",
+        latitude=59.33,
+        longitude=18.06,
+        time_zone="Europe/Stockholm",
+        currency="EUR",
+    )
+    assert to_csv([record]) == snapshot(name="csv")
+    assert json.loads(cdrs_json([record], site, compensated=True)) == snapshot(name="cdr")

@@ -11,7 +11,6 @@ import csv
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 import io
-import json
 from pathlib import Path
 from typing import Any, Final
 
@@ -213,130 +212,9 @@ def to_csv(records: list[SessionRecord]) -> str:
     return buffer.getvalue()
 
 
-@dataclass(frozen=True, slots=True)
-class CdrParty:
-    """Who issues the CDRs (OCPI country code and party id) and where the chargers are."""
-
-    country_code: str
-    party_id: str
-    location_id: str
-    location_name: str
-    home_charging_compensation: bool
-
-
-def _ocpi_time(value: datetime) -> str:
-    return dt_util.as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_SIGNED_NATURE: Final = {"Transaction.Begin": "Start", "Transaction.End": "End"}
-# OCPI 2.2.1 SignedValue.signed_data is a string(5000), plain_data a string(512).
-_OCPI_SIGNED_DATA_MAX: Final = 5000
-_OCPI_PLAIN_DATA_MAX: Final = 512
-
-
-def _plain_data(reading: SignedReading) -> str:
-    """What was signed, readable: an OCMF string's payload section, else the reading's time."""
-    # OCMF is "OCMF|{payload}|{signature}".
-    sections = reading.data.split("|", 2)
-    if reading.encoding == "OCMF" and len(sections) == len(("OCMF", "payload", "signature")):
-        payload = sections[1]
-        if len(payload) <= _OCPI_PLAIN_DATA_MAX:
-            return payload
-    return f"{reading.context or 'Sample'} {_ocpi_time(reading.timestamp)}"
-
-
-def signed_data(readings: tuple[SignedReading, ...]) -> dict[str, Any] | None:
-    """OCPI SignedData of a session's signed readings (None when there are none to give).
-
-    One SignedData names one encoding and one public key: the first reading's, which the
-    others share on every meter seen (one meter signs a session).
-    """
-    usable = [r for r in readings if len(r.data) <= _OCPI_SIGNED_DATA_MAX]
-    if not usable:
-        return None
-    first = usable[0]
-    data: dict[str, Any] = {
-        "encoding_method": (first.encoding or "UNKNOWN")[:36],
-        "signed_values": [
-            {
-                "nature": _SIGNED_NATURE.get(reading.context or "", "Intermediate"),
-                "plain_data": _plain_data(reading),
-                "signed_data": reading.data,
-            }
-            for reading in usable
-            if reading.encoding == first.encoding
-        ],
-    }
-    if first.public_key and len(first.public_key) <= _OCPI_PLAIN_DATA_MAX:
-        data["public_key"] = first.public_key
-    return data
-
-
-def to_cdr(record: SessionRecord, party: CdrParty) -> dict[str, Any]:
-    """One session as an OCPI 2.2.1 CDR object (module cdrs)."""
-    hours = record.duration_s / 3600
-    cost = record.cost if record.cost is not None else 0.0
-    cdr_id = (
-        f"{record.charge_point_id}-{record.transaction_id}-{int(record.started_at.timestamp())}"
-    )
-    cdr: dict[str, Any] = {
-        "country_code": party.country_code,
-        "party_id": party.party_id,
-        "id": cdr_id[:39],
-        "start_date_time": _ocpi_time(record.started_at),
-        "end_date_time": _ocpi_time(record.stopped_at),
-        "session_id": record.transaction_id[:36],
-        "cdr_token": {
-            "country_code": party.country_code,
-            "party_id": party.party_id,
-            "uid": (record.id_tag or "HOMEASSISTANT")[:36],
-            "type": "RFID" if record.id_tag else "OTHER",
-            "contract_id": (record.id_tag or "HOMEASSISTANT")[:36],
-        },
-        "auth_method": "WHITELIST",
-        "cdr_location": {
-            "id": party.location_id,
-            "name": party.location_name,
-            "address": "",
-            "city": "",
-            "country": party.country_code,
-            "coordinates": {"latitude": "0.0", "longitude": "0.0"},
-            "evse_uid": f"{record.charge_point_id}-{record.connector_id}",
-            "evse_id": f"{record.charge_point_id}*{record.connector_id}",
-            "connector_id": str(record.connector_id),
-            "connector_standard": "IEC_62196_T2",
-            "connector_format": "SOCKET",
-            "connector_power_type": "AC_3_PHASE",
-        },
-        "currency": record.currency,
-        "charging_periods": [
-            {
-                "start_date_time": _ocpi_time(record.started_at),
-                "dimensions": [
-                    {"type": "ENERGY", "volume": round(record.energy_kwh, 3)},
-                    {"type": "TIME", "volume": round(hours, 4)},
-                ],
-            }
-        ],
-        "total_cost": {"excl_vat": round(cost, 2)},
-        "total_energy": round(record.energy_kwh, 3),
-        "total_time": round(hours, 4),
-        "last_updated": _ocpi_time(record.stopped_at),
-        "home_charging_compensation": party.home_charging_compensation,
-    }
-    if (signed := signed_data(record.signed_readings)) is not None:
-        cdr["signed_data"] = signed
-    return cdr
-
-
 def write_export(folder: Path, name: str, text: str) -> Path:
     """Write an export under the config directory's export folder (blocking)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def cdr_json(records: list[SessionRecord], party: CdrParty) -> str:
-    """The sessions as a JSON array of OCPI CDRs."""
-    return json.dumps([to_cdr(record, party) for record in records], indent=2)

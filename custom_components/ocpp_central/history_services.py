@@ -21,13 +21,13 @@ from .const import DOMAIN
 from .history import (
     CONF_HOME_CHARGING_COMPENSATION,
     EXPORT_FOLDER,
-    CdrParty,
     SessionFilter,
     SessionRecord,
-    cdr_json,
     to_csv,
     write_export,
 )
+from .ocpi import site_of
+from .ocpi_objects import cdrs_json
 from .services_schema import validation_error
 
 SERVICE_LIST_SESSIONS: Final = "list_sessions"
@@ -39,8 +39,6 @@ ATTR_PERSON: Final = "person"
 ATTR_FORMAT: Final = "format"
 FORMAT_CSV: Final = "csv"
 FORMAT_CDR: Final = "cdr"
-# OCPI party id of CDRs exported from Home Assistant (3 characters, ISO 15118 style).
-CDR_PARTY_ID: Final = "OCC"
 
 _FILTER_FIELDS: Final[dict[vol.Marker, Any]] = {
     vol.Optional(ATTR_DEVICE_ID): cv.string,
@@ -144,14 +142,12 @@ async def _export_sessions(call: ServiceCall) -> ServiceResponse:
             central.entry.options.get(CONF_HOME_CHARGING_COMPENSATION, False)
             for central, _record in found
         )
-        party = CdrParty(
-            country_code=(hass.config.country or "ZZ").upper(),
-            party_id=CDR_PARTY_ID,
-            location_id="HOME",
-            location_name=hass.config.location_name,
-            home_charging_compensation=compensated,
+        # One home: the site (party id, coordinates) of the first central system chosen.
+        chosen, _charger = _selection(call)
+        name = f"cdrs-{stamp}.json"
+        text = (
+            cdrs_json(records, site_of(chosen[0][0]), compensated=compensated) if chosen else "[]"
         )
-        name, text = f"cdrs-{stamp}.json", cdr_json(records, party)
     folder = Path(hass.config.path(EXPORT_FOLDER))
     path = await hass.async_add_executor_job(write_export, folder, name, text)
     return {"path": str(path), "count": len(records)}

@@ -19,7 +19,7 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .history import CONF_HOME_CHARGING_COMPENSATION, CdrParty, SessionFilter, to_cdr
+from .history import CONF_HOME_CHARGING_COMPENSATION, SessionFilter
 from .ocpi_objects import (
     CLIENT_ERROR,
     DEFAULT_LIMIT,
@@ -27,6 +27,7 @@ from .ocpi_objects import (
     UNKNOWN_LOCATION,
     VERSION,
     Site,
+    cdr,
     envelope,
     location,
     paginate,
@@ -163,14 +164,11 @@ class OcpiView(HomeAssistantView):
                 if c.transaction is not None
             ]
         elif module == "cdrs":
-            party = CdrParty(
-                site.country_code,
-                site.party_id,
-                site.location_id,
-                site.name,
-                bool(central.entry.options.get(CONF_HOME_CHARGING_COMPENSATION, False)),
-            )
-            items = [to_cdr(record, party) for record in central.history.sessions(SessionFilter())]
+            compensated = bool(central.entry.options.get(CONF_HOME_CHARGING_COMPENSATION, False))
+            items = [
+                cdr(record, site, compensated=compensated)
+                for record in central.history.sessions(SessionFilter())
+            ]
         else:
             items = [
                 tariff(

@@ -2,7 +2,7 @@
 
 One Location per central system (Home Assistant's home: its name, coordinates, time zone),
 an EVSE per connector with its live status, the running sessions, the finished sessions as
-CDRs (see `history.to_cdr`) and the tariff. Times are UTC with a Z; field rules follow the
+CDRs (`cdr`) and the tariff. Times are UTC with a Z; field rules follow the
 OCPI 2.2.1 specification (string lengths, enumerations).
 """
 
@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+import json
 from typing import Any, Final
 
 from homeassistant.util import dt as dt_util
 
-from .model import Charger, Connector, ConnectorStatus, Transaction
+from .history import SessionRecord
+from .model import Charger, Connector, ConnectorStatus, SignedReading, Transaction
 
 VERSION: Final = "2.2.1"
 # OCPI status codes (part 4 "Status codes").
@@ -244,3 +246,116 @@ def paginate(
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, offset)
     return Page(items[offset : offset + limit], len(items), offset, limit)
+
+
+_SIGNED_NATURE: Final = {"Transaction.Begin": "Start", "Transaction.End": "End"}
+# OCPI 2.2.1 SignedValue.signed_data is a string(5000), plain_data a string(512).
+_OCPI_SIGNED_DATA_MAX: Final = 5000
+_OCPI_PLAIN_DATA_MAX: Final = 512
+
+
+def _plain_data(reading: SignedReading) -> str:
+    """What was signed, readable: an OCMF string's payload section, else the reading's time."""
+    # OCMF is "OCMF|{payload}|{signature}".
+    sections = reading.data.split("|", 2)
+    if reading.encoding == "OCMF" and len(sections) == len(("OCMF", "payload", "signature")):
+        payload = sections[1]
+        if len(payload) <= _OCPI_PLAIN_DATA_MAX:
+            return payload
+    return f"{reading.context or 'Sample'} {ocpi_time(reading.timestamp)}"
+
+
+def signed_data(readings: tuple[SignedReading, ...]) -> dict[str, Any] | None:
+    """OCPI SignedData of a session's signed readings (None when there are none to give).
+
+    One SignedData names one encoding and one public key: the first reading's, which the
+    others share on every meter seen (one meter signs a session).
+    """
+    usable = [r for r in readings if len(r.data) <= _OCPI_SIGNED_DATA_MAX]
+    if not usable:
+        return None
+    first = usable[0]
+    data: dict[str, Any] = {
+        "encoding_method": (first.encoding or "UNKNOWN")[:36],
+        "signed_values": [
+            {
+                "nature": _SIGNED_NATURE.get(reading.context or "", "Intermediate"),
+                "plain_data": _plain_data(reading),
+                "signed_data": reading.data,
+            }
+            for reading in usable
+            if reading.encoding == first.encoding
+        ],
+    }
+    if first.public_key and len(first.public_key) <= _OCPI_PLAIN_DATA_MAX:
+        data["public_key"] = first.public_key
+    return data
+
+
+def cdr(record: SessionRecord, site: Site, *, compensated: bool) -> dict[str, Any]:
+    """One finished session as an OCPI 2.2.1 CDR object (module cdrs).
+
+    `compensated`: the sessions are home charging an employer pays back (OCPI 2.2.1
+    home_charging_compensation).
+    """
+    hours = record.duration_s / 3600
+    cost = record.cost if record.cost is not None else 0.0
+    cdr_id = (
+        f"{record.charge_point_id}-{record.transaction_id}-{int(record.started_at.timestamp())}"
+    )
+    cdr: dict[str, Any] = {
+        "country_code": site.country_code,
+        "party_id": site.party_id,
+        "id": cdr_id[:39],
+        "start_date_time": ocpi_time(record.started_at),
+        "end_date_time": ocpi_time(record.stopped_at),
+        "session_id": record.transaction_id[:36],
+        "cdr_token": {
+            "country_code": site.country_code,
+            "party_id": site.party_id,
+            "uid": (record.id_tag or "HOMEASSISTANT")[:36],
+            "type": "RFID" if record.id_tag else "OTHER",
+            "contract_id": (record.id_tag or "HOMEASSISTANT")[:36],
+        },
+        "auth_method": "WHITELIST",
+        "cdr_location": {
+            "id": site.location_id,
+            "name": site.name[:255],
+            "address": "-",
+            "city": "-",
+            "country": ALPHA_3.get(site.country_code, site.country_code),
+            "coordinates": {
+                "latitude": f"{site.latitude:.6f}",
+                "longitude": f"{site.longitude:.6f}",
+            },
+            "evse_uid": f"{record.charge_point_id}-{record.connector_id}",
+            "evse_id": f"{record.charge_point_id}*{record.connector_id}",
+            "connector_id": str(record.connector_id),
+            "connector_standard": "IEC_62196_T2",
+            "connector_format": "SOCKET",
+            "connector_power_type": "AC_3_PHASE",
+        },
+        "currency": record.currency,
+        "charging_periods": [
+            {
+                "start_date_time": ocpi_time(record.started_at),
+                "dimensions": [
+                    {"type": "ENERGY", "volume": round(record.energy_kwh, 3)},
+                    {"type": "TIME", "volume": round(hours, 4)},
+                ],
+            }
+        ],
+        "total_cost": {"excl_vat": round(cost, 2)},
+        "total_energy": round(record.energy_kwh, 3),
+        "total_time": round(hours, 4),
+        "last_updated": ocpi_time(record.stopped_at),
+        "home_charging_compensation": compensated,
+    }
+    if (signed := signed_data(record.signed_readings)) is not None:
+        cdr["signed_data"] = signed
+    return cdr
+
+
+def cdrs_json(records: list[SessionRecord], site: Site, *, compensated: bool) -> str:
+    """Finished sessions as a JSON array of OCPI CDRs (the export file)."""
+    return json.dumps([cdr(record, site, compensated=compensated) for record in records], indent=2)
