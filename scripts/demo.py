@@ -602,6 +602,31 @@ def set_up_integration(api: Api, ocpp_port: int, meter_interval: int) -> None:
         log("integration: loaded")
 
 
+def add_demo_card(api: Api, id_tag: str) -> None:
+    """Name the simulator's card in the RFID cards list (once), so its month totals show."""
+    entry_id = next((e["entry_id"] for e in entry_state(api)), None)
+    if entry_id is None:
+        return
+    path = "/api/config/config_entries/options/flow"
+    result = api.call("POST", path, json_body={"handler": entry_id})
+    if result.get("type") != "menu":
+        api.call("DELETE", f"{path}/{result['flow_id']}")
+        return
+    result = api.call("POST", f"{path}/{result['flow_id']}", json_body={"next_step_id": "tags"})
+    if "edit_tag" in (result.get("menu_options") or []):
+        # A card is listed already: the owner's list is left as it is.
+        api.call("DELETE", f"{path}/{result['flow_id']}")
+        return
+    result = api.call("POST", f"{path}/{result['flow_id']}", json_body={"next_step_id": "add_tag"})
+    result = api.call(
+        "POST", f"{path}/{result['flow_id']}", json_body={"id_tag": id_tag, "name": "Demo car"}
+    )
+    if result.get("type") == "create_entry":
+        log(f"integration: card {id_tag!r} listed as 'Demo car'")
+    else:
+        log(f"WARNING: the demo card was not added: {result}")
+
+
 # A firmware file the demo offers to its charger, so the Firmware update entity can be tried.
 DEMO_FIRMWARE_VERSION = "1.1.0"
 
@@ -885,6 +910,7 @@ def main(argv: Sequence[str]) -> int:
             configure_core(api, args.country, args.currency)
             check_frontend_calls(api)
             set_up_integration(api, args.ocpp_port, args.meter_interval)
+            add_demo_card(api, args.id_tag)
             sim = None if args.no_simulator else start_simulator(args)
             if sim is not None:
                 children.append(sim)
