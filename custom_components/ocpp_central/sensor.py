@@ -118,9 +118,16 @@ def _session_energy_kwh(_charger: Charger, connector: Connector) -> float | None
 
 
 def _session_duration(_charger: Charger, connector: Connector) -> int | None:
-    # Whole seconds, rewritten when the connector changes (a meter frame), not every second.
+    """Whole minutes while the session runs, the exact seconds once it ended.
+
+    A running duration is read when the connector changes (a meter frame): in seconds it
+    would be a state write on every frame for a figure shown in minutes anyway.
+    """
     session = connector.session
-    return None if session is None else int(session.duration_seconds(dt_util.utcnow()))
+    if session is None:
+        return None
+    seconds = int(session.duration_seconds(dt_util.utcnow()))
+    return seconds if session.stopped_at is not None else seconds - seconds % 60
 
 
 def _solar_state(connector: Connector) -> str | None:
@@ -532,7 +539,8 @@ def _energy_this_month(central: CentralSystem, charger: Charger, _connector: Con
     """Sessions finished this month plus the energy of those running now."""
     finished, _cost = central.history.month_totals(charger.charge_point_id, dt_util.utcnow())
     running = sum(transaction.energy_wh for transaction in _running(charger)) / 1000
-    return round(finished + running, 3)
+    # Shown to 0.1 kWh: finer, a running session would rewrite it on every meter frame.
+    return round(finished + running, 1)
 
 
 def _cost_this_month(
