@@ -540,5 +540,5 @@ async def test_simulated_session_end_to_end(
     assert state(hass, "sensor", "CP1_1_status").state == "available"
     assert float(state(hass, "sensor", "CP1_1_power").state) == 0.0
     assert float(state(hass, "sensor", "CP1_1_session_energy").state) == round(
-        transaction.energy_wh / 1000, 3
+        transaction.energy_wh / 1000, 2
     )

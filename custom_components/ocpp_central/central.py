@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 import itertools
@@ -163,6 +163,7 @@ class CentralSystem:
         self.tariff = Tariff(hass, lambda: self.entry.options)
         self.history = SessionHistory(hass, entry.entry_id)
         self.energy_backfill = EnergyBackfill(hass)
+        self._settings: tuple[Mapping[str, Any], ChargerSettings] | None = None
         self.ocpi = OcpiHub(hass, entry.entry_id)
         self._price_unsub: Callable[[], None] | None = None
         self._tags: TagList | None = None
@@ -200,8 +201,18 @@ class CentralSystem:
 
     @property
     def settings(self) -> ChargerSettings:
-        """What chargers should be configured to, from the entry options."""
+        """What chargers should be configured to, from the entry options.
+
+        Read for every entity on every meter frame: built again only when the options
+        mapping is a new one (HA replaces it on every change).
+        """
         options = self.entry.options
+        if self._settings is None or self._settings[0] is not options:
+            self._settings = (options, self._settings_from(options))
+        return self._settings[1]
+
+    @staticmethod
+    def _settings_from(options: Mapping[str, Any]) -> ChargerSettings:
         return ChargerSettings(
             heartbeat_interval=int(
                 options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)

@@ -817,7 +817,10 @@ class Charger:
         return own
 
     def add_listener(self, connector_id: int, listener: Callable[[], None]) -> Callable[[], None]:
-        """Call listener when the given connector (0 = charger) changes; returns remover."""
+        """Call listener when the given connector (0 = charger) changes; returns remover.
+
+        `ANY_CONNECTOR` listens to every connector (totals over the charger's sessions).
+        """
         listeners = self._listeners.setdefault(connector_id, [])
         listeners.append(listener)
         return lambda: listeners.remove(listener)
@@ -827,9 +830,16 @@ class Charger:
         if connector_id is None:
             targets = [cb for group in self._listeners.values() for cb in group]
         else:
-            targets = list(self._listeners.get(connector_id, ()))
+            targets = [
+                *self._listeners.get(connector_id, ()),
+                *self._listeners.get(ANY_CONNECTOR, ()),
+            ]
         for listener in targets:
             listener()
+
+
+# Listeners of this key hear every connector's changes (see `Charger.add_listener`).
+ANY_CONNECTOR: Final = -1
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from .central import CentralSystem
 from .control import supports_smart_charging
 from .entity import OcppEntity, OcppEntityDescription, async_setup_dynamic_entities
 from .model import (
+    ANY_CONNECTOR,
     BootReason,
     Charger,
     Connector,
@@ -113,8 +114,9 @@ def _energy_kwh(_charger: Charger, connector: Connector) -> float | None:
 
 
 def _session_energy_kwh(_charger: Charger, connector: Connector) -> float | None:
+    # To 10 Wh, as it is shown: Energy total carries the Wh (it changes on every frame).
     session = connector.session
-    return None if session is None else round(session.energy_wh / 1000.0, 3)
+    return None if session is None else round(session.energy_wh / 1000.0, 2)
 
 
 def _session_duration(_charger: Charger, connector: Connector) -> int | None:
@@ -586,6 +588,13 @@ class OcppCostSensor(OcppSensor):
     """Energy and cost from the tariff and the session history (money in HA's currency)."""
 
     entity_description: OcppCostSensorEntityDescription
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        if self.entity_description.charger_wide:
+            # The month's totals include every connector's running session.
+            self.async_on_remove(self.charger.add_listener(ANY_CONNECTOR, self._model_changed))
 
     @property
     @override

@@ -821,8 +821,6 @@ class ChargerSession:
             counted = max(transaction.meter_last_wh, transaction.meter_start_wh)
             self.central.tariff.account(transaction, register_wh - counted)
             transaction.meter_last_wh = register_wh
-            # The charger's month totals (connector 0) include the running session.
-            self.charger.notify(0)
 
     def reboot_required(self, key: str) -> None:
         """A setting waits for a restart: the owner is offered one (a fixable repair)."""
