@@ -121,6 +121,10 @@ def discovery_unique_id(entry_id: str, charge_point_id: str) -> str:
     return f"charger:{entry_id}:{charge_point_id}"
 
 
+# Chargers whose settings, cards, tariff and limits are written at the same time.
+CONCURRENT_CONFIGURATIONS: Final = 16
+
+
 def signal_new_entities(entry_id: str) -> str:
     """Dispatcher signal: a charger may need new entities (new charger, connector, measurand)."""
     return f"{DOMAIN}_{entry_id}_new_entities"
@@ -148,6 +152,9 @@ class CentralSystem:
         # their session until the user accepts them.
         self.chargers: dict[str, Charger] = {}
         self.sessions: dict[str, ChargerSession] = {}
+        # After a power cut every charger of a site boots at once; configuring a few at a
+        # time keeps the event loop free for their boots and readings in between.
+        self.configuration_slots = asyncio.Semaphore(CONCURRENT_CONFIGURATIONS)
         self.log_throttle = LogThrottle(LOGGER)
         # Charger id -> when its discovery card was asked for: flows start in a task, so a
         # card asked for a moment ago may not be in HA's flow list yet.

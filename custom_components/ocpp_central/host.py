@@ -8,6 +8,7 @@ layer: the central system depends on them, never the other way round.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -131,6 +132,10 @@ class SessionHost(ControlHost, Protocol):
     @property
     def max_connectors(self) -> int:
         """Connector ids a charger may use before it announces its count."""
+
+    @property
+    def configuration_slots(self) -> asyncio.Semaphore:
+        """Chargers configured at once after their boot (the rest wait their turn)."""
 
     @property
     def connection_limits(self) -> ConnectionLimits:

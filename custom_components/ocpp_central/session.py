@@ -299,8 +299,9 @@ class ChargerSession:
 
     async def _apply_settings(self) -> None:
         # One at a time: two option saves in a row must not write the same settings (or the
-        # same local list version) twice over each other.
-        async with self._settings_lock:
+        # same local list version) twice over each other. A few chargers at once (a site's
+        # reconnect storm): the others wait their turn.
+        async with self._settings_lock, self.central.configuration_slots:
             await self._apply_settings_now()
 
     async def _apply_settings_now(self) -> None:
