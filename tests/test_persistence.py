@@ -20,7 +20,7 @@ from custom_components.ocpp_central.const import DOMAIN
 from custom_components.ocpp_central.store import METER_SAVE_DELAY
 
 from .conftest import ALL_VERSIONS
-from .helpers import state
+from .helpers import smart_charger, state
 
 
 def _stored(hass_storage: dict[str, Any], central: MockConfigEntry) -> dict[str, Any]:
@@ -142,3 +142,34 @@ async def test_per_session_register_keeps_the_total_growing(
     await sim.boot()
     await session(2)
     assert float(state(hass, "sensor", "CP1_1_energy").state) == 10.0
+
+
+async def test_a_write_builds_only_the_chargers_that_changed(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    central: MockConfigEntry,
+    make_simulator: Any,
+) -> None:
+    """A site's reconnect storm must not serialise every charger for every transaction."""
+    sims = [await smart_charger(hass, central, make_simulator, name) for name in ("CP1", "CP2")]
+    store = central.runtime_data.store
+    await store.async_save_now()  # everything, once
+    built: list[str] = []
+    original = store._charger_record
+
+    def counting(charger: Any) -> Any:
+        built.append(charger.charge_point_id)
+        return original(charger)
+
+    store._charger_record = counting  # type: ignore[method-assign]
+    await sims[1].status(1, "Charging")
+    await sims[1].start_transaction(1, id_tag="ALICE01", meter_start_wh=500)
+    await hass.async_block_till_done()
+    assert set(built) == {"CP2"}
+    stored = _stored(hass_storage, central)
+    assert set(stored["chargers"]) == {"CP1", "CP2"}
+    assert stored["chargers"]["CP2"]["transactions"]
+    # A change nobody attributed to a charger rebuilds them all.
+    built.clear()
+    await store.async_save_now()
+    assert sorted(built) == ["CP1", "CP2"]

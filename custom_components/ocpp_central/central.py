@@ -474,7 +474,7 @@ class CentralSystem:
         charge_point_id = charger.charge_point_id
         if charge_point_id in self.chargers:
             self._update_device(charger)
-            self.store.schedule_save()
+            self.store.schedule_save(charger)
             return BootDecision(BootStatus.ACCEPTED, self.settings.heartbeat_interval)
         if self.auto_accept:
             await self.async_approve(charger)
@@ -573,7 +573,7 @@ class CentralSystem:
         """Make a charger a device of this central system (and persist that)."""
         self.chargers[charger.charge_point_id] = charger
         self.store.track(charger)
-        await self.store.async_save_now()
+        await self.store.async_save_now(charger)
         self._cards_requested.pop(charger.charge_point_id, None)
         self.structure_changed(charger)
         self.access.update_repair()
@@ -630,7 +630,7 @@ class CentralSystem:
     def structure_changed(self, charger: Charger) -> None:
         """Let the platforms add entities an approved charger now needs."""
         if charger.charge_point_id in self.chargers:
-            self.store.schedule_save()
+            self.store.schedule_save(charger)
             async_dispatcher_send(
                 self.hass, signal_new_entities(self.entry.entry_id), charger.charge_point_id
             )

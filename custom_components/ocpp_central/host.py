@@ -32,11 +32,11 @@ class StateStore(Protocol):
     def next_transaction_id(self) -> int:
         """A transaction id never handed out before."""
 
-    def schedule_save(self) -> None:
-        """Write within the store's delay."""
+    def schedule_save(self, charger: Charger | None = None) -> None:
+        """Write within the store's delay (`charger`: the only one that changed)."""
 
-    async def async_save_now(self) -> None:
-        """Write now."""
+    async def async_save_now(self, charger: Charger | None = None) -> None:
+        """Write now (`charger`: the only one that changed)."""
 
 
 class ChargerLink(Protocol):

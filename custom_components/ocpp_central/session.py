@@ -358,7 +358,7 @@ class ChargerSession:
                 self.central.maintenance.booted(charger)
                 self.central.reboot_done(charger)
                 self.central.fire_boot_event(charger)
-                self.central.store.schedule_save()
+                self.central.store.schedule_save(self.charger)
         self.charger.notify()
         return decision
 
@@ -809,7 +809,7 @@ class ChargerSession:
             ):
                 transaction.peak_power_w = sample.value
         if energy_changed:
-            self.central.store.schedule_save()
+            self.central.store.schedule_save(self.charger)
         if new_kind:
             self.central.structure_changed(self.charger)
 
@@ -908,4 +908,4 @@ class ChargerSession:
 
     async def _save_now(self) -> None:
         # Also for chargers not yet approved: the transaction id counter must never repeat.
-        await self.central.store.async_save_now()
+        await self.central.store.async_save_now(self.charger)

@@ -265,9 +265,14 @@ class CentralStore:
         self.approved: set[str] = set()
         self.last_transaction_id = 0
         self._save_pending = False
-        # Each charger's last record that serialised, kept in case a later one cannot be.
+        # Each charger's last record that serialised (written as it is until the charger
+        # changes, and kept in case a later one cannot be serialised).
         self._last_good: dict[str, StoredCharger] = {}
         self._unsaveable: frozenset[str] = frozenset()
+        # Chargers whose record must be built again for the next write; everything when a
+        # change did not say whose it was. A write costs what changed, not every charger.
+        self._changed: set[str] = set()
+        self._all_changed = True
 
     async def async_load(self) -> dict[str, Charger]:
         """Load stored state; returns the approved chargers rebuilt as model objects."""
@@ -333,6 +338,7 @@ class CentralStore:
         """Remember an approved charger and save soon."""
         self.approved.add(charger.charge_point_id)
         self._chargers[charger.charge_point_id] = charger
+        self._changed.add(charger.charge_point_id)
 
     def forget(self, charge_point_id: str) -> None:
         """Drop a charger (device removed by the user)."""
@@ -344,19 +350,32 @@ class CentralStore:
         self.last_transaction_id += 1
         return self.last_transaction_id
 
-    async def async_save_now(self) -> None:
-        """Write immediately: after approvals, transaction starts and stops."""
+    def _mark_changed(self, charger: Charger | None) -> None:
+        if charger is None:
+            self._all_changed = True
+        else:
+            self._changed.add(charger.charge_point_id)
+
+    async def async_save_now(self, charger: Charger | None = None) -> None:
+        """Write immediately: after approvals, transaction starts and stops.
+
+        `charger`: the only charger that changed (None: any may have). Writes requested
+        while one is under way are made together by HA's store (one write for a burst).
+        """
+        self._mark_changed(charger)
         # This write replaces a delayed one that was scheduled: the next meter reading must
         # schedule again.
         self._save_pending = False
         await self._store.async_save(self._data())
 
-    def schedule_save(self) -> None:
+    def schedule_save(self, charger: Charger | None = None) -> None:
         """Write within METER_SAVE_DELAY: after meter readings.
 
-        HA's delayed save restarts its timer on every call, so under a steady stream of frames
-        it would never write; a save already scheduled is therefore left alone.
+        `charger`: the only charger that changed (None: any may have). HA's delayed save
+        restarts its timer on every call, so under a steady stream of frames it would never
+        write; a save already scheduled is therefore left alone.
         """
+        self._mark_changed(charger)
         if not self._save_pending:
             self._save_pending = True
             self._store.async_delay_save(self._delayed_data, METER_SAVE_DELAY)
@@ -368,41 +387,34 @@ class CentralStore:
     def _data(self) -> StoredData:
         """The document to write, never one that cannot be written.
 
-        HA's Store logs a document it cannot serialise and drops the write, which would stop
-        every later save too (approvals, energy totals, the transaction-id counter). What enters
-        the model is validated, so this is a last line of defence: a charger whose record does
-        not serialise keeps its last good record, and a repair issue names it.
+        Only the records of chargers that changed are built (and checked) again; the others
+        are written as last time. HA's Store logs a document it cannot serialise and drops
+        the write, which would stop every later save too (approvals, energy totals, the
+        transaction-id counter). What enters the model is validated, so this is a last line
+        of defence: a charger whose record does not serialise keeps its last good record, and
+        a repair issue names it.
         """
-        chargers = {
-            charge_point_id: self._charger_record(self._chargers[charge_point_id])
-            for charge_point_id in sorted(self.approved)
-        }
-        data = StoredData(last_transaction_id=self.last_transaction_id, chargers=chargers)
-        try:
-            prepare_save_json(dict(data))
-        except SerializationError:
-            data = self._without_unsaveable(data)
-        else:
-            self._last_good = chargers
-            self._set_unsaveable(frozenset())
-        return data
-
-    def _without_unsaveable(self, data: StoredData) -> StoredData:
-        chargers = dict(data["chargers"])
-        unsaveable: set[str] = set()
-        for charge_point_id, record in data["chargers"].items():
+        rebuild = self.approved if self._all_changed else self._changed & self.approved
+        self._all_changed = False
+        self._changed = set()
+        unsaveable = set(self._unsaveable & self.approved)
+        for charge_point_id in rebuild:
+            record = self._charger_record(self._chargers[charge_point_id])
             try:
                 prepare_save_json(dict(record))
             except SerializationError:
                 unsaveable.add(charge_point_id)
-                if (good := self._last_good.get(charge_point_id)) is not None:
-                    chargers[charge_point_id] = good
-                else:
-                    del chargers[charge_point_id]
             else:
                 self._last_good[charge_point_id] = record
+                unsaveable.discard(charge_point_id)
+        for forgotten in self._last_good.keys() - self.approved:
+            del self._last_good[forgotten]
         self._set_unsaveable(frozenset(unsaveable))
-        return StoredData(last_transaction_id=data["last_transaction_id"], chargers=chargers)
+        chargers = {
+            charge_point_id: self._last_good[charge_point_id]
+            for charge_point_id in sorted(self._last_good)
+        }
+        return StoredData(last_transaction_id=self.last_transaction_id, chargers=chargers)
 
     def _set_unsaveable(self, unsaveable: frozenset[str]) -> None:
         if unsaveable == self._unsaveable:
@@ -472,7 +484,10 @@ class CentralStore:
             firmware_status=charger.firmware.status,
             uploads=[(name, size, when.isoformat()) for name, size, when in charger.logs.files],
             local_list_version=charger.local_list_version,
-            local_list_cards=charger.local_list_cards,
+            # A copy: a written record is reused as it is until the charger changes.
+            local_list_cards=(
+                None if charger.local_list_cards is None else dict(charger.local_list_cards)
+            ),
             security=charger.security.as_dict(),
             desired={
                 str(connector_id): StoredDesired(
