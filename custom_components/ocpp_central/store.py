@@ -6,8 +6,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Final, NotRequired, TypedDict
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.json import prepare_save_json
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -256,8 +258,14 @@ class CentralStore:
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Create the store of one central system (config entry)."""
+        # Serialised off the event loop: every record written is a snapshot no one changes
+        # (built from the model, never updated in place).
         self._store: Store[StoredData] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
+            hass,
+            STORAGE_VERSION,
+            f"{DOMAIN}.{entry_id}",
+            private=True,
+            serialize_in_event_loop=False,
         )
         self._hass = hass
         self._issue_id = f"store_failed_{entry_id}"
@@ -265,6 +273,8 @@ class CentralStore:
         self.approved: set[str] = set()
         self.last_transaction_id = 0
         self._save_pending = False
+        self._cancel_delayed: CALLBACK_TYPE | None = None
+        self._cancel_final_write: CALLBACK_TYPE | None = None
         # Each charger's last record that serialised (written as it is until the charger
         # changes, and kept in case a later one cannot be serialised).
         self._last_good: dict[str, StoredCharger] = {}
@@ -363,26 +373,45 @@ class CentralStore:
         while one is under way are made together by HA's store (one write for a burst).
         """
         self._mark_changed(charger)
-        # This write replaces a delayed one that was scheduled: the next meter reading must
-        # schedule again.
-        self._save_pending = False
-        await self._store.async_save(self._data())
+        await self._async_write()
 
     def schedule_save(self, charger: Charger | None = None) -> None:
         """Write within METER_SAVE_DELAY: after meter readings.
 
-        `charger`: the only charger that changed (None: any may have). HA's delayed save
-        restarts its timer on every call, so under a steady stream of frames it would never
-        write; a save already scheduled is therefore left alone.
+        `charger`: the only charger that changed (None: any may have). A delay that restarted
+        on every call would never end under a steady stream of frames; a write already
+        scheduled is therefore left alone. HA's final write at shutdown includes it.
         """
         self._mark_changed(charger)
-        if not self._save_pending:
-            self._save_pending = True
-            self._store.async_delay_save(self._delayed_data, METER_SAVE_DELAY)
+        if self._save_pending:
+            return
+        self._save_pending = True
+        self._cancel_delayed = async_call_later(
+            self._hass, METER_SAVE_DELAY, self._async_delayed_write
+        )
+        if self._cancel_final_write is None:
+            self._cancel_final_write = self._hass.bus.async_listen_once(
+                EVENT_HOMEASSISTANT_FINAL_WRITE, self._async_final_write
+            )
 
-    def _delayed_data(self) -> StoredData:
+    async def _async_delayed_write(self, _now: datetime) -> None:
+        self._cancel_delayed = None
+        await self._async_write()
+
+    async def _async_final_write(self, _event: Event) -> None:
+        self._cancel_final_write = None
+        if self._save_pending:
+            await self._async_write()
+
+    async def _async_write(self) -> None:
+        # This write includes a delayed one that was scheduled: the next reading schedules
+        # again. The document is built here (in the event loop, from the model); HA's store
+        # serialises it in its executor thread, so a site's document does not stall the loop.
         self._save_pending = False
-        return self._data()
+        if self._cancel_delayed is not None:
+            self._cancel_delayed()
+            self._cancel_delayed = None
+        await self._store.async_save(self._data())
 
     def _data(self) -> StoredData:
         """The document to write, never one that cannot be written.
