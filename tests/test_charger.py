@@ -32,6 +32,7 @@ from .helpers import state, wait_until
 INVENTORY_CALL = {"1.6": "GetConfiguration", "2.0.1": "GetBaseReport", "2.1": "GetBaseReport"}
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @ALL_VERSIONS
 async def test_boot_creates_device_and_entities(
     hass: HomeAssistant, ocpp_version: str, central: MockConfigEntry, make_simulator: Any
@@ -65,6 +66,7 @@ async def test_boot_creates_device_and_entities(
     assert state(hass, "sensor", "CP1_1_status").state == STATE_UNAVAILABLE
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @ALL_VERSIONS
 async def test_charging_session(
     hass: HomeAssistant, ocpp_version: str, central: MockConfigEntry, make_simulator: Any
@@ -503,6 +505,7 @@ async def test_removed_device_is_forgotten(
     assert (await again.boot()).status == "Pending"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @ALL_VERSIONS
 async def test_new_firmware_updates_device(
     hass: HomeAssistant, ocpp_version: str, central: MockConfigEntry, make_simulator: Any

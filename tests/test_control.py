@@ -339,6 +339,7 @@ async def test_no_limit_entities_without_smart_charging(
     assert registry.async_get_entity_id("switch", "ocpp_central", "CP1_1_charging") is not None
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @ALL_VERSIONS
 async def test_phases_and_power_limit(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str

@@ -164,6 +164,7 @@ async def test_waiting_ends_for_a_charger_that_cannot_be_asked(
     assert _trigger_requests(sim) == []
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @ALL_VERSIONS
 async def test_restart_is_visible(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str

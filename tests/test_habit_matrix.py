@@ -59,6 +59,7 @@ async def _select(hass: HomeAssistant, unique_id: str, option: str) -> None:
     )
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("ocpp_version", VERSIONS)
 @pytest.mark.parametrize("profile", list(PROFILES))
 async def test_core_scenarios(

@@ -64,6 +64,7 @@ async def _offer(hass: HomeAssistant, version: str, content: bytes) -> None:
     )
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @ALL_VERSIONS
 async def test_firmware_update_from_a_file(
     hass: HomeAssistant,
@@ -195,6 +196,7 @@ async def test_install_is_guarded(
     await wait_until(hass, lambda: sim.config.firmware_version == "2.0.0")
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @ALL_VERSIONS
 async def test_diagnostics_upload_into_home_assistant(
     hass: HomeAssistant,

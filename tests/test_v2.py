@@ -179,6 +179,7 @@ async def test_inventory_and_settings(
     await station.ws.close()
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @VERSIONS
 async def test_transaction_events(
     hass: HomeAssistant, central: MockConfigEntry, url: str, subprotocol: str

@@ -75,6 +75,8 @@ BUTTONS: tuple[OcppButtonEntityDescription, ...] = (
     OcppButtonEntityDescription(
         key="request_diagnostics",
         translation_key="request_diagnostics",
+        # For support cases only.
+        entity_registry_enabled_default=False,
         charger_wide=True,
         entity_category=EntityCategory.DIAGNOSTIC,
         press_fn=_request_diagnostics,

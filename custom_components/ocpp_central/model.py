@@ -228,8 +228,10 @@ def combined_plug_status(plugs: dict[int, ConnectorStatus | None]) -> ConnectorS
 
 # Faults a charger's diagnostics show (raised and cleared).
 MAX_KEPT_FAULTS: Final = 50
-# Frames a charger's diagnostics show (both directions).
-MAX_KEPT_FRAMES: Final = 200
+# Frames a charger's diagnostics show (both directions): the boot and a few minutes of
+# readings. Each is kept as text (a meter frame is most of a kilobyte), per charger, so this
+# is most of what a connected charger costs in memory beside its entities.
+MAX_KEPT_FRAMES: Final = 60
 # How many finished transaction ids a charger remembers.
 MAX_FINISHED_TRANSACTIONS: Final = 32
 # A register that keeps dropping and recovering (a broken meter, or a charger that wants to

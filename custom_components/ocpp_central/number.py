@@ -124,6 +124,8 @@ POWER_STEP = 100
 POWER_LIMIT = OcppNumberEntityDescription(
     key="power_limit",
     translation_key="power_limit",
+    # The current limit in W, for those who think in watts.
+    entity_registry_enabled_default=False,
     device_class=NumberDeviceClass.POWER,
     native_unit_of_measurement=UnitOfPower.WATT,
     native_step=POWER_STEP,

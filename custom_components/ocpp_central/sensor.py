@@ -219,6 +219,8 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     OcppSensorEntityDescription(
         key="boot_reason",
         translation_key="boot_reason",
+        # Diagnostic detail; the Charger restarted trigger and event carry it too.
+        entity_registry_enabled_default=False,
         charger_wide=True,
         device_class=SensorDeviceClass.ENUM,
         options=[reason.value for reason in BootReason],
@@ -228,6 +230,8 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     OcppSensorEntityDescription(
         key="boot_count",
         translation_key="boot_count",
+        # Diagnostic detail: few owners count restarts.
+        entity_registry_enabled_default=False,
         charger_wide=True,
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -245,6 +249,8 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     OcppSensorEntityDescription(
         key="firmware_version",
         translation_key="firmware_version",
+        # The device page and the Firmware update entity show the version already.
+        entity_registry_enabled_default=False,
         charger_wide=True,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda charger, _c: charger.info.firmware_version,
@@ -384,6 +390,8 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     OcppSensorEntityDescription(
         key="id_tag",
         translation_key="id_tag",
+        # Charged by names the card; the raw id is for automations that need it.
+        entity_registry_enabled_default=False,
         value_fn=lambda _charger, connector: (
             connector.session.id_tag if connector.session else None
         ),
