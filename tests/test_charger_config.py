@@ -8,6 +8,7 @@ from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_central.const import DOMAIN
@@ -29,6 +30,7 @@ KEYS = {
 KEYS["2.1"] = KEYS["2.0.1"]
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @ALL_VERSIONS
 async def test_settings_the_charger_has_are_entities(
     hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any, ocpp_version: str

@@ -265,6 +265,8 @@ def _setting_number(
         native_max_value=maximum,
         native_step=1,
         mode=NumberMode.BOX,
+        # An installer's setting, changed once if ever: enabled by those who need it.
+        entity_registry_enabled_default=False,
         setting=setting,
         charger_exists_fn=lambda charger: setting.key_for(charger) is not None,
     )

@@ -126,6 +126,8 @@ def _setting_switch(key: str, setting: WellKnownSetting) -> OcppSwitchEntityDesc
         translation_key=key,
         charger_wide=True,
         entity_category=EntityCategory.CONFIG,
+        # An installer's setting, changed once if ever: enabled by those who need it.
+        entity_registry_enabled_default=False,
         charger_exists_fn=lambda charger: setting.key_for(charger) is not None,
         is_on_fn=lambda charger, _connector: as_bool(setting.value(charger)),
         turn_fn=turn,
