@@ -6,7 +6,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 
 from custom_components.ocpp_central.metering import normalise
-from custom_components.ocpp_central.model import Measurand
+from custom_components.ocpp_central.model import ANY_CONNECTOR, Charger, Measurand
 from custom_components.ocpp_central.validation import InvalidInputError, Violation
 
 NOW = dt_util.utcnow()
@@ -74,3 +74,24 @@ def test_multiplier_and_rejects() -> None:
     sample = normalise("Voltage", "1", None, NOW, multiplier=-400)
     assert sample is not None
     assert sample.value == 0.0
+
+
+def test_a_meter_frame_wakes_only_what_shows_readings() -> None:
+    """Statuses and settings are not asked about every frame; totals hear every connector."""
+    charger = Charger("CP1")
+    calls: list[str] = []
+    charger.add_listener(1, lambda: calls.append("power"))
+    charger.add_listener(1, lambda: calls.append("status"), readings=False)
+    remove = charger.add_listener(ANY_CONNECTOR, lambda: calls.append("month"))
+    charger.notify(1, readings_only=True)
+    assert calls == ["power", "month"]
+    calls.clear()
+    charger.notify(1)
+    assert calls == ["power", "status", "month"]
+    calls.clear()
+    remove()
+    charger.notify(2, readings_only=True)
+    charger.notify(0)
+    assert calls == []
+    charger.notify()
+    assert sorted(calls) == ["power", "status"]

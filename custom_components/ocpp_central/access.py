@@ -291,13 +291,18 @@ class ChargerAccess:
     def update_repair(self) -> None:
         """Warn while approved chargers connect without authentication to a reachable port."""
         hass = self._host.hass
-        unprotected = sorted(
-            charge_point_id
-            for charge_point_id, charger in self._host.chargers.items()
-            if charger.security.enforced is SecurityProfile.NONE
-        )
         issue_id = f"{INSECURE_ISSUE}_{self._host.entry.entry_id}"
-        if not unprotected or _loopback_only(str(self._host.entry.data[CONF_HOST])):
+        # Asked at every boot: on loopback, answered without looking at every charger.
+        unprotected = (
+            []
+            if _loopback_only(str(self._host.entry.data[CONF_HOST]))
+            else sorted(
+                charge_point_id
+                for charge_point_id, charger in self._host.chargers.items()
+                if charger.security.enforced is SecurityProfile.NONE
+            )
+        )
+        if not unprotected:
             ir.async_delete_issue(hass, DOMAIN, issue_id)
             return
         ir.async_create_issue(

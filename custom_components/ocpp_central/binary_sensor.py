@@ -98,6 +98,11 @@ class OcppBinarySensor(OcppEntity, BinarySensorEntity):
 
     @property
     @override
+    def shows_readings(self) -> bool:
+        return False
+
+    @property
+    @override
     def available(self) -> bool:
         # The connectivity sensor must say "off" while disconnected, not "unavailable".
         return self.entity_description.key == "connected" or super().available

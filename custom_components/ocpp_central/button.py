@@ -109,6 +109,11 @@ class OcppButton(OcppEntity, ButtonEntity):
 
     entity_description: OcppButtonEntityDescription
 
+    @property
+    @override
+    def shows_readings(self) -> bool:
+        return False
+
     @override
     async def async_press(self) -> None:
         with translated_errors(self.entity_description.key):

@@ -35,6 +35,8 @@ class OcppEntityDescription(EntityDescription):
     # Shows what charging costs: only once a price is set.
     tariff_only: bool = False
     exists_fn: Callable[[Connector], bool] = lambda _connector: True
+    # Whether what it shows can change with a meter reading (see `OcppEntity.shows_readings`).
+    follows_readings: bool = True
     # Capabilities of the charger the entity needs (smart charging for limits).
     charger_exists_fn: Callable[[Charger], bool] = lambda _charger: True
 
@@ -77,13 +79,27 @@ class OcppEntity(Entity):
         """What the written state depends on; subclasses add their value."""
         return self.available
 
+    @property
+    def shows_readings(self) -> bool:
+        """Whether a meter frame can change what it shows (else frames do not wake it).
+
+        Statuses, settings, commands and events never follow a reading; platforms of those
+        say so here, sensors of a status in their description.
+        """
+        return self.entity_description.follows_readings
+
     @override
     async def async_added_to_hass(self) -> None:
         self._written = self.state_fingerprint()
-        self.async_on_remove(self.charger.add_listener(self.connector_id, self._model_changed))
+        readings = self.shows_readings
+        self.async_on_remove(
+            self.charger.add_listener(self.connector_id, self._model_changed, readings=readings)
+        )
         if self.connector_id != 0:
             # Availability follows the charger's connection, announced on connector 0.
-            self.async_on_remove(self.charger.add_listener(0, self._model_changed))
+            self.async_on_remove(
+                self.charger.add_listener(0, self._model_changed, readings=readings)
+            )
 
     @callback
     def _model_changed(self) -> None:

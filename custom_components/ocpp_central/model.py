@@ -774,6 +774,10 @@ class Charger:
     # them must not open a phantom session.
     finished_transaction_ids: list[str] = field(default_factory=list)
     _listeners: dict[int, list[Callable[[], None]]] = field(default_factory=dict, repr=False)
+    # The listeners of `_listeners` that show readings (see `add_listener`).
+    _reading_listeners: dict[int, list[Callable[[], None]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def main(self) -> Connector:
@@ -818,24 +822,37 @@ class Charger:
             return whole
         return own
 
-    def add_listener(self, connector_id: int, listener: Callable[[], None]) -> Callable[[], None]:
+    def add_listener(
+        self, connector_id: int, listener: Callable[[], None], *, readings: bool = True
+    ) -> Callable[[], None]:
         """Call listener when the given connector (0 = charger) changes; returns remover.
 
         `ANY_CONNECTOR` listens to every connector (totals over the charger's sessions).
+        `readings=False`: the listener shows nothing a meter reading changes (a status, a
+        setting), so a meter frame, the most frequent change by far, does not call it.
         """
-        listeners = self._listeners.setdefault(connector_id, [])
-        listeners.append(listener)
-        return lambda: listeners.remove(listener)
+        groups = [self._listeners.setdefault(connector_id, [])]
+        if readings:
+            groups.append(self._reading_listeners.setdefault(connector_id, []))
+        for group in groups:
+            group.append(listener)
 
-    def notify(self, connector_id: int | None = None) -> None:
-        """Tell listeners that state changed: one connector's, or everything (None)."""
+        def remove() -> None:
+            for group in groups:
+                group.remove(listener)
+
+        return remove
+
+    def notify(self, connector_id: int | None = None, *, readings_only: bool = False) -> None:
+        """Tell listeners that state changed: one connector's, or everything (None).
+
+        `readings_only`: only meter readings (and what follows from them) changed.
+        """
         if connector_id is None:
             targets = [cb for group in self._listeners.values() for cb in group]
         else:
-            targets = [
-                *self._listeners.get(connector_id, ()),
-                *self._listeners.get(ANY_CONNECTOR, ()),
-            ]
+            listeners = self._reading_listeners if readings_only else self._listeners
+            targets = [*listeners.get(connector_id, ()), *listeners.get(ANY_CONNECTOR, ())]
         for listener in targets:
             listener()
 

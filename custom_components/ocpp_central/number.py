@@ -155,6 +155,11 @@ class OcppCurrentLimit(OcppEntity, NumberEntity):
 
     @property
     @override
+    def shows_readings(self) -> bool:
+        return False
+
+    @property
+    @override
     def native_max_value(self) -> float:
         return max_current_for(self.central.settings, self.charger)
 
@@ -184,6 +189,12 @@ class OcppCurrentLimit(OcppEntity, NumberEntity):
 
 class OcppPowerLimit(OcppCurrentLimit):
     """The limit as power: converted to current with the measured voltage and phases."""
+
+    @property
+    @override
+    def shows_readings(self) -> bool:
+        # In W it follows the measured voltage.
+        return True
 
     def _watts_per_amp(self) -> float:
         # With the phases the user chose, else the phases in use.
@@ -224,6 +235,11 @@ class OcppChargerLimit(OcppEntity, NumberEntity):
     """The charger's own maximum or failsafe current (configuration, stored with it)."""
 
     entity_description: OcppChargerLimitDescription
+
+    @property
+    @override
+    def shows_readings(self) -> bool:
+        return False
 
     @property
     @override
@@ -289,6 +305,11 @@ class OcppSettingNumber(OcppEntity, NumberEntity):
     """A numeric setting stored on the charger (what it reported, or last took)."""
 
     entity_description: OcppSettingNumberDescription
+
+    @property
+    @override
+    def shows_readings(self) -> bool:
+        return False
 
     @property
     @override

@@ -58,6 +58,11 @@ class OcppChargingMode(OcppEntity, SelectEntity):
 
     @property
     @override
+    def shows_readings(self) -> bool:
+        return False
+
+    @property
+    @override
     def current_option(self) -> str | None:
         return self.central.solar(self.charger.charge_point_id, self.connector_id).mode.value
 

@@ -182,6 +182,7 @@ def _error(charger: Charger, connector: Connector) -> str | None:
 SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     OcppSensorEntityDescription(
         key="charger_status",
+        follows_readings=False,
         translation_key="charger_status",
         charger_wide=True,
         several_outlets_only=True,
@@ -191,6 +192,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="charger_error_code",
+        follows_readings=False,
         translation_key="charger_error_code",
         charger_wide=True,
         several_outlets_only=True,
@@ -201,6 +203,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="reserved_until",
+        follows_readings=False,
         translation_key="reserved_until",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_registry_enabled_default=False,
@@ -210,6 +213,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="last_boot",
+        follows_readings=False,
         translation_key="last_boot",
         charger_wide=True,
         device_class=SensorDeviceClass.TIMESTAMP,
@@ -218,6 +222,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="boot_reason",
+        follows_readings=False,
         translation_key="boot_reason",
         # Diagnostic detail; the Charger restarted trigger and event carry it too.
         entity_registry_enabled_default=False,
@@ -229,6 +234,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="boot_count",
+        follows_readings=False,
         translation_key="boot_count",
         # Diagnostic detail: few owners count restarts.
         entity_registry_enabled_default=False,
@@ -239,6 +245,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="last_heartbeat",
+        follows_readings=False,
         translation_key="last_heartbeat",
         charger_wide=True,
         device_class=SensorDeviceClass.TIMESTAMP,
@@ -248,6 +255,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="firmware_version",
+        follows_readings=False,
         translation_key="firmware_version",
         # The device page and the Firmware update entity show the version already.
         entity_registry_enabled_default=False,
@@ -257,6 +265,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="status",
+        follows_readings=False,
         translation_key="status",
         device_class=SensorDeviceClass.ENUM,
         options=STATUS_OPTIONS,
@@ -264,6 +273,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="error_code",
+        follows_readings=False,
         translation_key="error_code",
         device_class=SensorDeviceClass.ENUM,
         options=[code.value for code in ErrorCode],
@@ -331,6 +341,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="active_current_limit",
+        follows_readings=False,
         translation_key="active_current_limit",
         device_class=SensorDeviceClass.CURRENT,
         state_class=SensorStateClass.MEASUREMENT,
@@ -341,6 +352,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="solar_surplus",
+        follows_readings=False,
         translation_key="solar_surplus",
         solar_only=True,
         device_class=SensorDeviceClass.POWER,
@@ -354,6 +366,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="solar_state",
+        follows_readings=False,
         translation_key="solar_state",
         solar_only=True,
         device_class=SensorDeviceClass.ENUM,
@@ -363,6 +376,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="solar_next_change",
+        follows_readings=False,
         translation_key="solar_next_change",
         solar_only=True,
         device_class=SensorDeviceClass.TIMESTAMP,
@@ -389,6 +403,7 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="id_tag",
+        follows_readings=False,
         translation_key="id_tag",
         # Charged by names the card; the raw id is for automations that need it.
         entity_registry_enabled_default=False,
@@ -500,6 +515,7 @@ class OcppSensor(OcppEntity, SensorEntity):
 # else the raw id tag.
 CHARGED_BY = OcppSensorEntityDescription(
     key="charged_by",
+    follows_readings=False,
     translation_key="charged_by",
     value_fn=lambda _charger, connector: connector.session.id_tag if connector.session else None,
 )

@@ -768,7 +768,7 @@ class ChargerSession:
             # Late readings of an earlier session still move the register, not this session.
             transaction = None
         self._record_samples(connector_id, samples, transaction)
-        self.charger.notify(connector_id)
+        self.charger.notify(connector_id, readings_only=True)
 
     def _record_samples(
         self, connector_id: int, samples: list[SampledValue], transaction: Transaction | None

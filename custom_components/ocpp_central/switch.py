@@ -179,6 +179,11 @@ class OcppSwitch(OcppEntity, SwitchEntity):
 
     @property
     @override
+    def shows_readings(self) -> bool:
+        return False
+
+    @property
+    @override
     def is_on(self) -> bool | None:
         return self.entity_description.is_on_fn(self.charger, self.connector)
 

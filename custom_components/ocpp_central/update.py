@@ -52,6 +52,12 @@ class OcppFirmwareUpdate(OcppEntity, UpdateEntity):
     """Installed firmware from the boot; the latest is what the owner offered."""
 
     entity_description: OcppUpdateEntityDescription
+
+    @property
+    @override
+    def shows_readings(self) -> bool:
+        return False
+
     _attr_supported_features = UpdateEntityFeature.INSTALL | UpdateEntityFeature.PROGRESS
 
     @property
