@@ -21,8 +21,10 @@ from pathlib import Path
 import signal
 import sys
 import time
+from typing import TextIO
 
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 
 def answered(decoded: object, message_id: int) -> bool:
@@ -32,29 +34,46 @@ def answered(decoded: object, message_id: int) -> bool:
 
 
 async def probe(http_port: int, token: str, out: Path, period: float) -> None:
-    """Authenticate, then ping every `period` seconds until cancelled."""
-    async with connect(
-        f"ws://127.0.0.1:{http_port}/api/websocket", compression=None, max_size=None
-    ) as ws:
-        await ws.recv()  # auth_required
-        await ws.send(json.dumps({"type": "auth", "access_token": token}))
-        reply = json.loads(await ws.recv())
-        if reply.get("type") != "auth_ok":
-            raise SystemExit(f"lag probe: authentication failed: {reply}")
-        print("ready", flush=True)
-        with out.open("a", buffering=1) as lines:
-            message_id = 0
-            next_tick = time.monotonic()
-            while True:
-                message_id += 1
-                sent = time.monotonic()
-                await ws.send(json.dumps({"id": message_id, "type": "ping"}))
-                while not answered(json.loads(await ws.recv()), message_id):
-                    pass  # nothing is subscribed; skip whatever else comes
-                lines.write(f"{sent:.6f} {(time.monotonic() - sent) * 1000:.3f}\n")
-                next_tick += period
-                await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
-                next_tick = max(next_tick, time.monotonic() - period)
+    """Authenticate, then ping every `period` seconds until cancelled.
+
+    A connection Home Assistant closes is opened again (the close is reported on stderr); the
+    pings it would have carried are missing from OUT_FILE.
+    """
+    ready = False
+    with out.open("a", buffering=1) as lines:
+        while True:
+            try:
+                async with connect(
+                    f"ws://127.0.0.1:{http_port}/api/websocket", compression=None, max_size=None
+                ) as ws:
+                    await ws.recv()  # auth_required
+                    await ws.send(json.dumps({"type": "auth", "access_token": token}))
+                    reply = json.loads(await ws.recv())
+                    if reply.get("type") != "auth_ok":
+                        raise SystemExit(f"lag probe: authentication failed: {reply}")
+                    if not ready:
+                        print("ready", flush=True)
+                        ready = True
+                    await ping_loop(ws, lines, period)
+            except (ConnectionClosed, OSError) as err:
+                print(f"lag probe: connection lost ({err!r}); reconnecting", file=sys.stderr)
+                await asyncio.sleep(0.5)
+
+
+async def ping_loop(ws: ClientConnection, lines: TextIO, period: float) -> None:
+    """Ping on one connection until it closes."""
+    message_id = 0
+    next_tick = time.monotonic()
+    while True:
+        message_id += 1
+        sent = time.monotonic()
+        await ws.send(json.dumps({"id": message_id, "type": "ping"}))
+        while not answered(json.loads(await ws.recv()), message_id):
+            pass  # nothing is subscribed; skip whatever else comes
+        lines.write(f"{sent:.6f} {(time.monotonic() - sent) * 1000:.3f}\n")
+        next_tick += period
+        await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
+        next_tick = max(next_tick, time.monotonic() - period)
 
 
 async def main(http_port: int, out: Path, period: float) -> None:

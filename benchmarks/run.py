@@ -300,6 +300,11 @@ class HassEvents:
         self.other = 0
 
     @property
+    def closed(self) -> bool:
+        """True once the connection is gone (Home Assistant closed it, or `close`)."""
+        return self._reader is None or self._reader.done()
+
+    @property
     def total(self) -> int:
         """state_changed events of this integration's entities counted."""
         return sum(self.counts.values())

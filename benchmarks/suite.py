@@ -374,6 +374,20 @@ class LoadFigures:
     client_cpu_pct: float = math.nan
 
 
+async def switch_frames(sims: list[BenchSimulator], kind: str, interval: float) -> None:
+    """One frame of `kind` per charger, at the normal pacing, outside any window.
+
+    It switches every charger's readings over (noise changes every value once), so a window
+    counts changes from then on; paced rather than all at once, so no backlog of a burst
+    reaches into the window (and no client subscribed to state_changed has to take it).
+    """
+    for sim in sims:
+        sim.use_frames(kind)
+        sim.last_frame = {}
+    await paced(sims, interval, interval, FrameStats())
+    await asyncio.sleep(1.0)
+
+
 async def load_window(
     kind: str,
     sims: list[BenchSimulator],
@@ -386,14 +400,10 @@ async def load_window(
     idle_rate: float = 0.0,
     store_file: Path = Path("/nonexistent"),
 ) -> LoadFigures:
-    """Drive one window of `kind` frames and measure `proc` (HA or the floor) meanwhile."""
-    for sim in sims:
-        sim.use_frames(kind)
-        sim.last_frame = {}
-    # One frame outside the window switches every charger's readings over (noise changes
-    # every value once); the window counts changes from then on.
-    await asyncio.gather(*(send_frame(sim, FrameStats()) for sim in sims))
-    await asyncio.sleep(1.0)
+    """Drive one window of `kind` frames and measure `proc` (HA or the floor) meanwhile.
+
+    The chargers must have been switched to `kind` (`switch_frames`) before.
+    """
     if events is not None:
         events.reset()
     stats = FrameStats()
@@ -687,7 +697,6 @@ async def hass_phases(
     trips = RoundTrips()
     probe = LagProbe(hass.http_port, hass.token, hass.config_dir / "lag.txt")
     sims = make_chargers(f"ws://127.0.0.1:{opts.port}", scenario.chargers, trips)
-    events: bench.HassEvents | None = None
     try:
         await wait_port(opts.port)
         await asyncio.sleep(3.0)  # let the start's after-work pass before the empty RSS
@@ -695,15 +704,10 @@ async def hass_phases(
         up = await run_connect_phase(scenario, opts, result, hass, sims, trips, probe)
         waited = await bench.wait_quiet(list(up), opts.timing.settle)
         log(f"settled after {waited:.1f} s")
-        events = await bench.HassEvents.open(hass.http_port, hass.token)
-        result.entities = await events.learn_entities()
-        await events.subscribe_state_changed()
-        await run_connected(scenario, opts, result, hass, up, trips, probe, events)
+        await run_connected(scenario, opts, result, hass, up, trips, probe)
         if not opts.no_storm:
-            await run_storm(opts, result, hass, up, probe, events)
+            await run_storm(opts, result, hass, up, probe)
     finally:
-        if events is not None:
-            await events.close()
         await bench.close_chargers(list(sims))
         probe.stop()
 
@@ -749,10 +753,12 @@ async def run_connected(
     up: list[BenchSimulator],
     trips: RoundTrips,
     probe: LagProbe,
-    events: bench.HassEvents,
 ) -> None:
-    """Idle window (CPU baseline), then one measuring window per frame kind; RSS after."""
-    events.counting = True
+    """Idle window (CPU baseline), then one measuring window per frame kind; RSS after.
+
+    Each window gets its own websocket client counting state_changed (opened and closed
+    outside the window), so a connection Home Assistant closed cannot spoil the next window.
+    """
     idle = await bench.measure_window(
         hass.proc, hass.store_file, asyncio.sleep(opts.timing.idle), 0.0
     )
@@ -760,19 +766,31 @@ async def run_connected(
     result.idle_cpu_pct = 100 * idle_rate
     window = opts.timing.window_for(scenario)
     for kind in FRAME_KINDS:
+        await switch_frames(up, kind, scenario.interval)
         log(f"measuring window ({kind} frames): {window:g} s")
-        spy = maybe_py_spy(opts, hass.proc.pid, f"{slug(scenario)}-{kind}")
-        figures = await load_window(
-            kind,
-            up,
-            hass.proc,
-            scenario.interval,
-            window,
-            trips,
-            events=events,
-            idle_rate=idle_rate,
-            store_file=hass.store_file,
-        )
+        events = await bench.HassEvents.open(hass.http_port, hass.token)
+        try:
+            result.entities = await events.learn_entities()
+            await events.subscribe_state_changed()
+            events.counting = True
+            await asyncio.sleep(1.0)  # the registry listing must not reach into the window
+            spy = maybe_py_spy(opts, hass.proc.pid, f"{slug(scenario)}-{kind}")
+            figures = await load_window(
+                kind,
+                up,
+                hass.proc,
+                scenario.interval,
+                window,
+                trips,
+                events=events,
+                idle_rate=idle_rate,
+                store_file=hass.store_file,
+            )
+            if events.closed:
+                log(f"the websocket client was disconnected during the {kind} window")
+                figures.writes_per_frame = math.nan
+        finally:
+            await events.close()
         figures.lag_ms = probe.lag([(figures.start, figures.end)])
         result.load[kind] = figures
         if spy is not None:
@@ -784,7 +802,6 @@ async def run_connected(
     )
     result.rss_connected_mb = rss_mb(hass.proc)
     result.rss_per_charger_mb = (result.rss_connected_mb - result.rss_empty_mb) / len(up)
-    events.counting = False
 
 
 async def run_storm(
@@ -793,14 +810,13 @@ async def run_storm(
     hass: Hass,
     up: list[BenchSimulator],
     probe: LagProbe,
-    events: bench.HassEvents,
 ) -> None:
     """The reconnect storm, then StopTransaction everywhere; counts lost transactions."""
     spread = opts.timing.storm_spread
     log(f"reconnect storm: {len(up)} chargers drop and reconnect within {spread:g} s")
     storm, start = await reconnect_storm(up, spread)
     storm.lag_ms = probe.lag([(start, time.monotonic())])
-    await log_transactions_at_info(events)
+    await log_transactions_at_info(hass)
     before = count_log(hass.config_dir, LOST_TRANSACTION_LOG)
     await stop_all(up, storm)
     await asyncio.sleep(1.0)
@@ -812,21 +828,25 @@ async def run_storm(
     )
 
 
-async def log_transactions_at_info(events: bench.HassEvents) -> None:
+async def log_transactions_at_info(hass: Hass) -> None:
     """Let the integration log at INFO, so a stop of an unknown transaction shows in the log.
 
     Through the logger integration's ``set_level`` service, after the measurements: a
     StopTransaction of a transaction the integration does not know is accepted but logged
     ("... which is not running here; accepted").
     """
-    await events.command(
-        {
-            "type": "call_service",
-            "domain": "logger",
-            "service": "set_level",
-            "service_data": {f"custom_components.{bench.DOMAIN}": "info"},
-        }
-    )
+    events = await bench.HassEvents.open(hass.http_port, hass.token)
+    try:
+        await events.command(
+            {
+                "type": "call_service",
+                "domain": "logger",
+                "service": "set_level",
+                "service_data": {f"custom_components.{bench.DOMAIN}": "info"},
+            }
+        )
+    finally:
+        await events.close()
 
 
 def count_log(config_dir: Path, text: str) -> int:
@@ -860,6 +880,7 @@ async def floor_phases(
         proc = psutil.Process(floor.proc.pid)
         window = opts.timing.window_for(scenario)
         for kind in FRAME_KINDS:
+            await switch_frames(up, kind, scenario.interval)
             log(f"floor window ({kind} frames): {window:g} s")
             result.floor[kind] = await load_window(kind, up, proc, scenario.interval, window, trips)
     finally:
@@ -904,7 +925,7 @@ def run_scenario(scenario: Scenario, opts: Options) -> ScenarioResult:
         hass = None
         if not opts.no_floor:
             asyncio.run(floor_phases(scenario, opts, result, config_dir))
-    except (bench.SetupError, bench.demo.DemoError, OSError) as err:
+    except (bench.SetupError, bench.demo.DemoError, OSError, ConnectionClosed) as err:
         result.errors.append(str(err))
         log(f"[{scenario.name}] FAILED: {err}")
         if lines := bench.integration_log_lines(config_dir):
