@@ -28,6 +28,8 @@ LOGGER = logging.getLogger(__name__)
 WIRE_LOGGER = logging.getLogger("simulator.wire")
 # How many incoming frames `raw_frames` keeps (bounded so endless demos do not grow).
 RAW_HISTORY = 1000
+# Loop turns the receive loop gives a CALL to take its answer before the next frame.
+_ANSWER_TURNS = 10
 # OCPP-J message type ids.
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 
@@ -206,6 +208,13 @@ class ChargerLink:
                 self._calls_changed.notify_all()
         elif msg[0] in {CALLRESULT, CALLERROR} and msg[1] in wire.pending:
             await wire.route_message(text)
+            # Firmware handles an answer before reading the next frame: a SetChargingProfile
+            # right behind a StartTransaction answer already finds the transaction id. The
+            # waiting CALL takes a few loop turns to see its answer; bounded, never a hang.
+            for _ in range(_ANSWER_TURNS):
+                if msg[1] not in wire.pending:
+                    break
+                await asyncio.sleep(0)
         else:
             self._unconsumed.put_nowait(text)
 

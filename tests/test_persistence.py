@@ -8,6 +8,7 @@ meter reset and counted again.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -173,3 +174,32 @@ async def test_a_write_builds_only_the_chargers_that_changed(
     built.clear()
     await store.async_save_now()
     assert sorted(built) == ["CP1", "CP2"]
+
+
+async def test_writes_asked_for_together_are_shared(
+    hass: HomeAssistant, hass_storage: dict[str, Any], central: MockConfigEntry
+) -> None:
+    """A burst of session starts is one write, and each start is on disk when answered."""
+    store = central.runtime_data.store
+    writes = 0
+    original = store._store.async_save
+
+    async def slow_disk(data: Any) -> None:
+        nonlocal writes
+        writes += 1
+        await asyncio.sleep(0.03)  # a large site's document
+        await original(data)
+
+    store._store.async_save = slow_disk  # type: ignore[method-assign]
+
+    async def start_session() -> None:
+        allocated = store.next_transaction_id()
+        await store.async_save_now()
+        assert _stored(hass_storage, central)["last_transaction_id"] >= allocated
+
+    await asyncio.gather(*(start_session() for _ in range(20)))
+    assert writes == 1
+    # The next burst waits its turn (writing takes at most a tenth of the time), then writes.
+    await asyncio.gather(*(start_session() for _ in range(5)))
+    assert writes == 2
+    assert _stored(hass_storage, central)["last_transaction_id"] == store.last_transaction_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Final, NotRequired, TypedDict
@@ -33,6 +34,11 @@ from .model import (
 from .security import ChargerSecurity
 
 STORAGE_VERSION: Final = 1
+# At most this share of the time goes to writing the store while writes are asked for
+# back to back (see `CentralStore._async_write`).
+WRITE_SHARE: Final = 0.1
+# Writes quicker than this (s) are not spaced out at all.
+SLOW_WRITE: Final = 0.02
 # Meter baselines change with every frame; writing them at most every 30 s bounds disk writes
 # while an HA crash loses at most 30 s of register history (the register itself is on the
 # charger, so nothing is lost for the energy total).
@@ -274,6 +280,9 @@ class CentralStore:
         self.last_transaction_id = 0
         self._save_pending = False
         self._cancel_delayed: CALLBACK_TYPE | None = None
+        # The shared write callers wait for, and when the next one may start (loop time).
+        self._next_write: asyncio.Task[None] | None = None
+        self._write_due = 0.0
         self._cancel_final_write: CALLBACK_TYPE | None = None
         # Each charger's last record that serialised (written as it is until the charger
         # changes, and kept in case a later one cannot be serialised).
@@ -404,14 +413,43 @@ class CentralStore:
             await self._async_write()
 
     async def _async_write(self) -> None:
+        """Write soon and return once what changed until now is on disk.
+
+        Writes are shared: whoever asks while one waits for its turn is served by it. A write
+        starts at once unless the last one began recently; then it waits until writing has
+        taken at most WRITE_SHARE of the time. A site's reconnect storm (a boot and a session
+        start per charger) so costs a few writes a second, not one per charger, while a
+        single session start is written immediately.
+        """
+        if self._next_write is None:
+            # Not started eagerly: it must be the shared write before it clears that.
+            self._next_write = self._hass.async_create_task(
+                self._async_write_when_due(), "ocpp_central store write", eager_start=False
+            )
+        await asyncio.shield(self._next_write)
+
+    async def _async_write_when_due(self) -> None:
+        loop = self._hass.loop
+        if (wait := self._write_due - loop.time()) > 0:
+            await asyncio.sleep(wait)
+        # Changes from here on need the next write: this one may have started building.
+        self._next_write = None
         # This write includes a delayed one that was scheduled: the next reading schedules
         # again. The document is built here (in the event loop, from the model); HA's store
-        # serialises it in its executor thread, so a site's document does not stall the loop.
+        # serialises it in its executor thread.
         self._save_pending = False
         if self._cancel_delayed is not None:
             self._cancel_delayed()
             self._cancel_delayed = None
-        await self._store.async_save(self._data())
+        started = loop.time()
+        try:
+            await self._store.async_save(self._data())
+        finally:
+            took = loop.time() - started
+            # A small site's write is cheap: the next one may start at once (a session start
+            # is answered only once written, and the charger waits for that answer).
+            spacing = took * (1 - WRITE_SHARE) / WRITE_SHARE if took > SLOW_WRITE else 0.0
+            self._write_due = loop.time() + spacing
 
     def _data(self) -> StoredData:
         """The document to write, never one that cannot be written.
