@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+import logging
 from typing import Any
 
 from homeassistant.components.recorder import Recorder
@@ -35,6 +36,8 @@ def auto_enable_custom_integrations(
     recorder_mock: Recorder, enable_custom_integrations: None
 ) -> None:
     """The recorder must start before Home Assistant in this module's tests."""
+    # Its SQL statements, logged at info, would bury the tests' own output.
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
 def _row(start: datetime, state_kwh: float, sum_kwh: float) -> dict[str, Any]:

@@ -258,3 +258,35 @@ async def test_ocpi_off_and_options(
     assert (await client.get(base, headers=_auth(token_a))).status == 401
     assert (await client.get(base, headers=_auth(new_token))).status == 200
     assert (await client.get("/api/ocpp_central/ocpi/unknown/versions")).status == 404
+
+
+@pytest.mark.parametrize("options", [OPTIONS])
+async def test_ocpi_refuses_what_the_state_does_not_allow(
+    hass: HomeAssistant,
+    central: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    options: dict[str, Any],
+) -> None:
+    """Unknown versions, modules before registering, and credentials calls out of turn."""
+    client = await hass_client_no_auth()
+    base = f"/api/ocpp_central/ocpi/{central.entry_id}"
+    token_a = _auth(central.runtime_data.ocpi.token_a)
+    response = await client.get(f"{base}/2.1.1", headers=token_a)
+    assert response.status == 404
+    _check_envelope(await response.json(), 2000)
+    # Token A opens versions and credentials only.
+    response = await client.get(f"{base}/2.2.1/cdrs", headers=token_a)
+    assert response.status == 401
+    response = await client.get(f"{base}/2.2.1/credentials", headers=token_a)
+    assert _check_envelope(await response.json())["token"] == (central.runtime_data.ocpi.token_a)
+    # Not registered: nothing to unregister or update.
+    response = await client.delete(f"{base}/2.2.1/credentials", headers=token_a)
+    assert response.status == 405
+    response = await client.put(f"{base}/2.2.1/credentials", headers=token_a, json={})
+    assert response.status == 405
+    # A registration without the platform's token and versions URL is refused, in OCPI terms.
+    response = await client.post(f"{base}/2.2.1/credentials", headers=token_a, json={})
+    assert response.status == 400
+    _check_envelope(await response.json(), 2001)
+    response = await client.post(f"{base}/2.2.1/credentials", headers=token_a, data="not json")
+    assert response.status == 400

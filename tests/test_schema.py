@@ -112,3 +112,70 @@ def test_compiled_check_agrees_with_jsonschema(version: str, name: str, payload:
         assert check(mutated) == validator.is_valid(mutated), mutated
         seen += 1
     assert seen > 10
+
+
+@pytest.mark.parametrize(
+    ("schema", "valid", "invalid"),
+    [
+        # Types, and a value of any of several types.
+        ({"type": ["string", "integer"]}, ["a", 3], [1.5, None, True]),
+        # A string enum with a length limit, and enums beside other keywords.
+        ({"type": "string", "enum": ["A", "BB"], "maxLength": 1}, ["A"], ["BB", 1]),
+        ({"enum": ["A", "B"], "minLength": 1}, ["A"], ["C", 1]),
+        ({"type": "string", "maxLength": 2}, ["ab"], ["abc", 2]),
+        ({"type": "string"}, [""], [None]),
+        ({"type": "string", "minLength": 2, "maxLength": 3}, ["ab"], ["a", "abcd"]),
+        # Numbers: bounds apply to numbers only.
+        ({"type": "number", "minimum": 0, "maximum": 10}, [0, 10, 5.5], [-1, 11, "5"]),
+        ({"minimum": 0}, ["text", 1], [-1]),
+        # Arrays: items and length.
+        (
+            {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 2},
+            [[1], [1, 2]],
+            [[], [1, 2, 3], ["1"], "x"],
+        ),
+        ({"items": {"type": "integer"}}, ["not a list", [1]], [[1.5]]),
+        # Objects: required, additional properties, and $ref to definitions.
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"$ref": "#/definitions/A"}},
+                "required": ["a"],
+                "additionalProperties": False,
+                "definitions": {"A": {"type": "integer"}},
+            },
+            [{"a": 1}],
+            [{}, {"a": "1"}, {"a": 1, "b": 2}, []],
+        ),
+        ({"properties": {"a": {"type": "integer"}}}, ["any", {"b": 1}], [{"a": "x"}]),
+    ],
+)
+def test_compiled_checks_agree_with_the_keywords(
+    schema: dict[str, Any], valid: list[Any], invalid: list[Any]
+) -> None:
+    """Each keyword the compiler handles says valid and invalid as draft 4 does."""
+    check = compile_schema(schema)
+    assert check is not None
+    assert all(check(value) for value in valid)
+    assert not any(check(value) for value in invalid)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"$ref": "http://example.com/other.json"},
+        {"type": "integer", "exclusiveMinimum": True},
+        {"type": "string", "pattern": "^a$"},
+        {"enum": [1, 2]},
+        {"type": "object", "additionalProperties": {"type": "string"}},
+        {"type": "array", "items": [{"type": "string"}]},
+    ],
+)
+def test_what_the_compiler_leaves_to_jsonschema(schema: dict[str, Any]) -> None:
+    """Keywords it does not handle make the whole schema go to jsonschema."""
+    assert compile_schema(schema) is None
+
+
+def test_a_plain_string_enum_of_non_strings_is_not_taken_as_strings() -> None:
+    """A typed string enum listing a number falls back to the general checks."""
+    assert compile_schema({"type": "string", "enum": ["A", 1]}) is None
