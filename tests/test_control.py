@@ -381,6 +381,16 @@ async def test_phases_and_power_limit(
     assert float(state(hass, "number", "CP1_1_current_limit").state) == 10
     assert float(hass.states.get(power).state) == 2300
 
+    # The measured voltage jitters: the limit in W stays put until it moved by a whole step.
+    async def voltage(volts: float) -> float:
+        await sim.meter_values(1, [{"value": f"{volts}", "unit": "V", "measurand": "Voltage"}])
+        await hass.async_block_till_done()
+        return float(hass.states.get(power).state)
+
+    assert await voltage(234.0) == 2300  # 2340 W
+    assert await voltage(226.0) == 2300  # 2260 W
+    assert await voltage(246.0) == 2500  # 2460 W: more than a step away
+
 
 def test_phase_switching_support_from_any_key() -> None:
     """1.6 ConnectorSwitch3to1PhaseSupported, 2.x Phases3to1 or ACPhaseSwitchingSupported."""

@@ -201,9 +201,10 @@ class OcppPowerLimit(OcppCurrentLimit):
         phases = self.connector.desired.phases
         return float(watts_for(self.charger, self.connector_id, 1.0, phases)) or 1.0
 
-    # Shown in whole steps of POWER_STEP W: the measured voltage moves by a volt or two with
-    # every reading, and 11,104 W, 11,136 W, ... would fill the logbook for a limit that
-    # did not change.
+    # Shown in whole steps of POWER_STEP W, and only moved once the limit in W moved by a
+    # whole step: the measured voltage moves by a volt or two with every reading, and
+    # 11,000 W, 11,100 W, 11,000 W, ... would fill the logbook for a limit that did not change.
+    _shown_watts: float | None = None
 
     @property
     @override
@@ -223,8 +224,10 @@ class OcppPowerLimit(OcppCurrentLimit):
         amps = super().native_value
         if amps is None:
             return None
-        stepped = round(amps * self._watts_per_amp() / POWER_STEP) * POWER_STEP
-        return min(max(stepped, self.native_min_value), self.native_max_value)
+        watts = amps * self._watts_per_amp()
+        if self._shown_watts is None or abs(watts - self._shown_watts) >= POWER_STEP:
+            self._shown_watts = round(watts / POWER_STEP) * POWER_STEP
+        return min(max(self._shown_watts, self.native_min_value), self.native_max_value)
 
     @override
     async def async_set_native_value(self, value: float) -> None:
