@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import io
 import json
 from pathlib import Path
@@ -11,8 +11,9 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ocpp_central.const import (
@@ -402,6 +403,13 @@ async def test_each_card_has_its_month(
         hass, lambda: float(card_state("ALICE01", "card_energy_this_month").state) == 2.0
     )
     assert float(card_state("ALICE01", "card_cost_this_month").state) == pytest.approx(1.1)
+    # A new month: the sensors are written again and wait for the month after.
+    first_of_next = (dt_util.now().replace(day=28) + timedelta(days=4)).replace(
+        day=1, hour=0, minute=0, second=1
+    )
+    async_fire_time_changed(hass, first_of_next)
+    await hass.async_block_till_done()
+    assert card_state("ALICE01", "card_energy_this_month") is not None
 
     # A new card gets its sensors; a removed one loses them.
     hass.config_entries.async_update_entry(

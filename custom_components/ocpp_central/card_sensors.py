@@ -15,7 +15,7 @@ from typing import Final, override
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorEntityDescription
 from homeassistant.const import UnitOfEnergy
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -112,6 +112,7 @@ class OcppCardSensor(SensorEntity):
         self._attr_unique_id = card_unique_id(entry_id, tag.id_tag, description.key)
         self._attr_device_info = cards_device_info(entry_id)
         self._attr_translation_placeholders = {"card": tag.name or tag.id_tag}
+        self._month_timer: CALLBACK_TYPE | None = None
 
     @property
     @override
@@ -137,6 +138,7 @@ class OcppCardSensor(SensorEntity):
 
         self.async_on_remove(self.hass.bus.async_listen(EVENT_SESSION_STOPPED, session_stopped))
         self._schedule_month_change()
+        self.async_on_remove(self._cancel_month_change)
 
     @callback
     def _schedule_month_change(self) -> None:
@@ -148,7 +150,13 @@ class OcppCardSensor(SensorEntity):
             self.async_write_ha_state()
             self._schedule_month_change()
 
-        self.async_on_remove(async_track_point_in_time(self.hass, new_month, next_month))
+        self._month_timer = async_track_point_in_time(self.hass, new_month, next_month)
+
+    @callback
+    def _cancel_month_change(self) -> None:
+        if self._month_timer is not None:
+            self._month_timer()
+            self._month_timer = None
 
 
 # From the 28th, four days always reach the next month.
