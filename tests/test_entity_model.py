@@ -12,7 +12,7 @@ from typing import Any
 
 from homeassistant.components.button import SERVICE_PRESS
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 import pytest
@@ -119,9 +119,14 @@ async def test_status_waits_for_the_charger_after_a_command(
     sim.received.clear()
     status_entity = entity_id(hass, "sensor", "CP1_1_status")
     shown: list[str] = []
-    async_track_state_change_event(
-        hass, status_entity, lambda event: shown.append(event.data["new_state"].state)
-    )
+
+    # A callback runs in the event loop, in order; a plain function would be run in the
+    # executor, where two quick changes may be recorded the wrong way round.
+    @callback
+    def record(event: Event[EventStateChangedData]) -> None:
+        shown.append(event.data["new_state"].state)
+
+    async_track_state_change_event(hass, status_entity, record)
 
     await hass.services.async_call(
         "switch",
