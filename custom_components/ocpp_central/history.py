@@ -54,13 +54,22 @@ class SessionRecord:
     # Readings a calibration-law meter signed (OCMF, ...), for the transparency software.
     signed_readings: tuple[SignedReading, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready (times in ISO 8601)."""
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready (times in ISO 8601), without the signed data.
+
+        Signed data is kilobytes per reading: it is stored and goes into CDRs, not into
+        spreadsheets or action responses.
+        """
         data = {field.name: getattr(self, field.name) for field in fields(self)}
+        del data["signed_readings"]
         data["started_at"] = self.started_at.isoformat()
         data["stopped_at"] = self.stopped_at.isoformat()
-        data["signed_readings"] = [signed_to_store(reading) for reading in self.signed_readings]
         return data
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, as stored (the summary and the signed readings)."""
+        signed = [signed_to_store(reading) for reading in self.signed_readings]
+        return {**self.summary(), "signed_readings": signed}
 
     @classmethod
     def from_dict(cls, stored: dict[str, Any]) -> SessionRecord | None:
@@ -194,7 +203,7 @@ def _totals(records: list[SessionRecord]) -> tuple[float, float | None]:
 
 # --- exports ---------------------------------------------------------------------------------
 
-# Signed data (kilobytes of OCMF per reading) is for the CDR export, not a spreadsheet.
+# The columns of a record's summary (no signed data).
 CSV_COLUMNS: Final = [
     field.name for field in fields(SessionRecord) if field.name != "signed_readings"
 ]
@@ -206,9 +215,7 @@ def to_csv(records: list[SessionRecord]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for record in records:
-        row = record.as_dict()
-        del row["signed_readings"]
-        writer.writerow(row)
+        writer.writerow(record.summary())
     return buffer.getvalue()
 
 

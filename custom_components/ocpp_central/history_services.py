@@ -106,14 +106,8 @@ def _totals(records: list[SessionRecord]) -> dict[str, Any]:
 
 
 def _listed(record: SessionRecord) -> dict[str, Any]:
-    """A session as the list action answers it: whether it is signed, not the signed data.
-
-    Signed data is kilobytes per reading: it belongs in the CDR export, not a response.
-    """
-    listed = record.as_dict()
-    del listed["signed_readings"]
-    listed["signed"] = bool(record.signed_readings)
-    return listed
+    """A session as the list action answers it: its summary, and whether it is signed."""
+    return {**record.summary(), "signed": bool(record.signed_readings)}
 
 
 async def _list_sessions(call: ServiceCall) -> ServiceResponse:
