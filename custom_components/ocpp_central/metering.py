@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from .model import Measurand, SampledValue, SignedReading
 from .validation import InvalidInputError, Violation, check_number
@@ -99,6 +99,13 @@ def normalise(
         context=context,
         location=location,
     )
+
+
+class Readings(NamedTuple):
+    """What a frame's meter values say: numeric samples, and readings a meter signed."""
+
+    samples: list[SampledValue]
+    signed: list[SignedReading]
 
 
 # The longest signed data kept (2.1 allows 32768 characters of base64 signedMeterData).

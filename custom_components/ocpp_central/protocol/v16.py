@@ -17,15 +17,8 @@ from ocpp.v16.enums import (
 )
 
 from ..const import LOGGER
-from ..metering import normalise, signed_reading
-from ..model import (
-    ChargerInfo,
-    ConfigurationValue,
-    ConnectorStatus,
-    ErrorCode,
-    SampledValue,
-    SignedReading,
-)
+from ..metering import Readings, normalise, signed_reading
+from ..model import ChargerInfo, ConfigurationValue, ConnectorStatus, ErrorCode
 from ..validation import parse_timestamp
 from .base import (
     DEFAULT_LIMITS,
@@ -117,13 +110,20 @@ KEY_SAMPLED_DATA: Final = "MeterValuesSampledData"
 KEY_SAMPLED_DATA_MAX_LENGTH: Final = "MeterValuesSampledDataMaxLength"
 
 
-def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[SampledValue]:
-    """Turn 1.6 meterValue elements into normalised samples, skipping what is not numeric."""
-    samples: list[SampledValue] = []
+def parse_meter_values(meter_value: list[dict[str, Any]]) -> Readings:
+    """Turn 1.6 meterValue elements into normalised samples and the signed readings.
+
+    A SignedData sample's value is the signed data (OCMF, ...); other values that are not
+    numeric are skipped.
+    """
+    readings = Readings([], [])
     for element in meter_value:
         timestamp = parse_timestamp(element.get("timestamp"))
         for sampled in element.get("sampled_value", ()):
             if sampled.get("format") == "SignedData":
+                signed = signed_reading(sampled.get("value"), timestamp, sampled.get("context"))
+                if signed is not None:
+                    readings.signed.append(signed)
                 continue
             sample = normalise(
                 sampled.get("measurand"),
@@ -135,24 +135,7 @@ def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[SampledValue]:
                 location=sampled.get("location"),
             )
             if sample is not None:
-                samples.append(sample)
-    return samples
-
-
-def parse_signed_readings(meter_value: list[dict[str, Any]]) -> list[SignedReading]:
-    """The SignedData samples of 1.6 meterValue elements (the value is the signed data)."""
-    readings: list[SignedReading] = []
-    for element in meter_value:
-        for sampled in element.get("sampled_value", ()):
-            if sampled.get("format") != "SignedData":
-                continue
-            reading = signed_reading(
-                sampled.get("value"),
-                parse_timestamp(element.get("timestamp")),
-                sampled.get("context"),
-            )
-            if reading is not None:
-                readings.append(reading)
+                readings.samples.append(sample)
     return readings
 
 
@@ -253,16 +236,16 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
         self, meter_stop: int, timestamp: str, transaction_id: int, **kwargs: Any
     ) -> call_result.StopTransaction:
         id_tag = kwargs.get("id_tag")
-        transaction_data = kwargs.get("transaction_data") or []
-        if signed := parse_signed_readings(transaction_data):
-            self._events.signed_readings(None, str(transaction_id), signed)
+        readings = parse_meter_values(kwargs.get("transaction_data") or [])
+        if readings.signed:
+            self._events.signed_readings(None, str(transaction_id), readings.signed)
         status = await self._events.stop_transaction(
             str(transaction_id),
             float(meter_stop),
             parse_timestamp(timestamp),
             kwargs.get("reason"),
             id_tag,
-            parse_meter_values(transaction_data),
+            readings.samples,
         )
         if status is None:
             return call_result.StopTransaction()
@@ -273,15 +256,11 @@ class V16Adapter(V16Commands, CallerMixin, RobustRouting, ChargePoint):  # type:
         self, connector_id: int, meter_value: list[dict[str, Any]], **kwargs: Any
     ) -> call_result.MeterValues:
         transaction_id = kwargs.get("transaction_id")
-        self._events.meter_values(
-            connector_id,
-            None if transaction_id is None else str(transaction_id),
-            parse_meter_values(meter_value),
-        )
-        if signed := parse_signed_readings(meter_value):
-            self._events.signed_readings(
-                connector_id, None if transaction_id is None else str(transaction_id), signed
-            )
+        transaction = None if transaction_id is None else str(transaction_id)
+        readings = parse_meter_values(meter_value)
+        self._events.meter_values(connector_id, transaction, readings.samples)
+        if readings.signed:
+            self._events.signed_readings(connector_id, transaction, readings.signed)
         return call_result.MeterValues()
 
     @on(Action.data_transfer)

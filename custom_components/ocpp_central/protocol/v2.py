@@ -19,7 +19,7 @@ from ocpp.v201.enums import Action as Action201, MeasurandEnumType as Measurand2
 
 from ..const import LOGGER
 from ..errors import ChargerCallError, ChargerCommandError
-from ..metering import normalise, signed_reading
+from ..metering import Readings, normalise, signed_reading
 from ..model import (
     ChargerInfo,
     ConfigurationValue,
@@ -27,7 +27,6 @@ from ..model import (
     ErrorCode,
     Measurand,
     SampledValue,
-    SignedReading,
 )
 from ..validation import parse_timestamp
 from .base import (
@@ -121,9 +120,12 @@ _CAPABILITY_VARIABLES: Final = (
 )
 
 
-def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[SampledValue]:
-    """Turn 2.x meterValue elements into normalised samples."""
-    samples: list[SampledValue] = []
+def parse_meter_values(meter_value: list[dict[str, Any]]) -> Readings:
+    """Turn 2.x meterValue elements into normalised samples and the signed readings.
+
+    A signed sample carries its numeric value as usual, with a signedMeterValue beside it.
+    """
+    readings = Readings([], [])
     for element in meter_value:
         timestamp = parse_timestamp(element.get("timestamp"))
         for sampled in element.get("sampled_value", ()):
@@ -139,28 +141,18 @@ def parse_meter_values(meter_value: list[dict[str, Any]]) -> list[SampledValue]:
                 location=sampled.get("location"),
             )
             if sample is not None:
-                samples.append(sample)
-    return samples
-
-
-def parse_signed_readings(meter_value: list[dict[str, Any]]) -> list[SignedReading]:
-    """The signedMeterValue of 2.x sampled values (the numeric value is read as usual)."""
-    readings: list[SignedReading] = []
-    for element in meter_value:
-        for sampled in element.get("sampled_value", ()):
-            signed = sampled.get("signed_meter_value")
-            if not isinstance(signed, dict):
-                continue
-            reading = signed_reading(
-                signed.get("signed_meter_data"),
-                parse_timestamp(element.get("timestamp")),
-                sampled.get("context"),
-                encoding=signed.get("encoding_method"),
-                signing_method=signed.get("signing_method"),
-                public_key=signed.get("public_key"),
-            )
-            if reading is not None:
-                readings.append(reading)
+                readings.samples.append(sample)
+            if isinstance(signed := sampled.get("signed_meter_value"), dict):
+                reading = signed_reading(
+                    signed.get("signed_meter_data"),
+                    timestamp,
+                    sampled.get("context"),
+                    encoding=signed.get("encoding_method"),
+                    signing_method=signed.get("signing_method"),
+                    public_key=signed.get("public_key"),
+                )
+                if reading is not None:
+                    readings.signed.append(reading)
     return readings
 
 
@@ -319,7 +311,8 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
         running_on = self._events.transaction_connector(transaction_id)
         # Only the first event of a transaction must name its EVSE.
         evse_id = int((kwargs.get("evse") or {}).get("id") or running_on or 1)
-        samples = parse_meter_values(kwargs.get("meter_value") or [])
+        readings = parse_meter_values(kwargs.get("meter_value") or [])
+        samples = readings.samples
         id_token = kwargs.get("id_token")
         id_tag = str(id_token["id_token"]) if id_token else None
         status: AuthorizationStatus | None = None
@@ -332,8 +325,8 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
             status = start_status if id_tag else None
         elif id_tag is not None and event_type != "Ended":
             status = self._events.transaction_authorized(transaction_id, id_tag)
-        if signed := parse_signed_readings(kwargs.get("meter_value") or []):
-            self._events.signed_readings(evse_id, transaction_id, signed)
+        if readings.signed:
+            self._events.signed_readings(evse_id, transaction_id, readings.signed)
         if (cost := parse_charger_cost(kwargs.get("cost_details"))) is not None:
             self._events.charger_cost(transaction_id, *cost)
         charging_state = transaction_info.get("charging_state")
@@ -366,7 +359,7 @@ class V2Adapter(V2Commands, CallerMixin, RobustRouting):
     def _on_meter_values(
         self, evse_id: int, meter_value: list[dict[str, Any]], **_kwargs: Any
     ) -> Any:
-        self._events.meter_values(evse_id, None, parse_meter_values(meter_value))
+        self._events.meter_values(evse_id, None, parse_meter_values(meter_value).samples)
         return self._call_result.MeterValues()
 
     @on("NotifyReport")
