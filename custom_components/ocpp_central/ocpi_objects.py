@@ -133,6 +133,23 @@ def _evse(charger: Charger, connector: Connector, now: datetime) -> dict[str, An
     }
 
 
+def _place(site: Site) -> dict[str, Any]:
+    """Where the site is, as a Location and a CDR's location both say it.
+
+    Home Assistant has no street address: address and city read "-".
+    """
+    return {
+        "name": site.name[:255],
+        "address": "-",
+        "city": "-",
+        "country": ALPHA_3.get(site.country_code, site.country_code),
+        "coordinates": {
+            "latitude": f"{site.latitude:.6f}",
+            "longitude": f"{site.longitude:.6f}",
+        },
+    }
+
+
 def location(site: Site, chargers: Iterable[Charger]) -> dict[str, Any]:
     """The site's Location with an EVSE per connector of every charger."""
     now = dt_util.utcnow()
@@ -147,14 +164,7 @@ def location(site: Site, chargers: Iterable[Charger]) -> dict[str, Any]:
         "party_id": site.party_id,
         "id": site.location_id,
         "publish": False,
-        "name": site.name[:255],
-        "address": "-",
-        "city": "-",
-        "country": ALPHA_3.get(site.country_code, site.country_code),
-        "coordinates": {
-            "latitude": f"{site.latitude:.6f}",
-            "longitude": f"{site.longitude:.6f}",
-        },
+        **_place(site),
         "evses": evses,
         "time_zone": site.time_zone,
         "last_updated": updated,
@@ -320,14 +330,7 @@ def cdr(record: SessionRecord, site: Site, *, compensated: bool) -> dict[str, An
         "auth_method": "WHITELIST",
         "cdr_location": {
             "id": site.location_id,
-            "name": site.name[:255],
-            "address": "-",
-            "city": "-",
-            "country": ALPHA_3.get(site.country_code, site.country_code),
-            "coordinates": {
-                "latitude": f"{site.latitude:.6f}",
-                "longitude": f"{site.longitude:.6f}",
-            },
+            **_place(site),
             "evse_uid": f"{record.charge_point_id}-{record.connector_id}",
             "evse_id": f"{record.charge_point_id}*{record.connector_id}",
             "connector_id": str(record.connector_id),
