@@ -115,7 +115,7 @@ async def test_newest_connection_wins_while_schemas_load(
         loaded(version)
 
     monkeypatch.setattr(central_module, "preload_schemas", slow_preload)
-    central.runtime_data._schemas_loaded.clear()
+    central.runtime_data._schemas_loading.clear()
     subprotocols = [SUBPROTOCOL[ocpp_version]]
     first = await connect(f"{url}/TWICE", subprotocols=subprotocols)
     second = await connect(f"{url}/TWICE", subprotocols=subprotocols)
@@ -131,6 +131,30 @@ async def test_newest_connection_wins_while_schemas_load(
         assert session.charger.connected
         assert (await charger.call("Heartbeat", {}))[0] == 3
         assert central.runtime_data.sessions["TWICE"] is session
+
+
+async def test_chargers_arriving_together_load_the_schemas_once(
+    hass: HomeAssistant, central: MockConfigEntry, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site coming back at once loads each version's schemas once, not once per charger."""
+    loaded = central_module.preload_schemas
+    loads: list[str] = []
+
+    def slow_preload(version: str) -> None:
+        loads.append(version)
+        time.sleep(0.2)
+        loaded(version)
+
+    monkeypatch.setattr(central_module, "preload_schemas", slow_preload)
+    central.runtime_data._schemas_loading.clear()
+    sockets = [
+        await connect(f"{url}/TOGETHER{number}", subprotocols=["ocpp1.6"]) for number in range(5)
+    ]
+    replies = [await RawCharger(ws).call("BootNotification", BOOT["1.6"]) for ws in sockets]
+    for ws in sockets:
+        await ws.close()
+    assert [reply[2]["status"] for reply in replies] == ["Accepted"] * 5
+    assert loads == ["1.6"]
 
 
 @pytest.mark.parametrize("options", [{CONF_AUTO_ACCEPT: False}])

@@ -71,6 +71,7 @@ from .const import (
 from .control import ConnectorControl
 from .devices import charger_device_info, connector_device_info, fire_charger_event, unique_id_for
 from .energy_statistics import EnergyBackfill
+from .entity_queue import EntityQueue
 from .errors import ChargerNotConnectedError
 from .history import CONF_HISTORY_DAYS, DEFAULT_KEEP_DAYS, SessionHistory, SessionRecord
 from .host import ChargerConnection
@@ -125,11 +126,6 @@ def discovery_unique_id(entry_id: str, charge_point_id: str) -> str:
 CONCURRENT_CONFIGURATIONS: Final = 16
 
 
-def signal_new_entities(entry_id: str) -> str:
-    """Dispatcher signal: a charger may need new entities (new charger, connector, measurand)."""
-    return f"{DOMAIN}_{entry_id}_new_entities"
-
-
 def signal_cards_changed(entry_id: str) -> str:
     """Dispatcher signal: the owner's list of cards may have changed (options)."""
     return f"{DOMAIN}_{entry_id}_cards_changed"
@@ -151,6 +147,7 @@ class CentralSystem:
         # Approved chargers, connected or not. Chargers waiting for approval live only in
         # their session until the user accepts them.
         self.chargers: dict[str, Charger] = {}
+        self.entity_queue = EntityQueue(hass, entry)
         self.sessions: dict[str, ChargerSession] = {}
         # After a power cut every charger of a site boots at once; configuring a few at a
         # time keeps the event loop free for their boots and readings in between.
@@ -159,7 +156,8 @@ class CentralSystem:
         # Charger id -> when its discovery card was asked for: flows start in a task, so a
         # card asked for a moment ago may not be in HA's flow list yet.
         self._cards_requested: dict[str, float] = {}
-        self._schemas_loaded: set[str] = set()
+        # One load per OCPP version; chargers arriving meanwhile wait for the same one.
+        self._schemas_loading: dict[str, asyncio.Future[None]] = {}
         # Connections are numbered as they arrive; per charger, the newest one is served.
         self._connection_generations = itertools.count()
         self._newest_connection: dict[str, int] = {}
@@ -432,10 +430,13 @@ class CentralSystem:
         """
         generation = next(self._connection_generations)
         self._newest_connection[charge_point_id] = generation
-        if version not in self._schemas_loaded:
-            # Once per version and process; the first charger of a version waits for it.
-            await self.hass.async_add_executor_job(preload_schemas, version)
-            self._schemas_loaded.add(version)
+        if (loading := self._schemas_loading.get(version)) is None:
+            loading = self._schemas_loading[version] = self.hass.async_add_executor_job(
+                preload_schemas, version
+            )
+        if not loading.done():
+            # The first chargers of a version wait for it (once per version and process).
+            await asyncio.shield(loading)
         if self._newest_connection.get(charge_point_id) != generation:
             await websocket.close(code=1000, reason="replaced by a new connection")
             return
@@ -612,6 +613,7 @@ class CentralSystem:
         """Forget a charger whose device the user removed; it must be accepted again."""
         self.store.forget(charge_point_id)
         self.chargers.pop(charge_point_id, None)
+        self.entity_queue.forget(charge_point_id)
         # Its limit writers and solar controllers must not wake up for a charger now gone.
         for key in [key for key in self._controls if key[0] == charge_point_id]:
             self._controls.pop(key).cancel()
@@ -631,9 +633,7 @@ class CentralSystem:
         """Let the platforms add entities an approved charger now needs."""
         if charger.charge_point_id in self.chargers:
             self.store.schedule_save(charger)
-            async_dispatcher_send(
-                self.hass, signal_new_entities(self.entry.entry_id), charger.charge_point_id
-            )
+            self.entity_queue.request(charger.charge_point_id)
 
     @callback
     def fire_session_event(self, charger: Charger, transaction: Transaction) -> None:

@@ -12,7 +12,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from . import PLATFORMS, OcppConfigEntry
-from .central import CentralSystem, signal_charger_removed, signal_new_entities
+from .central import CentralSystem, signal_charger_removed
 from .const import DOMAIN
 from .devices import connector_device_info, unique_id_for
 from .model import Charger, Connector
@@ -161,9 +161,7 @@ def async_setup_dynamic_entities(
 
     for charge_point_id in list(central.chargers):
         add_for(charge_point_id)
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, signal_new_entities(entry.entry_id), add_for)
-    )
+    entry.async_on_unload(central.entity_queue.register(add_for))
     entry.async_on_unload(
         async_dispatcher_connect(hass, signal_charger_removed(entry.entry_id), forget)
     )
