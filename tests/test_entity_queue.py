@@ -1,0 +1,51 @@
+"""The queue that adds new chargers' entities a platform at a time (`entity_queue.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ocpp_central.const import DOMAIN
+from custom_components.ocpp_central.entity_queue import EntityQueue
+
+
+async def test_platforms_take_turns_with_other_work(hass: HomeAssistant) -> None:
+    """Between two platforms' additions the event loop serves other work (a charger's frame)."""
+    entry = MockConfigEntry(domain=DOMAIN)
+    entry.add_to_hass(hass)
+    queue = EntityQueue(hass, entry)
+    calls: list[str] = []
+    queue.register(lambda charge_point_id: calls.append(f"sensor {charge_point_id}"))
+    queue.register(lambda charge_point_id: calls.append(f"switch {charge_point_id}"))
+
+    async def frame() -> None:
+        calls.append("frame")
+
+    queue.request("CP1")
+    queue.request("CP2")
+    queue.request("CP1")  # asked twice before its turn: added once
+    await asyncio.sleep(0)  # the queue's task starts
+    hass.async_create_task(frame())
+    await hass.async_block_till_done()
+    assert calls == ["sensor CP1", "frame", "switch CP1", "sensor CP2", "switch CP2"]
+
+
+async def test_forgotten_chargers_and_unloaded_platforms_are_skipped(hass: HomeAssistant) -> None:
+    """A charger removed while it waits gets nothing; an unloaded platform is not called."""
+    entry = MockConfigEntry(domain=DOMAIN)
+    entry.add_to_hass(hass)
+    queue = EntityQueue(hass, entry)
+    calls: list[str] = []
+    queue.register(lambda charge_point_id: calls.append(f"sensor {charge_point_id}"))
+    unregister = queue.register(lambda charge_point_id: calls.append(f"switch {charge_point_id}"))
+    queue.request("GONE")
+    queue.request("CP1")
+    queue.forget("GONE")
+    unregister()
+    await hass.async_block_till_done()
+    assert calls == ["sensor CP1"]
+    queue.request("CP2")  # the task ended with the queue; a new request starts another
+    await hass.async_block_till_done()
+    assert calls == ["sensor CP1", "sensor CP2"]
