@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from websockets.asyncio.client import ClientConnection, connect
 
 from custom_components.ocpp_central.errors import ChargerCallError
-from custom_components.ocpp_central.protocol import SUBPROTOCOLS
+from custom_components.ocpp_central.protocol import SUBPROTOCOLS, rpc as rpc_module
 from custom_components.ocpp_central.protocol.base import AuthorizationStatus, CommandStatus
 from custom_components.ocpp_central.protocol.commands import (
     ChargingProfile,
@@ -1439,6 +1439,29 @@ async def test_status_outside_the_schema_raises(link: Link) -> None:
 
 
 @pytest.mark.parametrize("link", VERSIONS, indirect=True)
+async def test_valid_calls_and_answers_skip_jsonschema(
+    link: Link, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our CALL and a valid answer pass the compiled checks; jsonschema is for the invalid."""
+    asked: list[str] = []
+    library_validation = rpc_module.validate_payload
+
+    async def jsonschema(message: Any, version: str) -> None:
+        asked.append(message.action)
+        await library_validation(message, version)
+
+    monkeypatch.setattr("custom_components.ocpp_central.protocol.rpc.validate_payload", jsonschema)
+    assert (
+        await link.run(lambda a: a.reset(ResetKind.HARD), ("Reset", ..., {"status": "Accepted"}))
+        is CommandStatus.ACCEPTED
+    )
+    assert asked == []
+    with pytest.raises(ChargerCallError):
+        await link.run(lambda a: a.reset(ResetKind.HARD), ("Reset", ..., {"status": "Maybe"}))
+    assert asked == ["Reset"]  # the answer only: the CALL itself was valid
+
+
+@pytest.mark.parametrize("link", VERSIONS, indirect=True)
 async def test_unknown_status_without_validation_is_rejected(
     link: Link, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -1447,7 +1470,9 @@ async def test_unknown_status_without_validation_is_rejected(
     async def no_validation(*_args: Any) -> None:
         return None
 
-    monkeypatch.setattr("ocpp.charge_point.validate_payload", no_validation)
+    monkeypatch.setattr(
+        "custom_components.ocpp_central.protocol.rpc.validate_payload", no_validation
+    )
     result = await link.run(lambda a: a.reset(ResetKind.HARD), ("Reset", ..., {"status": "New"}))
     assert result is CommandStatus.REJECTED
     assert "Charger CS answered Reset with unknown status 'New'" in caplog.text

@@ -23,8 +23,14 @@ class CallerMixin:
 
     if TYPE_CHECKING:
 
-        async def call(self, payload: Any, suppress: bool = True) -> Any:
-            """Provided by the `ocpp` library's ChargePoint."""
+        async def call(
+            self,
+            payload: Any,
+            suppress: bool = True,
+            unique_id: str | None = None,
+            skip_schema_validation: bool = False,
+        ) -> Any:
+            """Provided by `RobustRouting` (the `ocpp` library's, validated faster)."""
 
     def start_requests(self) -> None:
         """Create the connection-lost flag; called once the connection is up."""

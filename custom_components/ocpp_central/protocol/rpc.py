@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 import inspect
@@ -27,7 +28,7 @@ from ocpp.charge_point import (
     snake_to_camel_case,
 )
 from ocpp.exceptions import OCPPError
-from ocpp.messages import Call, CallError, CallResult, get_validator
+from ocpp.messages import Call, CallError, CallResult, MessageType, get_validator, validate_payload
 
 from ..const import LOGGER, MAX_FRAME_BYTES
 from ..log_throttle import LogThrottle
@@ -61,8 +62,22 @@ _UNIQUE_ID_PATTERN: Final = re.compile(r'^\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
 _ANSWER_PATTERN: Final = re.compile(r"^\s*\[\s*[34]\s*,")
 
 
-# Compiled validity checks per (OCPP version, action); None where jsonschema must decide.
-_FAST_CHECKS: dict[tuple[str, str], Check | None] = {}
+# Compiled validity checks per (OCPP version, message type, action); None where jsonschema
+# must decide.
+_FAST_CHECKS: dict[tuple[str, int, str], Check | None] = {}
+
+
+def _passes_fast_check(message: Call | CallResult, ocpp_version: str) -> bool:
+    """Whether the compiled check finds the payload valid (False: ask jsonschema).
+
+    Raises OSError when the version has no schema for the action.
+    """
+    key = (ocpp_version, message.message_type_id, message.action)
+    if key not in _FAST_CHECKS:
+        validator = get_validator(message.message_type_id, message.action, ocpp_version)
+        _FAST_CHECKS[key] = compile_schema(validator.schema)
+    check = _FAST_CHECKS[key]
+    return check is not None and check(message.payload)
 
 
 @lru_cache(maxsize=4096)
@@ -319,6 +334,9 @@ class RobustRouting:
     logger: logging.Logger
     _ocpp_version: str
     _response_queue: Any
+    _response_timeout: float
+    _unique_id_generator: Callable[[], Any]
+    _call_result: Any
     _call_lock: Any
     _connection: Any
     validate_schemas: bool = True
@@ -400,20 +418,66 @@ class RobustRouting:
                     return response
                 self.report_bad_input("answers to no pending call", str(response.unique_id))
 
+    async def call(
+        self,
+        payload: Any,
+        suppress: bool = True,
+        unique_id: str | None = None,
+        skip_schema_validation: bool = False,
+    ) -> Any:
+        """Send a CALL and return the answer as the version's call_result object.
+
+        The library's `call`, checked with the compiled schemas first: a charger's first
+        minute is mostly our calls (configuration reads and writes), and jsonschema's
+        interpreter made those the largest share of it. A payload the compiled check does not
+        pass still goes through the library's validation, which raises for what is invalid.
+        """
+        action = type(payload).__name__
+        call = Call(
+            unique_id=unique_id if unique_id is not None else str(self._unique_id_generator()),
+            action=action,
+            payload=remove_nones(snake_to_camel_case(serialize_as_dict(payload))),
+        )
+        if not skip_schema_validation:
+            await self._validate_ours(call)
+        async with self._call_lock:
+            await self._send(call.to_json())
+            try:
+                response = await self._get_specific_response(call.unique_id, self._response_timeout)
+            except TimeoutError:
+                raise TimeoutError(
+                    f"Waited {self._response_timeout}s for the answer to {action}"
+                ) from None
+        if response.message_type_id == MessageType.CallError:
+            # Raised to the caller, which reports it where it matters (logged there once).
+            self.logger.debug("Received a CALLERROR: %s", response)
+            if suppress:
+                return None
+            raise response.to_exception()
+        if not skip_schema_validation:
+            response.action = action
+            await self._validate_ours(response)
+        return getattr(self._call_result, action)(**snake_case_keys(response.payload))
+
+    async def _validate_ours(self, message: Call | CallResult) -> None:
+        """Validate our CALL, or the charger's answer to it (the library's error if invalid)."""
+        try:
+            if _passes_fast_check(message, self._ocpp_version):
+                return
+        except OSError:
+            pass  # no schema: the library decides, as it always did
+        await validate_payload(message, self._ocpp_version)
+
     def validate(self, message: Call) -> None:
         """Validate a CALL's payload against the version's JSON schema."""
-        key = (self._ocpp_version, message.action)
         try:
-            validator = get_validator(message.message_type_id, message.action, self._ocpp_version)
+            if _passes_fast_check(message, self._ocpp_version):
+                return
         except OSError:
             # Every known action has a schema; a missing one means the action is unknown.
             raise RpcError("NotImplemented", f"Unknown action {message.action}") from None
-        if key not in _FAST_CHECKS:
-            _FAST_CHECKS[key] = compile_schema(validator.schema)
-        check = _FAST_CHECKS[key]
-        if check is not None and check(message.payload):
-            return
         # Invalid (or not compiled): jsonschema names the violation for the CALLERROR.
+        validator = get_validator(message.message_type_id, message.action, self._ocpp_version)
         error = next(iter(validator.iter_errors(message.payload)), None)
         if error is not None:
             raise schema_error(error, self.error_codes)
