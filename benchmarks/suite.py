@@ -43,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any
+from typing import Any, Final
 
 from ocpp.exceptions import OCPPError
 import ocpp.messages as ocpp_messages
@@ -374,6 +374,36 @@ class LoadFigures:
     client_cpu_pct: float = math.nan
 
 
+# Home Assistant counts as quiet once a second of it took less CPU than this (% of one core),
+# twice in a row; the wait ends after AFTER_WORK_MAX seconds regardless.
+QUIET_CPU_PCT: Final = 5.0
+AFTER_WORK_MAX: Final = 60.0
+# Home Assistant saves its entity and device registries this long after their last change
+# (`homeassistant.helpers.registry.SAVE_DELAY`, 10 s), plus a margin.
+REGISTRY_SAVE_AFTER: Final = 12.0
+
+
+async def wait_cpu_quiet(proc: psutil.Process, since: float) -> float:
+    """Wait until the work the connect phase left behind is done; return how long it took.
+
+    New chargers leave Home Assistant work for after their last call: its entity and device
+    registries are saved 10 s after their last change (43 entries per charger, seconds of
+    CPU at 1000 chargers). Landing in the idle window, it would inflate the baseline that
+    the windows' net CPU subtracts; landing in a window, that window's CPU. So the wait lasts
+    at least until REGISTRY_SAVE_AFTER has passed since `since` (the connect phase's end, on
+    `time.monotonic()`), and then until HA is quiet.
+    """
+    start = time.monotonic()
+    await asyncio.sleep(max(0.0, since + REGISTRY_SAVE_AFTER - start))
+    quiet_seconds = 0
+    while quiet_seconds < 2 and time.monotonic() - start < AFTER_WORK_MAX:
+        before = bench.cpu_seconds(proc)
+        await asyncio.sleep(1.0)
+        busy_pct = 100 * (bench.cpu_seconds(proc) - before)
+        quiet_seconds = quiet_seconds + 1 if busy_pct < QUIET_CPU_PCT else 0
+    return time.monotonic() - start
+
+
 async def switch_frames(sims: list[BenchSimulator], kind: str, interval: float) -> None:
     """One frame of `kind` per charger, at the normal pacing, outside any window.
 
@@ -666,6 +696,7 @@ class ScenarioResult:
     load: dict[str, LoadFigures] = field(default_factory=dict)
     floor: dict[str, LoadFigures] = field(default_factory=dict)
     floor_connect_rtt_ms: dict[str, float] = field(default_factory=dict)
+    after_work_s: float = math.nan  # HA busy after the connect phase (`wait_cpu_quiet`)
     storm: StormFigures | None = None
     connected_lag_ms: dict[str, float] = field(default_factory=dict)
     connected_rtt_ms: dict[str, float] = field(default_factory=dict)
@@ -703,8 +734,11 @@ async def hass_phases(
         await asyncio.sleep(3.0)  # let the start's after-work pass before the empty RSS
         result.rss_empty_mb = rss_mb(hass.proc)
         up = await run_connect_phase(scenario, opts, result, hass, sims, trips, probe)
+        connect_end = time.monotonic()
         waited = await bench.wait_quiet(list(up), opts.timing.settle)
         log(f"settled after {waited:.1f} s")
+        result.after_work_s = await wait_cpu_quiet(hass.proc, connect_end)
+        log(f"Home Assistant quiet after {result.after_work_s:.1f} s more")
         await run_connected(scenario, opts, result, hass, up, trips, probe)
         if not opts.no_storm:
             await run_storm(opts, result, hass, up, probe)
@@ -989,6 +1023,8 @@ def print_scenario(r: ScenarioResult) -> None:
         f"    HA CPU                          {f2(c.cpu_s)} s; peak RSS {f2(c.peak_rss_mb, 1)} MB",
         f"    event-loop lag p50/p99/max      {summary_ms(c.lag_ms)} "
         f"({int(c.lag_ms.get('n', 0))} pings)",
+        f"    after-work                      {f2(r.after_work_s, 1)} s waited after the phase "
+        "until HA was quiet (its registry saves)",
         f"  connected                         idle baseline {f2(r.idle_cpu_pct)} % of one core; "
         f"{r.entities} entities",
         f"    event-loop lag p50/p99/max      {summary_ms(r.connected_lag_ms)} "
