@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+import time
 from typing import Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
@@ -203,3 +204,38 @@ async def test_writes_asked_for_together_are_shared(
     await asyncio.gather(*(start_session() for _ in range(5)))
     assert writes == 2
     assert _stored(hass_storage, central)["last_transaction_id"] == store.last_transaction_id
+
+
+async def test_writes_are_spaced_by_the_cpu_they_take_off_the_loop(
+    hass: HomeAssistant, hass_storage: dict[str, Any], central: MockConfigEntry
+) -> None:
+    """A costly write spaces the next one; an event loop busy elsewhere does not.
+
+    While many chargers connect the loop is busy; counting that as the write's cost made
+    session starts wait for writes that cost next to nothing.
+    """
+    store = central.runtime_data.store
+    original = store._store.async_save
+    loop = asyncio.get_running_loop()
+
+    def burn(seconds: float) -> None:
+        end = time.thread_time() + seconds
+        while time.thread_time() < end:
+            pass
+
+    async def loop_busy_elsewhere(data: Any) -> None:
+        burn(0.05)  # on the event loop's thread: other work, not the write
+        await original(data)
+
+    async def costly_document(data: Any) -> None:
+        await hass.async_add_executor_job(burn, 0.05)  # serialising a large site's document
+        await original(data)
+
+    store._store.async_save = loop_busy_elsewhere  # type: ignore[method-assign]
+    await store.async_save_now()
+    assert store._write_due <= loop.time()
+
+    store._store.async_save = costly_document  # type: ignore[method-assign]
+    await store.async_save_now()
+    # 0.05 s of CPU at a 10 % share: the next write waits about 0.45 s.
+    assert store._write_due - loop.time() > 0.3
