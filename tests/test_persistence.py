@@ -16,8 +16,10 @@ from typing import Any
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.ocpp_central import store as store_module
 from custom_components.ocpp_central.const import DOMAIN
 from custom_components.ocpp_central.store import METER_SAVE_DELAY
 
@@ -207,7 +209,10 @@ async def test_writes_asked_for_together_are_shared(
 
 
 async def test_writes_are_spaced_by_the_cpu_they_take_off_the_loop(
-    hass: HomeAssistant, hass_storage: dict[str, Any], central: MockConfigEntry
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    central: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A costly write spaces the next one; an event loop busy elsewhere does not.
 
@@ -217,18 +222,14 @@ async def test_writes_are_spaced_by_the_cpu_they_take_off_the_loop(
     store = central.runtime_data.store
     original = store._store.async_save
     loop = asyncio.get_running_loop()
-
-    def burn(seconds: float) -> None:
-        end = time.thread_time() + seconds
-        while time.thread_time() < end:
-            pass
+    monkeypatch.setattr(store_module, "SPACED_FROM_CHARGERS", 0)  # a large site's store
 
     async def loop_busy_elsewhere(data: Any) -> None:
-        burn(0.05)  # on the event loop's thread: other work, not the write
+        _burn(0.05)  # on the event loop's thread: other work, not the write
         await original(data)
 
     async def costly_document(data: Any) -> None:
-        await hass.async_add_executor_job(burn, 0.05)  # serialising a large site's document
+        await hass.async_add_executor_job(_burn, 0.05)  # serialising a large site's document
         await original(data)
 
     store._store.async_save = loop_busy_elsewhere  # type: ignore[method-assign]
@@ -239,3 +240,25 @@ async def test_writes_are_spaced_by_the_cpu_they_take_off_the_loop(
     await store.async_save_now()
     # 0.05 s of CPU at a 10 % share: the next write waits about 0.45 s.
     assert store._write_due - loop.time() > 0.3
+
+
+async def test_a_small_sites_writes_are_never_spaced(
+    hass: HomeAssistant, hass_storage: dict[str, Any], central: MockConfigEntry
+) -> None:
+    """With few chargers, CPU other threads spend during a write does not delay the next."""
+    store = central.runtime_data.store
+    original = store._store.async_save
+
+    async def busy_executor(data: Any) -> None:
+        await hass.async_add_executor_job(_burn, 0.05)  # HA loading a platform, say
+        await original(data)
+
+    store._store.async_save = busy_executor  # type: ignore[method-assign]
+    await store.async_save_now()
+    assert store._write_due <= asyncio.get_running_loop().time()
+
+
+def _burn(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass

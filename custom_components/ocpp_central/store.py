@@ -40,6 +40,10 @@ STORAGE_VERSION: Final = 1
 WRITE_SHARE: Final = 0.1
 # Writes that cost less CPU than this (s) are not spaced out at all.
 SLOW_WRITE: Final = 0.02
+# Nor are the writes of a site with fewer chargers: its document costs milliseconds, and CPU
+# other threads spend meanwhile (HA loading platforms as the first chargers arrive) must not
+# hold its session starts back.
+SPACED_FROM_CHARGERS: Final = 100
 # Meter baselines change with every frame; writing them at most every 30 s bounds disk writes
 # while an HA crash loses at most 30 s of register history (the register itself is on the
 # charger, so nothing is lost for the energy total).
@@ -453,7 +457,8 @@ class CentralStore:
             took = (time.process_time() - process_cpu) - (time.thread_time() - loop_cpu)
             # A small site's write is cheap: the next one may start at once (a session start
             # is answered only once written, and the charger waits for that answer).
-            spacing = took * (1 - WRITE_SHARE) / WRITE_SHARE if took > SLOW_WRITE else 0.0
+            spaced = took > SLOW_WRITE and len(self._last_good) >= SPACED_FROM_CHARGERS
+            spacing = took * (1 - WRITE_SHARE) / WRITE_SHARE if spaced else 0.0
             self._write_due = loop.time() + spacing
 
     def _data(self) -> StoredData:
