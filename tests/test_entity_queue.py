@@ -16,14 +16,25 @@ from custom_components.ocpp_central.const import DOMAIN
 from custom_components.ocpp_central.entity_queue import EntityQueue
 
 
+class Platforms:
+    """A queue with a sensor and a switch platform that record what they are asked to add."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Create the queue and register both platforms."""
+        entry = MockConfigEntry(domain=DOMAIN)
+        entry.add_to_hass(hass)
+        self.queue = EntityQueue(hass, entry)
+        self.calls: list[str] = []
+        self.queue.register(lambda charge_point_id: self.calls.append(f"sensor {charge_point_id}"))
+        self.unregister_switch = self.queue.register(
+            lambda charge_point_id: self.calls.append(f"switch {charge_point_id}")
+        )
+
+
 async def test_platforms_take_turns_with_other_work(hass: HomeAssistant) -> None:
     """Between two platforms' additions the event loop serves other work (a charger's frame)."""
-    entry = MockConfigEntry(domain=DOMAIN)
-    entry.add_to_hass(hass)
-    queue = EntityQueue(hass, entry)
-    calls: list[str] = []
-    queue.register(lambda charge_point_id: calls.append(f"sensor {charge_point_id}"))
-    queue.register(lambda charge_point_id: calls.append(f"switch {charge_point_id}"))
+    platforms = Platforms(hass)
+    queue, calls = platforms.queue, platforms.calls
 
     async def frame() -> None:
         calls.append("frame")
@@ -39,16 +50,12 @@ async def test_platforms_take_turns_with_other_work(hass: HomeAssistant) -> None
 
 async def test_forgotten_chargers_and_unloaded_platforms_are_skipped(hass: HomeAssistant) -> None:
     """A charger removed while it waits gets nothing; an unloaded platform is not called."""
-    entry = MockConfigEntry(domain=DOMAIN)
-    entry.add_to_hass(hass)
-    queue = EntityQueue(hass, entry)
-    calls: list[str] = []
-    queue.register(lambda charge_point_id: calls.append(f"sensor {charge_point_id}"))
-    unregister = queue.register(lambda charge_point_id: calls.append(f"switch {charge_point_id}"))
+    platforms = Platforms(hass)
+    queue, calls = platforms.queue, platforms.calls
     queue.request("GONE")
     queue.request("CP1")
     queue.forget("GONE")
-    unregister()
+    platforms.unregister_switch()
     await hass.async_block_till_done()
     assert calls == ["sensor CP1"]
     queue.request("CP2")  # the task ended with the queue; a new request starts another

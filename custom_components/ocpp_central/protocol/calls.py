@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from ocpp.exceptions import OCPPError, UnknownCallErrorCodeError
@@ -22,15 +23,8 @@ class CallerMixin:
     connection_lost: asyncio.Event
 
     if TYPE_CHECKING:
-
-        async def call(
-            self,
-            payload: Any,
-            suppress: bool = True,
-            unique_id: str | None = None,
-            skip_schema_validation: bool = False,
-        ) -> Any:
-            """Provided by `RobustRouting` (the `ocpp` library's, validated faster)."""
+        # Provided by `RobustRouting` (the `ocpp` library's `call`, validated faster).
+        call: Callable[..., Coroutine[Any, Any, Any]]
 
     def start_requests(self) -> None:
         """Create the connection-lost flag; called once the connection is up."""
