@@ -9,7 +9,7 @@ Each scenario (N chargers x one MeterValues every S seconds) gets a fresh Home A
    until the core state is RUNNING (startup with no known charger).
 2. Lag probe (`lag_probe.py`, a child process) pings HA's websocket API every 100 ms.
 3. Connect phase: all N chargers connect, boot, report Preparing, start a transaction and
-   report Charging at once, then send meter frames at the pacing; the phase lasts at least
+   report Charging at once (or spread over `--connect-spread` seconds), then send meter frames at the pacing; the phase lasts at least
    `--connect` seconds (the minute in which a site comes back).
 4. Connected: settle, an idle window (CPU baseline), then two measuring windows with the
    issue's 8-value frame (energy register, power, current L1-L3, voltage L1-L3): "best" (a
@@ -122,6 +122,7 @@ class Timing:
 
     window: float  # each measuring window (see window_for)
     connect: float  # minimum length of the connect phase
+    connect_spread: float  # chargers arrive evenly over this many seconds (0: all at once)
     idle: float
     settle: float
     storm_spread: float
@@ -305,9 +306,16 @@ class ConnectFigures:
 
 
 async def connect_phase(
-    sims: list[BenchSimulator], interval: float, minimum: float, trips: RoundTrips
+    sims: list[BenchSimulator],
+    interval: float,
+    minimum: float,
+    trips: RoundTrips,
+    spread: float = 0.0,
 ) -> tuple[ConnectFigures, list[BenchSimulator], float, float]:
-    """Bring all chargers up at once; each sends frames at the pacing once it is Charging.
+    """Bring all chargers up; each sends frames at the pacing once it is Charging.
+
+    They arrive at once, or evenly over `spread` seconds (as chargers whose reconnect
+    back-off differs come back after a restart).
 
     Returns the figures (without CPU and lag), the chargers that came up and the phase's
     start and end on `time.monotonic()`.
@@ -316,7 +324,8 @@ async def connect_phase(
     start = time.monotonic()
     end_at_least = start + minimum
 
-    async def one(sim: BenchSimulator) -> None:
+    async def one(index: int, sim: BenchSimulator) -> None:
+        await asyncio.sleep(index * spread / len(sims))
         await bring_up(sim)
         # At least one frame each: the first one creates the measurement entities, which
         # belongs to the connect phase, not to a measuring window.
@@ -328,7 +337,9 @@ async def connect_phase(
             if when >= end_at_least:
                 break
 
-    results = await asyncio.gather(*(one(sim) for sim in sims), return_exceptions=True)
+    results = await asyncio.gather(
+        *(one(index, sim) for index, sim in enumerate(sims)), return_exceptions=True
+    )
     end = time.monotonic()
     up = []
     for sim, result in zip(sims, results, strict=True):
@@ -758,12 +769,15 @@ async def run_connect_phase(
 ) -> list[BenchSimulator]:
     """The connect phase with HA's CPU, peak RSS and loop lag; returns the chargers up."""
     timing = opts.timing
-    log(f"connect phase: {scenario.chargers} chargers at once (>= {timing.connect:g} s)")
+    arrival = f"over {timing.connect_spread:g} s" if timing.connect_spread else "at once"
+    log(f"connect phase: {scenario.chargers} chargers {arrival} (>= {timing.connect:g} s)")
     cpu0 = bench.cpu_seconds(hass.proc)
     spy = maybe_py_spy(opts, hass.proc.pid, f"{slug(scenario)}-connect")
     sampler = bench.Sampler(hass.proc, hass.store_file)
     sampler.start()
-    connect, up, start, end = await connect_phase(sims, scenario.interval, timing.connect, trips)
+    connect, up, start, end = await connect_phase(
+        sims, scenario.interval, timing.connect, trips, timing.connect_spread
+    )
     await sampler.stop()
     connect.cpu_s = bench.cpu_seconds(hass.proc) - cpu0
     connect.peak_rss_mb = sampler.peak_rss / bench.MB
@@ -908,9 +922,17 @@ async def floor_phases(
     try:
         await wait_port(port)
         start = time.monotonic()
-        results = await asyncio.gather(*(bring_up(sim) for sim in sims), return_exceptions=True)
+        spread = opts.timing.connect_spread
+
+        async def arrive(index: int, sim: BenchSimulator) -> None:
+            await asyncio.sleep(index * spread / len(sims))
+            await bring_up(sim)
+
+        results = await asyncio.gather(
+            *(arrive(index, sim) for index, sim in enumerate(sims)), return_exceptions=True
+        )
         up = [s for s, r in zip(sims, results, strict=True) if not isinstance(r, BaseException)]
-        # What N chargers arriving at once cost any server on this transport (bring-up only).
+        # What N chargers arriving like HA's cost any server on this transport (bring-up only).
         result.floor_connect_rtt_ms = bench.latency_summary(trips.between(start, time.monotonic()))
         if len(up) < len(sims):
             result.errors.append(f"floor: {len(sims) - len(up)} chargers did not come up")
@@ -1117,7 +1139,8 @@ def print_table(results: list[ScenarioResult]) -> None:
                 load_header,
                 *rows,
                 "",
-                "Connect phase (all chargers at once, incl. their first frames; floor: the "
+                "Connect phase (chargers arriving at once or over --connect-spread, incl. their "
+                "first frames; floor: the "
                 "bare server's round trips while the same chargers come up), memory, startup, "
                 "reconnect storm",
                 connect_header,
@@ -1164,6 +1187,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--connect", type=float, help="minimum length of the connect phase, s (default 60)"
     )
+    parser.add_argument(
+        "--connect-spread",
+        type=float,
+        default=0.0,
+        help="chargers arrive evenly over this many seconds in the connect phase (0: at once)",
+    )
     parser.add_argument("--idle", type=float, help="idle window for the CPU baseline, s (10)")
     parser.add_argument(
         "--storm-spread", type=float, default=10.0, help="reconnect storm spread, s"
@@ -1205,6 +1234,7 @@ def main(argv: Sequence[str]) -> int:
     timing = Timing(
         window=args.window or (10.0 if quick else 30.0),
         connect=args.connect or (20.0 if quick else 60.0),
+        connect_spread=args.connect_spread,
         idle=args.idle or (5.0 if quick else 10.0),
         settle=2.0 if quick else 5.0,
         storm_spread=args.storm_spread,
