@@ -9,8 +9,9 @@ Each scenario (N chargers x one MeterValues every S seconds) gets a fresh Home A
    until the core state is RUNNING (startup with no known charger).
 2. Lag probe (`lag_probe.py`, a child process) pings HA's websocket API every 100 ms.
 3. Connect phase: all N chargers connect, boot, report Preparing, start a transaction and
-   report Charging at once (or spread over `--connect-spread` seconds), then send meter frames at the pacing; the phase lasts at least
-   `--connect` seconds (the minute in which a site comes back).
+   report Charging at once (or spread over `--connect-spread` seconds), then send meter
+   frames at the pacing; the phase lasts at least `--connect` seconds (the minute in which a
+   site comes back).
 4. Connected: settle, an idle window (CPU baseline), then two measuring windows with the
    issue's 8-value frame (energy register, power, current L1-L3, voltage L1-L3): "best" (a
    plain meter: only the register and power can change) and "noise" (`noisy_meter`: every
