@@ -96,10 +96,7 @@ class OcppBinarySensor(OcppEntity, BinarySensorEntity):
 
     entity_description: OcppBinarySensorEntityDescription
 
-    @property
-    @override
-    def shows_readings(self) -> bool:
-        return False
+    platform_shows_readings = False
 
     @property
     @override

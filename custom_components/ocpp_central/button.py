@@ -109,10 +109,7 @@ class OcppButton(OcppEntity, ButtonEntity):
 
     entity_description: OcppButtonEntityDescription
 
-    @property
-    @override
-    def shows_readings(self) -> bool:
-        return False
+    platform_shows_readings = False
 
     @override
     async def async_press(self) -> None:

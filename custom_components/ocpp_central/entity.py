@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, override
+from typing import Any, ClassVar, override
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -47,6 +47,8 @@ class OcppEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    # False for classes whose entities never show a reading (see `shows_readings`).
+    platform_shows_readings: ClassVar[bool] = True
     entity_description: OcppEntityDescription
 
     def __init__(
@@ -84,10 +86,10 @@ class OcppEntity(Entity):
     def shows_readings(self) -> bool:
         """Whether a meter frame can change what it shows (else frames do not wake it).
 
-        Statuses, settings, commands and events never follow a reading; platforms of those
-        say so here, sensors of a status in their description.
+        Statuses, settings, commands and events never follow a reading; their classes say so
+        with `platform_shows_readings`, sensors of a status in their description.
         """
-        return self.entity_description.follows_readings
+        return self.platform_shows_readings and self.entity_description.follows_readings
 
     @override
     async def async_added_to_hass(self) -> None:

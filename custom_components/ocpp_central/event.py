@@ -104,10 +104,7 @@ class OcppBusEvent(OcppEntity, EventEntity):
 
     entity_description: OcppEventEntityDescription
 
-    @property
-    @override
-    def shows_readings(self) -> bool:
-        return False
+    platform_shows_readings = False
 
     def __init__(
         self,

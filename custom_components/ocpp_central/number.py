@@ -153,10 +153,7 @@ class OcppCurrentLimit(OcppEntity, NumberEntity):
 
     entity_description: OcppNumberEntityDescription
 
-    @property
-    @override
-    def shows_readings(self) -> bool:
-        return False
+    platform_shows_readings = False
 
     @property
     @override
@@ -190,11 +187,8 @@ class OcppCurrentLimit(OcppEntity, NumberEntity):
 class OcppPowerLimit(OcppCurrentLimit):
     """The limit as power: converted to current with the measured voltage and phases."""
 
-    @property
-    @override
-    def shows_readings(self) -> bool:
-        # In W it follows the measured voltage.
-        return True
+    # In W it follows the measured voltage.
+    platform_shows_readings = True
 
     def _watts_per_amp(self) -> float:
         # With the phases the user chose, else the phases in use.
@@ -239,10 +233,7 @@ class OcppChargerLimit(OcppEntity, NumberEntity):
 
     entity_description: OcppChargerLimitDescription
 
-    @property
-    @override
-    def shows_readings(self) -> bool:
-        return False
+    platform_shows_readings = False
 
     @property
     @override
@@ -309,10 +300,7 @@ class OcppSettingNumber(OcppEntity, NumberEntity):
 
     entity_description: OcppSettingNumberDescription
 
-    @property
-    @override
-    def shows_readings(self) -> bool:
-        return False
+    platform_shows_readings = False
 
     @property
     @override

@@ -56,10 +56,7 @@ class OcppChargingMode(OcppEntity, SelectEntity):
 
     entity_description: OcppSelectEntityDescription
 
-    @property
-    @override
-    def shows_readings(self) -> bool:
-        return False
+    platform_shows_readings = False
 
     @property
     @override

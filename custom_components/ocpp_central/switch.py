@@ -177,10 +177,7 @@ class OcppSwitch(OcppEntity, SwitchEntity):
 
     entity_description: OcppSwitchEntityDescription
 
-    @property
-    @override
-    def shows_readings(self) -> bool:
-        return False
+    platform_shows_readings = False
 
     @property
     @override

@@ -53,10 +53,7 @@ class OcppFirmwareUpdate(OcppEntity, UpdateEntity):
 
     entity_description: OcppUpdateEntityDescription
 
-    @property
-    @override
-    def shows_readings(self) -> bool:
-        return False
+    platform_shows_readings = False
 
     _attr_supported_features = UpdateEntityFeature.INSTALL | UpdateEntityFeature.PROGRESS
 
