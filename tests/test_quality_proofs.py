@@ -13,6 +13,7 @@ import re
 import tomllib
 from typing import Any
 
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -180,6 +181,35 @@ async def test_noisy_entities_are_disabled_by_default(
     entry = registry.async_get(entry_id)
     assert entry is not None
     assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+
+
+async def test_phase_details_are_disabled_by_default(
+    hass: HomeAssistant, central: MockConfigEntry, make_simulator: Any
+) -> None:
+    """entity-disabled-by-default: per-phase currents and the voltage start disabled.
+
+    They are diagnostic detail (Power tells the everyday story) and each would cost every
+    meter frame a state write.
+    """
+    sim = await make_simulator("CP1")
+    await sim.boot()
+    await sim.status(1, "Charging")
+    await sim.meter_values(1)
+    await hass.async_block_till_done()
+    registry = er.async_get(hass)
+
+    def registry_entry(unique_id: str) -> er.RegistryEntry:
+        entity_id = registry.async_get_entity_id("sensor", DOMAIN, unique_id)
+        assert entity_id is not None, unique_id
+        entry = registry.async_get(entity_id)
+        assert entry is not None
+        return entry
+
+    for key in ("current_l1", "current_l2", "current_l3", "voltage"):
+        entry = registry_entry(f"CP1_1_{key}")
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        assert entry.entity_category is EntityCategory.DIAGNOSTIC
+    assert registry_entry("CP1_1_power").disabled_by is None
 
 
 async def test_entities_release_their_listeners(

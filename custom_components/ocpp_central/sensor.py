@@ -301,6 +301,11 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
             key=f"current_{phase.lower()}",
             translation_key="current_phase",
             translation_placeholders={"phase": phase},
+            # Detail for diagnosing a car or the wiring; Power tells the everyday story. As in
+            # Home Assistant's own wallbox integrations they start disabled, which also spares
+            # every meter frame three state writes.
+            entity_category=EntityCategory.DIAGNOSTIC,
+            entity_registry_enabled_default=False,
             device_class=SensorDeviceClass.CURRENT,
             state_class=SensorStateClass.MEASUREMENT,
             native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
@@ -322,6 +327,8 @@ SENSORS: tuple[OcppSensorEntityDescription, ...] = (
     ),
     OcppSensorEntityDescription(
         key="voltage",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.VOLTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
