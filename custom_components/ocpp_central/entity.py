@@ -8,6 +8,7 @@ from typing import Any, ClassVar, override
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import async_get_current_platform
@@ -64,8 +65,14 @@ class OcppEntity(Entity):
         self.connector_id = connector_id
         self.entity_description = description
         self._attr_unique_id = unique_id_for(charger, connector_id, description.key)
-        self._attr_device_info = connector_device_info(charger, connector_id)
         self._written: Any = _UNSET
+
+    @property
+    @override
+    def device_info(self) -> DeviceInfo:
+        # Built when Home Assistant asks (once, when adding the entity) instead of kept by
+        # every entity: with the charger's current firmware, and no copy per entity.
+        return connector_device_info(self.charger, self.connector_id)
 
     @property
     def connector(self) -> Connector:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 import time
 from typing import Final
 
@@ -831,17 +832,19 @@ class Charger:
         `readings=False`: the listener shows nothing a meter reading changes (a status, a
         setting), so a meter frame, the most frequent change by far, does not call it.
         """
-        groups = [self._listeners.setdefault(connector_id, [])]
+        self._listeners.setdefault(connector_id, []).append(listener)
         if readings:
-            groups.append(self._reading_listeners.setdefault(connector_id, []))
-        for group in groups:
-            group.append(listener)
+            self._reading_listeners.setdefault(connector_id, []).append(listener)
+        # A partial, not a closure over a list of groups: every entity holds two of these,
+        # and a site with a thousand chargers has tens of thousands of entities.
+        return partial(self._remove_listener, connector_id, listener, readings)
 
-        def remove() -> None:
-            for group in groups:
-                group.remove(listener)
-
-        return remove
+    def _remove_listener(
+        self, connector_id: int, listener: Callable[[], None], readings: bool
+    ) -> None:
+        self._listeners[connector_id].remove(listener)
+        if readings:
+            self._reading_listeners[connector_id].remove(listener)
 
     def notify(self, connector_id: int | None = None, *, readings_only: bool = False) -> None:
         """Tell listeners that state changed: one connector's, or everything (None).
