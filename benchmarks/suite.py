@@ -290,6 +290,35 @@ async def paced(
 
 
 @dataclass
+class FullCollections:
+    """Home Assistant's full garbage collections in some time spans (the loop stops for each)."""
+
+    count: int = 0
+    longest_ms: float = math.nan
+    total_ms: float = 0.0
+
+    @classmethod
+    def read(cls, path: Path, spans: Sequence[tuple[float, float]]) -> FullCollections:
+        """The collections `demo.py` noted in `path` that ended within the spans."""
+        pauses = []
+        with contextlib.suppress(OSError):
+            for line in path.read_text().splitlines():
+                ended, _, ms = line.partition(" ")
+                with contextlib.suppress(ValueError):
+                    if any(start <= float(ended) < end for start, end in spans):
+                        pauses.append(float(ms))
+        return cls(len(pauses), max(pauses, default=math.nan), sum(pauses))
+
+    def __str__(self) -> str:
+        """For the report."""
+        if not self.count:
+            return "none"
+        return (
+            f"{self.count}, longest {f2(self.longest_ms, 0)} ms, {f2(self.total_ms, 0)} ms in all"
+        )
+
+
+@dataclass
 class ConnectFigures:
     """The connect phase."""
 
@@ -304,6 +333,7 @@ class ConnectFigures:
     cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
     lag_ms: dict[str, float] = field(default_factory=dict)
+    full_gc: FullCollections = field(default_factory=FullCollections)
 
 
 async def connect_phase(
@@ -634,6 +664,11 @@ def maybe_py_spy(opts: Options, pid: int, name: str) -> PySpy | None:
     return PySpy(pid, opts.py_spy / f"{name}.txt")
 
 
+def gc_log(config_dir: Path) -> Path:
+    """Where Home Assistant notes its full garbage collections (`demo.GC_LOG_ENV`)."""
+    return config_dir / "gc.txt"
+
+
 def start_timed(config_dir: Path, api: Any) -> tuple[Any, float]:
     """Start HA on `config_dir`; return it and the seconds until its core state is RUNNING.
 
@@ -711,6 +746,7 @@ class ScenarioResult:
     after_work_s: float = math.nan  # HA busy after the connect phase (`wait_cpu_quiet`)
     storm: StormFigures | None = None
     connected_lag_ms: dict[str, float] = field(default_factory=dict)
+    connected_full_gc: FullCollections = field(default_factory=FullCollections)
     connected_rtt_ms: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
@@ -783,6 +819,7 @@ async def run_connect_phase(
     connect.cpu_s = bench.cpu_seconds(hass.proc) - cpu0
     connect.peak_rss_mb = sampler.peak_rss / bench.MB
     connect.lag_ms = probe.lag([(start, end)])
+    connect.full_gc = FullCollections.read(gc_log(hass.config_dir), [(start, end)])
     result.connect = connect
     if spy is not None:
         spy.stop()
@@ -847,6 +884,7 @@ async def run_connected(
             spy.stop()
     spans = [(w.start, w.end) for w in result.load.values()]
     result.connected_lag_ms = probe.lag(spans)
+    result.connected_full_gc = FullCollections.read(gc_log(hass.config_dir), spans)
     result.connected_rtt_ms = bench.latency_summary(
         [ms for start, end in spans for ms in trips.between(start, end, "MeterValues")]
     )
@@ -964,6 +1002,8 @@ def run_scenario(scenario: Scenario, opts: Options) -> ScenarioResult:
     hass: Any = None
     try:
         bench.prepare_config(config_dir, http_port, False, opts.integration)
+        # Inherited by the Home Assistant processes this scenario starts.
+        os.environ[bench.demo.GC_LOG_ENV] = str(gc_log(config_dir))
         log(f"[{scenario.name}] starting Home Assistant (config: {config_dir})")
         hass = bench.start_hass(config_dir)
         api = bench.demo.Api(http_port)
@@ -1046,12 +1086,14 @@ def print_scenario(r: ScenarioResult) -> None:
         f"    HA CPU                          {f2(c.cpu_s)} s; peak RSS {f2(c.peak_rss_mb, 1)} MB",
         f"    event-loop lag p50/p99/max      {summary_ms(c.lag_ms)} "
         f"({int(c.lag_ms.get('n', 0))} pings)",
+        f"    full garbage collections        {c.full_gc}",
         f"    after-work                      {f2(r.after_work_s, 1)} s waited after the phase "
         "until HA was quiet (its registry saves)",
         f"  connected                         idle baseline {f2(r.idle_cpu_pct)} % of one core; "
         f"{r.entities} entities",
         f"    event-loop lag p50/p99/max      {summary_ms(r.connected_lag_ms)} "
         f"({int(r.connected_lag_ms.get('n', 0))} pings)",
+        f"    full garbage collections        {r.connected_full_gc}",
         f"  RSS                               {f2(r.rss_empty_mb, 1)} MB before, "
         f"{f2(r.rss_connected_mb, 1)} MB connected = {f2(r.rss_per_charger_mb, 3)} MB per charger",
     ]

@@ -24,6 +24,7 @@ import argparse
 from collections.abc import Iterator, Sequence
 import contextlib
 import ctypes
+import gc
 import json
 import os
 from pathlib import Path
@@ -755,12 +756,39 @@ def start_simulator(args: argparse.Namespace) -> Child | None:
 # -------------------------------------------------------------------------------------------
 
 
+# Set by the benchmarks: a file in which Home Assistant notes its full garbage collections.
+GC_LOG_ENV = "OCPP_CENTRAL_GC_LOG"
+
+
+def _note_full_collections(path: str) -> None:
+    """Append "<monotonic end> <ms>" for each full (generation 2) collection to `path`.
+
+    A full collection stops the event loop for as long as it walks the heap; the benchmarks
+    line these up with the loop lag they measure. Line-buffered: they are rare.
+    """
+    out = open(path, "a", buffering=1)  # noqa: SIM115 - open for the life of the process
+    started = 0.0
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        nonlocal started
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started = time.perf_counter()
+        else:
+            out.write(f"{time.monotonic():.3f} {(time.perf_counter() - started) * 1000:.1f}\n")
+
+    gc.callbacks.append(note)
+
+
 def run_hass(config_dir: str) -> int:
     """Child process: run Home Assistant the way `hass` does, minus its Python check."""
     # Imported here so the orchestrator does not pay for importing Home Assistant.
     from homeassistant import runner  # noqa: PLC0415
     from homeassistant.__main__ import ensure_config_path  # noqa: PLC0415
 
+    if gc_log := os.environ.get(GC_LOG_ENV):
+        _note_full_collections(gc_log)
     ensure_config_path(config_dir)
     with runner.ensure_single_execution(config_dir) as lock:
         if lock.exit_code is not None:
