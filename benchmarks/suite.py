@@ -289,6 +289,23 @@ async def paced(
 # -------------------------------------------------------------------------------------------
 
 
+def samples_in_spans(path: Path, spans: Sequence[tuple[float, float]]) -> list[float]:
+    """The values of a "<monotonic time> <value>" file whose time is in a [start, end) span.
+
+    Other processes write these files (the lag probe, Home Assistant's collection log);
+    `time.monotonic()` is the same clock in every process. A missing file or a line cut off
+    by a writer that was stopped is skipped.
+    """
+    values = []
+    with contextlib.suppress(OSError):
+        for line in path.read_text().splitlines():
+            at, _, value = line.partition(" ")
+            with contextlib.suppress(ValueError):
+                if any(start <= float(at) < end for start, end in spans):
+                    values.append(float(value))
+    return values
+
+
 @dataclass
 class FullCollections:
     """Home Assistant's full garbage collections in some time spans (the loop stops for each)."""
@@ -300,13 +317,7 @@ class FullCollections:
     @classmethod
     def read(cls, path: Path, spans: Sequence[tuple[float, float]]) -> FullCollections:
         """The collections `demo.py` noted in `path` that ended within the spans."""
-        pauses = []
-        with contextlib.suppress(OSError):
-            for line in path.read_text().splitlines():
-                ended, _, ms = line.partition(" ")
-                with contextlib.suppress(ValueError):
-                    if any(start <= float(ended) < end for start, end in spans):
-                        pauses.append(float(ms))
+        pauses = samples_in_spans(path, spans)
         return cls(len(pauses), max(pauses, default=math.nan), sum(pauses))
 
     def __str__(self) -> str:
@@ -616,13 +627,7 @@ class LagProbe:
 
     def lag(self, spans: Sequence[tuple[float, float]]) -> dict[str, float]:
         """p50/p90/p99/max of the pong latency (ms) of pings sent in the [start, end) spans."""
-        samples = []
-        with contextlib.suppress(OSError):
-            for line in self.out.read_text().splitlines():
-                sent, _, ms = line.partition(" ")
-                with contextlib.suppress(ValueError):
-                    if any(start <= float(sent) < end for start, end in spans):
-                        samples.append(float(ms))
+        samples = samples_in_spans(self.out, spans)
         summary = bench.latency_summary(samples)
         summary["n"] = float(len(samples))
         return summary
